@@ -1,0 +1,289 @@
+//! `warren`: Warren's core on the command line, for support staff at a terminal and for CI
+//! pipelines. It reads the same profiles as the desktop app, or takes ad-hoc `--node` /
+//! `--api` URIs. Every command that reports prints one JSON document with `--json`; errors
+//! are one line on stderr and a non-zero exit status.
+
+mod render;
+
+use std::io::{IsTerminal, Read};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use warren_core::endpoint::ClusterTarget;
+use warren_core::profile::{NodeEndpoints, Profile, ProfileStore, TlsSettings};
+use warren_core::secrets::Keychain;
+use warren_core::status::HealthLevel;
+use warren_core::{cluster, Error, Result};
+
+#[derive(Parser)]
+#[command(name = "warren", version, about = "Warren: inspect and operate RabbitMQ clusters")]
+struct Cli {
+    #[command(flatten)]
+    connection: ConnectionArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where to connect: a saved profile, or ad-hoc endpoints.
+#[derive(Args, Clone, Default)]
+struct ConnectionArgs {
+    /// A saved profile (shared with the desktop app).
+    #[arg(long, short = 'p', global = true, env = "WARREN_PROFILE")]
+    profile: Option<String>,
+    /// An AMQP URI of one node, e.g. amqp://guest:guest@127.0.0.1:5781/%2f (repeatable).
+    #[arg(long = "node", global = true, value_name = "URI")]
+    nodes: Vec<String>,
+    /// A management API URL of one node, e.g. http://guest:guest@127.0.0.1:15781 (repeatable).
+    #[arg(long = "api", global = true, value_name = "URL")]
+    apis: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Nodes, alarms, partitions, replication and queues at risk.
+    Status {
+        /// Print one JSON object (schema: docs/status-json.md).
+        #[arg(long)]
+        json: bool,
+        /// Exit with status 3 when the cluster's health is at this level or worse.
+        #[arg(long, value_name = "LEVEL")]
+        fail_on: Option<FailOn>,
+    },
+    /// Manage saved profiles.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOn {
+    Warning,
+    Critical,
+}
+
+#[derive(Subcommand)]
+enum ProfileCommand {
+    /// List saved profiles.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one profile (never its password).
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Save a profile from the global --node/--api pairs (without credentials in them).
+    Add {
+        name: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "/")]
+        vhost: String,
+        /// Read the password from standard input (otherwise it is asked for on a terminal).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Replace an existing profile of the same name.
+        #[arg(long)]
+        replace: bool,
+        #[arg(long, value_name = "PEM")]
+        ca_file: Option<String>,
+        #[arg(long, value_name = "PEM")]
+        client_cert: Option<String>,
+        #[arg(long, value_name = "PEM")]
+        client_key: Option<String>,
+        /// Accept any server certificate on the management API (AMQP always verifies).
+        #[arg(long)]
+        insecure: bool,
+    },
+    /// Delete a profile and its password.
+    Remove { name: String },
+    /// Try every node of a profile (AMQP and management API) and say what answered.
+    Test {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WARREN_LOG")
+                .unwrap_or_else(|_| "off".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("warren: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Status { json, fail_on } => {
+            let target = resolve(&cli.connection).await?;
+            let status = cluster::status_once(&target).await?;
+            if json {
+                print_json(&status);
+            } else {
+                print!("{}", render::status_text(&status));
+            }
+            let failing = match fail_on {
+                Some(FailOn::Warning) => status.health.level != HealthLevel::Ok,
+                Some(FailOn::Critical) => status.health.level >= HealthLevel::Critical,
+                None => false,
+            };
+            Ok(if failing { ExitCode::from(3) } else { ExitCode::SUCCESS })
+        }
+        Command::Profile(cmd) => profile(cmd, &cli.connection).await,
+    }
+}
+
+async fn profile(cmd: ProfileCommand, connection: &ConnectionArgs) -> Result<ExitCode> {
+    let store = ProfileStore::default_location()?;
+    let keychain = Keychain::default();
+    match cmd {
+        ProfileCommand::List { json } => {
+            let profiles = store.list()?;
+            if json {
+                print_json(&profiles);
+            } else {
+                for p in &profiles {
+                    println!("{}\t{} node(s)\t{}@{}", p.name, p.nodes.len(), p.username, p.vhost);
+                }
+            }
+        }
+        ProfileCommand::Show { name, json } => {
+            let p = store.get(&name)?;
+            if json {
+                print_json(&p);
+            } else {
+                print!("{}", render::profile_text(&p));
+            }
+        }
+        ProfileCommand::Add {
+            name,
+            username,
+            vhost,
+            password_stdin,
+            replace,
+            ca_file,
+            client_cert,
+            client_key,
+            insecure,
+        } => {
+            if connection.nodes.len() != connection.apis.len() {
+                return Err(Error::invalid(
+                    "--node/--api",
+                    "give one --api URL for each --node URI, in the same order",
+                ));
+            }
+            let profile = Profile {
+                name: name.clone(),
+                nodes: connection
+                    .nodes
+                    .iter()
+                    .zip(&connection.apis)
+                    .map(|(amqp, management)| NodeEndpoints {
+                        amqp: amqp.clone(),
+                        management: management.clone(),
+                    })
+                    .collect(),
+                vhost,
+                username,
+                tls: TlsSettings {
+                    ca_file,
+                    client_cert_file: client_cert,
+                    client_key_file: client_key,
+                    verify_peer: !insecure,
+                },
+            };
+            profile.validate()?;
+            let password = read_password(password_stdin, &name)?;
+            let existing = store.list()?.iter().any(|p| p.name == name);
+            let replacing = (replace && existing).then_some(name.as_str());
+            // Keychain first: a profile saved without its password would fail later, far from
+            // the cause. If saving the file fails, the old password is restored.
+            let previous = keychain.password(&name).await?;
+            keychain.set_password(&name, &password).await?;
+            if let Err(e) = store.save(&profile, replacing) {
+                match previous {
+                    Some(old) => keychain.set_password(&name, &old).await?,
+                    None => keychain.delete_password(&name).await?,
+                }
+                return Err(e);
+            }
+            eprintln!("saved profile \"{name}\" in {}", store.path().display());
+        }
+        ProfileCommand::Remove { name } => {
+            store.delete(&name)?;
+            keychain.delete_password(&name).await?;
+            eprintln!("removed profile \"{name}\"");
+        }
+        ProfileCommand::Test { name, json } => {
+            let target = target_for_profile(&store, &keychain, &name).await?;
+            let endpoints = cluster::test_endpoints(&target).await?;
+            let all_ok = endpoints.iter().all(|e| {
+                e.amqp.as_ref().is_none_or(|l| l.last_error.is_none())
+                    && e.management_reachable != Some(false)
+            });
+            if json {
+                print_json(&endpoints);
+            } else {
+                print!("{}", render::endpoints_text(&endpoints));
+            }
+            return Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_password(from_stdin: bool, profile: &str) -> Result<String> {
+    let password = if from_stdin || !std::io::stdin().is_terminal() {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| Error::invalid("password", format!("cannot read standard input: {e}")))?;
+        s.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        rpassword::prompt_password(format!("password for profile \"{profile}\": "))
+            .map_err(|e| Error::invalid("password", e.to_string()))?
+    };
+    if password.is_empty() {
+        return Err(Error::invalid("password", "the password is empty"));
+    }
+    Ok(password)
+}
+
+async fn target_for_profile(store: &ProfileStore, keychain: &Keychain, name: &str) -> Result<ClusterTarget> {
+    let profile = store.get(name)?;
+    let password = keychain.require_password(name).await?;
+    ClusterTarget::from_profile(&profile, password)
+}
+
+async fn resolve(c: &ConnectionArgs) -> Result<ClusterTarget> {
+    match &c.profile {
+        Some(name) if c.nodes.is_empty() && c.apis.is_empty() => {
+            target_for_profile(&ProfileStore::default_location()?, &Keychain::default(), name).await
+        }
+        Some(_) => Err(Error::invalid(
+            "connection",
+            "give either --profile or --node/--api, not both",
+        )),
+        None => ClusterTarget::ad_hoc(&c.nodes, &c.apis),
+    }
+}
+
+fn print_json(value: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string(value).expect("status types always serialise")
+    );
+}

@@ -1,0 +1,149 @@
+//! One error type for all of warren-core.
+//!
+//! Callers need two things from an error: a stable `kind` to branch on (the UI picks an icon and
+//! a hint from it, the CLI an exit code) and a one-line message a person can act on. Every
+//! variant names the endpoint it concerns in redacted form (see [`crate::endpoint::redact`]):
+//! credentials never reach an error text.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+use ts_rs::TS;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid {field}: {reason}")]
+    InvalidInput { field: String, reason: String },
+    #[error("no profile named \"{0}\"")]
+    ProfileNotFound(String),
+    #[error("a profile named \"{0}\" already exists")]
+    ProfileExists(String),
+    #[error("profile file {path}: {reason}")]
+    ProfileFile { path: PathBuf, reason: String },
+    #[error("no password for profile \"{0}\" in the OS keychain")]
+    PasswordMissing(String),
+    #[error("OS keychain: {0}")]
+    Keychain(String),
+    #[error("authentication failed for user \"{user}\" at {endpoint}")]
+    Auth { endpoint: String, user: String },
+    #[error("user \"{user}\" may not access {what} at {endpoint}")]
+    AccessRefused {
+        endpoint: String,
+        user: String,
+        what: String,
+    },
+    #[error("{endpoint} is unreachable: {reason}")]
+    Unreachable { endpoint: String, reason: String },
+    #[error("{endpoint} did not answer within {}", humanize(*.after))]
+    Timeout { endpoint: String, after: Duration },
+    #[error("{endpoint} answered HTTP {status} for {path}: {reason}")]
+    Http {
+        endpoint: String,
+        path: String,
+        status: u16,
+        reason: String,
+    },
+    #[error("{endpoint}: unexpected reply to {path}: {reason}")]
+    BadReply {
+        endpoint: String,
+        path: String,
+        reason: String,
+    },
+    #[error("AMQP error at {endpoint}: {reason}")]
+    Amqp { endpoint: String, reason: String },
+    #[error("no node of the cluster is reachable ({0})")]
+    NoNodeAvailable(String),
+    #[error("TLS settings: {0}")]
+    Tls(String),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+fn humanize(d: Duration) -> String {
+    if d.as_millis() < 1000 {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+/// The stable, machine-readable class of an [`Error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ErrorKind {
+    InvalidInput,
+    NotFound,
+    AlreadyExists,
+    Config,
+    PasswordMissing,
+    Keychain,
+    Auth,
+    AccessRefused,
+    Unreachable,
+    Timeout,
+    Http,
+    Protocol,
+    Unavailable,
+    Tls,
+    Cancelled,
+}
+
+impl Error {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidInput { .. } => ErrorKind::InvalidInput,
+            Error::ProfileNotFound(_) => ErrorKind::NotFound,
+            Error::ProfileExists(_) => ErrorKind::AlreadyExists,
+            Error::ProfileFile { .. } => ErrorKind::Config,
+            Error::PasswordMissing(_) => ErrorKind::PasswordMissing,
+            Error::Keychain(_) => ErrorKind::Keychain,
+            Error::Auth { .. } => ErrorKind::Auth,
+            Error::AccessRefused { .. } => ErrorKind::AccessRefused,
+            Error::Unreachable { .. } => ErrorKind::Unreachable,
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Http { status: 404, .. } => ErrorKind::NotFound,
+            Error::Http { .. } => ErrorKind::Http,
+            Error::BadReply { .. } | Error::Amqp { .. } => ErrorKind::Protocol,
+            Error::NoNodeAvailable(_) => ErrorKind::Unavailable,
+            Error::Tls(_) => ErrorKind::Tls,
+            Error::Cancelled => ErrorKind::Cancelled,
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// True for failures of the transport to one node (as opposed to a refusal by a healthy
+    /// node): the ones where trying another node of the cluster may succeed.
+    pub fn is_node_failure(&self) -> bool {
+        matches!(
+            self,
+            Error::Unreachable { .. } | Error::Timeout { .. } | Error::NoNodeAvailable(_)
+        ) || matches!(self, Error::Http { status, .. } if *status == 503 || *status == 502)
+    }
+}
+
+/// An error as it crosses a process boundary: to the UI over IPC, or to scripts as JSON.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ErrorReport {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl From<&Error> for ErrorReport {
+    fn from(e: &Error) -> Self {
+        ErrorReport {
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
+}

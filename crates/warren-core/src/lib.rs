@@ -1,0 +1,14 @@
+//! Warren's broker logic, free of any UI toolkit: the desktop app (`src-tauri`) and the
+//! `warren` CLI are both thin adapters over this crate. See docs/ARCHITECTURE.md.
+
+pub mod cluster;
+pub mod endpoint;
+pub mod error;
+pub mod management;
+pub mod profile;
+pub mod secrets;
+pub mod session;
+pub mod status;
+pub mod tls;
+
+pub use error::{Error, ErrorKind, ErrorReport, Result};

@@ -1,0 +1,197 @@
+//! A client for the RabbitMQ management HTTP API that spreads over the nodes of a cluster.
+//!
+//! Any node's API answers for the whole cluster, so a request goes to the node that answered
+//! last and moves on to the next one only when that node cannot be reached (connection refused,
+//! timeout, 502/503). A refusal by a healthy node (401, 403, 404) is final: asking another node
+//! would give the same answer. Lists are read in pages of at most [`PAGE_SIZE`] with only the
+//! columns Warren uses, so clusters with tens of thousands of queues stay quick.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use url::Url;
+
+use crate::endpoint::{redact, ClusterTarget, Credentials};
+use crate::error::{Error, Result};
+use crate::tls;
+
+/// The management API's largest page.
+pub const PAGE_SIZE: usize = 500;
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug)]
+pub struct ManagementClient {
+    http: reqwest::Client,
+    endpoints: Vec<Url>,
+    credentials: Credentials,
+    preferred: AtomicUsize,
+}
+
+impl ManagementClient {
+    pub fn new(target: &ClusterTarget) -> Result<Self> {
+        let endpoints = target.management_urls();
+        if endpoints.is_empty() {
+            return Err(Error::invalid(
+                "management URL",
+                "no management API URL given (--api URL, or a profile's nodes)",
+            ));
+        }
+        let http = tls::http_client(&target.tls, CONNECT_TIMEOUT, REQUEST_TIMEOUT)?;
+        Ok(ManagementClient {
+            http,
+            endpoints,
+            credentials: target.api_credentials.clone(),
+            preferred: AtomicUsize::new(0),
+        })
+    }
+
+    pub fn endpoints(&self) -> &[Url] {
+        &self.endpoints
+    }
+
+    /// The endpoint that answered last (redacted), where the next request goes first.
+    pub fn current_endpoint(&self) -> String {
+        redact(&self.endpoints[self.preferred.load(Ordering::Relaxed) % self.endpoints.len()])
+    }
+
+    /// GET `path` (relative to `<base>/api/`) from the first node that answers.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let n = self.endpoints.len();
+        let start = self.preferred.load(Ordering::Relaxed) % n;
+        let mut failures = Vec::new();
+        for i in (0..n).map(|k| (start + k) % n) {
+            match self.get_from(i, path).await {
+                Ok(v) => {
+                    self.preferred.store(i, Ordering::Relaxed);
+                    return Ok(v);
+                }
+                Err(e) if e.is_node_failure() => failures.push(e.to_string()),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::NoNodeAvailable(failures.join("; ")))
+    }
+
+    /// GET `path` from the `i`-th endpoint only.
+    pub async fn get_from<T: DeserializeOwned>(&self, i: usize, path: &str) -> Result<T> {
+        let base = &self.endpoints[i];
+        let url = base
+            .join("api/")
+            .and_then(|u| u.join(path))
+            .map_err(|e| Error::invalid("management path", e.to_string()))?;
+        let endpoint = redact(base);
+        let shown_path = url.path().to_owned();
+        let response = self
+            .http
+            .get(url)
+            .basic_auth(&self.credentials.username, Some(self.credentials.password()))
+            .send()
+            .await
+            .map_err(|e| transport_error(&endpoint, e))?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = response.text().await.unwrap_or_default();
+            let reason = serde_json::from_str::<ApiError>(&body)
+                .map(|e| e.reason.unwrap_or(e.error.unwrap_or_default()))
+                .unwrap_or_else(|_| body.chars().take(200).collect());
+            return Err(match status.as_u16() {
+                401 => Error::Auth {
+                    endpoint,
+                    user: self.credentials.username.clone(),
+                },
+                403 => Error::AccessRefused {
+                    endpoint,
+                    user: self.credentials.username.clone(),
+                    what: format!("{shown_path} (the user needs the monitoring or administrator tag)"),
+                },
+                code => Error::Http {
+                    endpoint,
+                    path: shown_path,
+                    status: code,
+                    reason,
+                },
+            });
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(&endpoint, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::BadReply {
+            endpoint,
+            path: shown_path,
+            reason: e.to_string(),
+        })
+    }
+
+    /// Every item of a paged list endpoint (`queues`, `exchanges`, ...), `columns` only.
+    /// The first page says how many there are; the rest are fetched a few at a time.
+    pub async fn get_all_pages<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        columns: &[&str],
+        extra_query: &str,
+    ) -> Result<Vec<T>> {
+        let page_path = |page: usize| {
+            format!(
+                "{path}?page={page}&page_size={PAGE_SIZE}&columns={}{extra_query}",
+                columns.join(",")
+            )
+        };
+        let first: Page<T> = self.get(&page_path(1)).await?;
+        let mut items = first.items;
+        let mut next = 2;
+        while next <= first.page_count {
+            let last = (next + 3).min(first.page_count);
+            let paths: Vec<String> = (next..=last).map(page_path).collect();
+            let pages = join_all(paths.iter().map(|p| self.get::<Page<T>>(p))).await;
+            for page in pages {
+                items.extend(page?.items);
+            }
+            next = last + 1;
+        }
+        Ok(items)
+    }
+}
+
+/// Percent-encodes one path segment (a vhost or a queue name; "/" becomes "%2F").
+pub fn encode_segment(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[derive(Debug, Deserialize)]
+struct Page<T> {
+    items: Vec<T>,
+    #[serde(default)]
+    page_count: usize,
+}
+
+#[derive(Debug, Deserialize)]
+struct ApiError {
+    error: Option<String>,
+    reason: Option<String>,
+}
+
+fn transport_error(endpoint: &str, e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        return Error::Timeout {
+            endpoint: endpoint.to_owned(),
+            after: REQUEST_TIMEOUT,
+        };
+    }
+    // reqwest's Display includes the URL, which never carries credentials here (they travel
+    // in the Authorization header), but keep only the innermost cause: it is the useful part.
+    let mut reason = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        reason = s.to_string();
+        source = s.source();
+    }
+    Error::Unreachable {
+        endpoint: endpoint.to_owned(),
+        reason,
+    }
+}

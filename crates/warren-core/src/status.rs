@@ -1,0 +1,842 @@
+//! Cluster status for support staff: nodes, alarms, partitions, replication and the queues at
+//! risk, gathered from the management API and from Warren's own AMQP links.
+//!
+//! Gathering ([`fetch`]) and judging ([`analyze`]) are separate: `analyze` is a pure function
+//! of the API's replies, so every rule about what counts as "at risk" is unit-tested on
+//! recorded replies, and the same rules serve the app, `warren status` and the health badges.
+//! A value the API did not report (a stopped node has almost no fields) stays `None` and is
+//! shown as unknown, never as zero.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use ts_rs::TS;
+
+use crate::endpoint::{host_port, redact, ClusterTarget};
+use crate::error::{ErrorReport, Result};
+use crate::management::ManagementClient;
+use crate::session::LinkStatus;
+
+/// Columns of `/api/queues` that status needs; everything else stays on the server.
+pub const QUEUE_COLUMNS: &[&str] = &[
+    "name",
+    "vhost",
+    "type",
+    "state",
+    "node",
+    "slave_nodes",
+    "synchronised_slave_nodes",
+    "leader",
+    "members",
+    "online",
+    "policy",
+    "effective_policy_definition",
+    "messages",
+];
+
+/// How long one node's own `/api/overview` may take before it counts as not answering.
+const ENDPOINT_TIMEOUT: Duration = Duration::from_secs(4);
+
+// ---------------------------------------------------------------------------------------------
+// What the management API sends (only the fields used; all optional, since a stopped node or
+// an older version omits many).
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ApiOverview {
+    pub cluster_name: Option<String>,
+    pub rabbitmq_version: Option<String>,
+    pub erlang_version: Option<String>,
+    pub node: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ApiNode {
+    pub name: String,
+    #[serde(default)]
+    pub running: bool,
+    #[serde(rename = "type")]
+    pub node_type: Option<String>,
+    pub uptime: Option<u64>,
+    pub mem_used: Option<u64>,
+    pub mem_limit: Option<u64>,
+    pub mem_alarm: Option<bool>,
+    pub disk_free: Option<u64>,
+    pub disk_free_limit: Option<u64>,
+    pub disk_free_alarm: Option<bool>,
+    pub fd_used: Option<u64>,
+    pub fd_total: Option<u64>,
+    pub sockets_used: Option<u64>,
+    pub sockets_total: Option<u64>,
+    pub proc_used: Option<u64>,
+    pub proc_total: Option<u64>,
+    #[serde(default)]
+    pub partitions: Vec<String>,
+    #[serde(default)]
+    pub applications: Vec<ApiApplication>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ApiApplication {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ApiQueue {
+    pub name: String,
+    pub vhost: String,
+    #[serde(rename = "type")]
+    pub queue_type: Option<String>,
+    pub state: Option<String>,
+    pub node: Option<String>,
+    pub slave_nodes: Option<Vec<String>>,
+    pub synchronised_slave_nodes: Option<Vec<String>>,
+    pub leader: Option<String>,
+    pub members: Option<Vec<String>>,
+    pub online: Option<Vec<String>>,
+    pub policy: Option<Value>,
+    pub effective_policy_definition: Option<Value>,
+    pub messages: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ApiPolicy {
+    pub name: String,
+    pub vhost: String,
+    #[serde(default)]
+    pub pattern: String,
+    #[serde(default, rename = "apply-to")]
+    pub apply_to: String,
+    #[serde(default)]
+    pub definition: BTreeMap<String, Value>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// What Warren reports.
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ClusterStatus {
+    pub cluster_name: Option<String>,
+    pub rabbitmq_version: Option<String>,
+    pub erlang_version: Option<String>,
+    /// Classic queue mirroring exists (RabbitMQ 3.x); false on 4.x, where `ha-*` is dead.
+    pub mirroring_supported: bool,
+    pub health: Health,
+    pub nodes: Vec<NodeStatus>,
+    /// The profile's endpoints, with Warren's AMQP link and API reachability for each.
+    pub endpoints: Vec<EndpointStatus>,
+    pub queue_counts: QueueCounts,
+    pub mirrored_queues: Vec<MirroredQueue>,
+    pub quorum_queues: Vec<ReplicatedQueue>,
+    pub streams: Vec<ReplicatedQueue>,
+    pub at_risk: Vec<AtRiskQueue>,
+    pub dead_policies: Vec<DeadPolicy>,
+    /// The management endpoint that answered the cluster-wide requests.
+    pub api_endpoint: String,
+    /// When the data was read (Unix epoch milliseconds).
+    #[ts(type = "number")]
+    pub fetched_at_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum HealthLevel {
+    Ok,
+    Warning,
+    Critical,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct Health {
+    pub level: HealthLevel,
+    /// One line per finding, worst first.
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct NodeStatus {
+    pub name: String,
+    pub running: bool,
+    pub node_type: Option<String>,
+    pub rabbitmq_version: Option<String>,
+    pub erlang_version: Option<String>,
+    #[ts(type = "number | null")]
+    pub uptime_ms: Option<u64>,
+    #[ts(type = "number | null")]
+    pub mem_used: Option<u64>,
+    #[ts(type = "number | null")]
+    pub mem_limit: Option<u64>,
+    pub mem_alarm: Option<bool>,
+    #[ts(type = "number | null")]
+    pub disk_free: Option<u64>,
+    #[ts(type = "number | null")]
+    pub disk_free_limit: Option<u64>,
+    pub disk_free_alarm: Option<bool>,
+    #[ts(type = "number | null")]
+    pub fd_used: Option<u64>,
+    #[ts(type = "number | null")]
+    pub fd_total: Option<u64>,
+    #[ts(type = "number | null")]
+    pub sockets_used: Option<u64>,
+    #[ts(type = "number | null")]
+    pub sockets_total: Option<u64>,
+    #[ts(type = "number | null")]
+    pub proc_used: Option<u64>,
+    #[ts(type = "number | null")]
+    pub proc_total: Option<u64>,
+    /// Nodes this node cannot see although they are in the cluster.
+    pub partitions: Vec<String>,
+    /// Warren's AMQP link to this node, when one of the profile's endpoints is known to be it.
+    pub amqp: Option<LinkStatus>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct EndpointStatus {
+    /// AMQP `host:port`, or the management URL for API-only endpoints.
+    pub label: String,
+    pub management_url: Option<String>,
+    /// The node behind this endpoint, as its management API named itself.
+    pub node_name: Option<String>,
+    pub amqp: Option<LinkStatus>,
+    pub management_reachable: Option<bool>,
+    pub management_error: Option<ErrorReport>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, TS)]
+#[ts(export)]
+pub struct QueueCounts {
+    pub total: u32,
+    pub classic: u32,
+    pub mirrored: u32,
+    pub quorum: u32,
+    pub stream: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct MirroredQueue {
+    pub vhost: String,
+    pub name: String,
+    pub policy: Option<String>,
+    pub master: Option<String>,
+    pub mirrors: Vec<String>,
+    pub synchronised: Vec<String>,
+    pub unsynchronised: Vec<String>,
+    pub state: Option<String>,
+    #[ts(type = "number | null")]
+    pub messages: Option<u64>,
+}
+
+/// A quorum queue or a stream: a Raft-style group with a leader and members.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ReplicatedQueue {
+    pub vhost: String,
+    pub name: String,
+    pub leader: Option<String>,
+    pub members: Vec<String>,
+    pub online: Vec<String>,
+    pub offline: Vec<String>,
+    /// Members needed for a majority.
+    pub quorum: u32,
+    /// How many more members may go offline before the majority is lost (0: the next loss
+    /// makes the queue unavailable; negative: it already is).
+    pub spare_members: i32,
+    pub state: Option<String>,
+    #[ts(type = "number | null")]
+    pub messages: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum QueueType {
+    Classic,
+    Quorum,
+    Stream,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Severity {
+    Warning,
+    Critical,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct AtRiskQueue {
+    pub vhost: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub queue_type: QueueType,
+    pub severity: Severity,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct DeadPolicy {
+    pub vhost: String,
+    pub name: String,
+    pub pattern: String,
+    pub keys: Vec<String>,
+    pub reason: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gathering.
+
+/// Everything [`analyze`] needs, as read from the cluster.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub overview: ApiOverview,
+    pub nodes: Vec<ApiNode>,
+    pub queues: Vec<ApiQueue>,
+    pub policies: Vec<ApiPolicy>,
+    pub endpoints: Vec<EndpointStatus>,
+    pub api_endpoint: String,
+}
+
+/// Reads the cluster through `client`. `links` are Warren's AMQP links (from a session or
+/// from one-off probes), one per AMQP endpoint of `target`, in order; `known_names` are node
+/// names learned earlier per endpoint index, used when an endpoint does not answer now.
+pub async fn fetch(
+    client: &ManagementClient,
+    target: &ClusterTarget,
+    links: &[LinkStatus],
+    known_names: &BTreeMap<usize, String>,
+) -> Result<Snapshot> {
+    let cluster = async {
+        let overview: ApiOverview = client.get("overview").await?;
+        let api_endpoint = client.current_endpoint();
+        let (nodes, queues, policies) = tokio::join!(
+            client.get::<Vec<ApiNode>>("nodes"),
+            client.get_all_pages::<ApiQueue>(
+                "queues",
+                QUEUE_COLUMNS,
+                "&disable_stats=true&enable_queue_totals=true"
+            ),
+            client.get::<Vec<ApiPolicy>>("policies"),
+        );
+        let mut queues = queues?;
+        complete_streams(client, &mut queues).await?;
+        Ok::<_, crate::Error>((overview, api_endpoint, nodes?, queues, policies?))
+    };
+    let per_endpoint = endpoint_statuses(client, target, links, known_names);
+    let (cluster, endpoints) = tokio::join!(cluster, per_endpoint);
+    let (overview, api_endpoint, nodes, queues, policies) = cluster?;
+    Ok(Snapshot {
+        overview,
+        nodes,
+        queues,
+        policies,
+        endpoints,
+        api_endpoint,
+    })
+}
+
+/// With `disable_stats`, 3.x leaves a stream's members out of `/api/queues`; ask for those
+/// streams one by one (there are few streams, and only they need it).
+async fn complete_streams(client: &ManagementClient, queues: &mut [ApiQueue]) -> Result<()> {
+    let incomplete: Vec<usize> = queues
+        .iter()
+        .enumerate()
+        .filter(|(_, q)| queue_type(q) == QueueType::Stream && q.members.is_none())
+        .map(|(i, _)| i)
+        .collect();
+    for chunk in incomplete.chunks(8) {
+        let paths: Vec<String> = chunk
+            .iter()
+            .map(|&i| {
+                format!(
+                    "queues/{}/{}?columns={}",
+                    crate::management::encode_segment(&queues[i].vhost),
+                    crate::management::encode_segment(&queues[i].name),
+                    QUEUE_COLUMNS.join(",")
+                )
+            })
+            .collect();
+        let replies = futures_util::future::join_all(
+            paths.iter().map(|p| client.get::<ApiQueue>(p)),
+        )
+        .await;
+        for (&i, reply) in chunk.iter().zip(replies) {
+            match reply {
+                Ok(full) => queues[i] = full,
+                // Deleted since the list was read: leave the entry as it was.
+                Err(e) if e.kind() == crate::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn endpoint_statuses(
+    client: &ManagementClient,
+    target: &ClusterTarget,
+    links: &[LinkStatus],
+    known_names: &BTreeMap<usize, String>,
+) -> Vec<EndpointStatus> {
+    let mut link_iter = links.iter();
+    let mut api_index = 0;
+    let mut pending = Vec::new();
+    for (i, node) in target.nodes.iter().enumerate() {
+        let amqp = node.amqp.as_ref().and_then(|_| link_iter.next().cloned());
+        let api = node.management.as_ref().map(|u| {
+            let k = api_index;
+            api_index += 1;
+            (k, u.clone())
+        });
+        pending.push(async move {
+            let (reachable, error, name) = match &api {
+                Some((k, _)) => {
+                    let reply = tokio::time::timeout(
+                        ENDPOINT_TIMEOUT,
+                        client.get_from::<ApiOverview>(*k, "overview"),
+                    )
+                    .await;
+                    match reply {
+                        Ok(Ok(o)) => (Some(true), None, o.node),
+                        Ok(Err(e)) => (Some(false), Some(ErrorReport::from(&e)), None),
+                        Err(_) => (
+                            Some(false),
+                            Some(ErrorReport::from(&crate::Error::Timeout {
+                                endpoint: redact(&api.as_ref().expect("checked").1),
+                                after: ENDPOINT_TIMEOUT,
+                            })),
+                            None,
+                        ),
+                    }
+                }
+                None => (None, None, None),
+            };
+            EndpointStatus {
+                label: node
+                    .amqp
+                    .as_ref()
+                    .map(host_port)
+                    .or_else(|| api.as_ref().map(|(_, u)| redact(u)))
+                    .unwrap_or_default(),
+                management_url: api.as_ref().map(|(_, u)| redact(u)),
+                node_name: name.or_else(|| known_names.get(&i).cloned()),
+                amqp,
+                management_reachable: reachable,
+                management_error: error,
+            }
+        });
+    }
+    futures_util::future::join_all(pending).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Judging.
+
+pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
+    let Snapshot {
+        overview,
+        nodes,
+        queues,
+        policies,
+        endpoints,
+        api_endpoint,
+    } = snapshot;
+    let mirroring_supported = overview
+        .rabbitmq_version
+        .as_deref()
+        .and_then(|v| v.split('.').next()?.parse::<u32>().ok())
+        .is_none_or(|major| major < 4);
+    let running: BTreeSet<&str> = nodes
+        .iter()
+        .filter(|n| n.running)
+        .map(|n| n.name.as_str())
+        .collect();
+
+    let node_statuses: Vec<NodeStatus> = nodes
+        .iter()
+        .map(|n| node_status(n, &overview, &endpoints))
+        .collect();
+
+    let mut counts = QueueCounts::default();
+    let mut mirrored = Vec::new();
+    let mut quorum = Vec::new();
+    let mut streams = Vec::new();
+    let mut at_risk = Vec::new();
+    for q in &queues {
+        counts.total += 1;
+        let risk = |severity, reason: String| AtRiskQueue {
+            vhost: q.vhost.clone(),
+            name: q.name.clone(),
+            queue_type: queue_type(q),
+            severity,
+            reason,
+        };
+        let mut risks: Vec<AtRiskQueue> = Vec::new();
+        match queue_type(q) {
+            QueueType::Quorum | QueueType::Stream => {
+                let group = replicated(q);
+                risks.extend(replication_risks(&group).into_iter().map(|(s, r)| risk(s, r)));
+                if queue_type(q) == QueueType::Quorum {
+                    counts.quorum += 1;
+                    quorum.push(group);
+                } else {
+                    counts.stream += 1;
+                    streams.push(group);
+                }
+            }
+            QueueType::Classic | QueueType::Other => {
+                counts.classic += 1;
+                let is_mirrored = mirroring_supported
+                    && (q.slave_nodes.is_some() || has_ha_policy(q));
+                if is_mirrored {
+                    counts.mirrored += 1;
+                    let m = mirrored_queue(q);
+                    risks.extend(mirror_risks(&m, &running).into_iter().map(|(s, r)| risk(s, r)));
+                    mirrored.push(m);
+                } else if let Some(node) = &q.node {
+                    if !running.contains(node.as_str()) && !nodes.is_empty() {
+                        risks.push(risk(
+                            Severity::Critical,
+                            format!("its node {node} is down: the queue is unavailable"),
+                        ));
+                    }
+                }
+            }
+        }
+        if risks.is_empty() {
+            if let Some(state) = q.state.as_deref().filter(|s| !is_healthy_state(s)) {
+                risks.push(risk(Severity::Critical, format!("state is \"{state}\"")));
+            }
+        }
+        at_risk.extend(risks);
+    }
+    at_risk.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| (&a.vhost, &a.name).cmp(&(&b.vhost, &b.name)))
+    });
+
+    let dead_policies = if mirroring_supported {
+        Vec::new()
+    } else {
+        policies
+            .iter()
+            .filter_map(|p| {
+                let keys: Vec<String> = p
+                    .definition
+                    .keys()
+                    .filter(|k| k.starts_with("ha-"))
+                    .cloned()
+                    .collect();
+                (!keys.is_empty()).then(|| DeadPolicy {
+                    vhost: p.vhost.clone(),
+                    name: p.name.clone(),
+                    pattern: p.pattern.clone(),
+                    reason: "classic queue mirroring was removed in RabbitMQ 4.0: these keys have \
+                             no effect; use quorum queues for replication"
+                        .into(),
+                    keys,
+                })
+            })
+            .collect()
+    };
+
+    let health = health(&node_statuses, &endpoints, &at_risk, &dead_policies);
+    ClusterStatus {
+        cluster_name: overview.cluster_name.clone(),
+        rabbitmq_version: overview.rabbitmq_version.clone(),
+        erlang_version: overview.erlang_version.clone(),
+        mirroring_supported,
+        health,
+        nodes: node_statuses,
+        endpoints,
+        queue_counts: counts,
+        mirrored_queues: mirrored,
+        quorum_queues: quorum,
+        streams,
+        at_risk,
+        dead_policies,
+        api_endpoint,
+        fetched_at_ms,
+    }
+}
+
+fn node_status(n: &ApiNode, overview: &ApiOverview, endpoints: &[EndpointStatus]) -> NodeStatus {
+    let rabbit_version = n
+        .applications
+        .iter()
+        .find(|a| a.name == "rabbit")
+        .map(|a| a.version.clone());
+    let same_as_overview = overview.node.as_deref() == Some(n.name.as_str());
+    NodeStatus {
+        name: n.name.clone(),
+        running: n.running,
+        node_type: n.node_type.clone(),
+        rabbitmq_version: rabbit_version.or_else(|| {
+            same_as_overview
+                .then(|| overview.rabbitmq_version.clone())
+                .flatten()
+        }),
+        erlang_version: same_as_overview
+            .then(|| overview.erlang_version.clone())
+            .flatten(),
+        uptime_ms: n.uptime.filter(|_| n.running),
+        mem_used: n.mem_used,
+        mem_limit: n.mem_limit,
+        mem_alarm: n.mem_alarm,
+        disk_free: n.disk_free,
+        disk_free_limit: n.disk_free_limit,
+        disk_free_alarm: n.disk_free_alarm,
+        fd_used: n.fd_used,
+        fd_total: n.fd_total,
+        sockets_used: n.sockets_used,
+        sockets_total: n.sockets_total,
+        proc_used: n.proc_used,
+        proc_total: n.proc_total,
+        partitions: n.partitions.clone(),
+        amqp: endpoints
+            .iter()
+            .find(|e| e.node_name.as_deref() == Some(n.name.as_str()))
+            .and_then(|e| e.amqp.clone()),
+    }
+}
+
+fn queue_type(q: &ApiQueue) -> QueueType {
+    match q.queue_type.as_deref() {
+        Some("quorum") => QueueType::Quorum,
+        Some("stream") => QueueType::Stream,
+        Some("classic") | None => QueueType::Classic,
+        Some(_) => QueueType::Other,
+    }
+}
+
+fn is_healthy_state(state: &str) -> bool {
+    matches!(state, "running" | "idle" | "flow")
+}
+
+fn has_ha_policy(q: &ApiQueue) -> bool {
+    q.effective_policy_definition
+        .as_ref()
+        .and_then(Value::as_object)
+        .is_some_and(|d| d.contains_key("ha-mode"))
+}
+
+fn policy_name(q: &ApiQueue) -> Option<String> {
+    q.policy.as_ref().and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+fn mirrored_queue(q: &ApiQueue) -> MirroredQueue {
+    let mirrors = q.slave_nodes.clone().unwrap_or_default();
+    let synced = q.synchronised_slave_nodes.clone().unwrap_or_default();
+    let unsynchronised = mirrors.iter().filter(|m| !synced.contains(m)).cloned().collect();
+    MirroredQueue {
+        vhost: q.vhost.clone(),
+        name: q.name.clone(),
+        policy: policy_name(q),
+        master: q.node.clone(),
+        synchronised: synced.into_iter().filter(|s| mirrors.contains(s)).collect(),
+        unsynchronised,
+        mirrors,
+        state: q.state.clone(),
+        messages: q.messages,
+    }
+}
+
+fn mirror_risks(m: &MirroredQueue, running: &BTreeSet<&str>) -> Vec<(Severity, String)> {
+    let mut out = Vec::new();
+    match &m.master {
+        Some(master) if !running.is_empty() && !running.contains(master.as_str()) => {
+            out.push((
+                Severity::Critical,
+                format!("its master node {master} is down"),
+            ));
+        }
+        None => out.push((Severity::Critical, "it has no master".into())),
+        _ => {}
+    }
+    let master = m.master.as_deref().unwrap_or("?");
+    if m.mirrors.is_empty() {
+        out.push((
+            Severity::Critical,
+            format!("the mirroring policy applies but it has no mirror: its only copy is on {master}"),
+        ));
+    } else if m.synchronised.is_empty() {
+        out.push((
+            Severity::Critical,
+            format!(
+                "no mirror is synchronised ({} unsynchronised): losing {master} loses messages",
+                m.unsynchronised.join(", ")
+            ),
+        ));
+    } else if !m.unsynchronised.is_empty() {
+        out.push((
+            Severity::Warning,
+            format!(
+                "{} of {} mirrors unsynchronised: {}",
+                m.unsynchronised.len(),
+                m.mirrors.len(),
+                m.unsynchronised.join(", ")
+            ),
+        ));
+    }
+    out
+}
+
+fn replicated(q: &ApiQueue) -> ReplicatedQueue {
+    let members = q.members.clone().unwrap_or_default();
+    // Older versions omit `online`; then only the leader is known to be up.
+    let online: Vec<String> = match &q.online {
+        Some(o) => members.iter().filter(|m| o.contains(m)).cloned().collect(),
+        None => q.leader.iter().cloned().collect(),
+    };
+    let offline = members.iter().filter(|m| !online.contains(m)).cloned().collect();
+    let quorum = members.len() as u32 / 2 + 1;
+    ReplicatedQueue {
+        vhost: q.vhost.clone(),
+        name: q.name.clone(),
+        // Streams name their leader in `node`.
+        leader: q.leader.clone().or_else(|| q.node.clone()).filter(|l| !l.is_empty()),
+        spare_members: online.len() as i32 - quorum as i32,
+        quorum,
+        members,
+        online,
+        offline,
+        state: q.state.clone(),
+        messages: q.messages,
+    }
+}
+
+fn replication_risks(g: &ReplicatedQueue) -> Vec<(Severity, String)> {
+    let (online, total) = (g.online.len(), g.members.len());
+    if total == 0 {
+        return vec![(Severity::Critical, "the API reports no members".into())];
+    }
+    if g.spare_members < 0 {
+        return vec![(
+            Severity::Critical,
+            format!(
+                "quorum lost: {online} of {total} members online, {} needed; the queue is unavailable",
+                g.quorum
+            ),
+        )];
+    }
+    let mut out = Vec::new();
+    if g.leader.is_none() {
+        out.push((Severity::Critical, "no leader elected".to_owned()));
+    }
+    if online < total {
+        if g.spare_members == 0 {
+            out.push((
+                Severity::Critical,
+                format!(
+                    "{online} of {total} members online ({} offline): one more node loss loses quorum",
+                    g.offline.join(", ")
+                ),
+            ));
+        } else {
+            out.push((
+                Severity::Warning,
+                format!(
+                    "under-replicated: {online} of {total} members online ({} offline)",
+                    g.offline.join(", ")
+                ),
+            ));
+        }
+    } else if total == 1 {
+        out.push((
+            Severity::Warning,
+            format!("a single member on {}: not replicated", g.members[0]),
+        ));
+    }
+    out
+}
+
+fn health(
+    nodes: &[NodeStatus],
+    endpoints: &[EndpointStatus],
+    at_risk: &[AtRiskQueue],
+    dead: &[DeadPolicy],
+) -> Health {
+    let mut findings: Vec<(HealthLevel, String)> = Vec::new();
+    let mut critical = |s: String| findings.push((HealthLevel::Critical, s));
+    for n in nodes {
+        if !n.running {
+            critical(format!("node {} is down", n.name));
+            continue;
+        }
+        if n.mem_alarm == Some(true) {
+            critical(format!("memory alarm on {}: publishing is blocked", n.name));
+        }
+        if n.disk_free_alarm == Some(true) {
+            critical(format!("disk alarm on {}: publishing is blocked", n.name));
+        }
+        if !n.partitions.is_empty() {
+            critical(format!(
+                "network partition: {} cannot see {}",
+                n.name,
+                n.partitions.join(", ")
+            ));
+        }
+    }
+    let critical_queues = at_risk.iter().filter(|q| q.severity == Severity::Critical).count();
+    if critical_queues > 0 {
+        findings.push((
+            HealthLevel::Critical,
+            format!("{critical_queues} queue(s) at critical risk"),
+        ));
+    }
+    for n in nodes.iter().filter(|n| n.running) {
+        if let (Some(used), Some(limit)) = (n.mem_used, n.mem_limit) {
+            if limit > 0 && used * 10 >= limit * 9 {
+                findings.push((
+                    HealthLevel::Warning,
+                    format!("{} uses {}% of its memory high watermark", n.name, used * 100 / limit),
+                ));
+            }
+        }
+        if let (Some(used), Some(total)) = (n.fd_used, n.fd_total) {
+            if total > 0 && used * 10 >= total * 9 {
+                findings.push((
+                    HealthLevel::Warning,
+                    format!("{} uses {used} of {total} file descriptors", n.name),
+                ));
+            }
+        }
+    }
+    let warning_queues = at_risk.len() - critical_queues;
+    if warning_queues > 0 {
+        findings.push((HealthLevel::Warning, format!("{warning_queues} queue(s) at risk")));
+    }
+    for e in endpoints {
+        if let Some(link) = &e.amqp {
+            if link.state != crate::session::LinkState::Connected {
+                findings.push((
+                    HealthLevel::Warning,
+                    format!("Warren has no AMQP connection to {}", e.label),
+                ));
+            }
+        }
+    }
+    if !dead.is_empty() {
+        findings.push((
+            HealthLevel::Warning,
+            format!("{} policy(ies) with dead ha-* keys", dead.len()),
+        ));
+    }
+    findings.sort_by(|a, b| b.0.cmp(&a.0));
+    Health {
+        level: findings.first().map_or(HealthLevel::Ok, |f| f.0),
+        reasons: findings.into_iter().map(|f| f.1).collect(),
+    }
+}

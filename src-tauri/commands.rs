@@ -1,0 +1,159 @@
+//! IPC commands. Each is declared once here and listed in [`handler`]; their argument and
+//! result types are generated into `ui/src/lib/bindings` by ts-rs, and `ui/src/lib/backend.ts`
+//! is the only UI module that calls them. Errors cross as `{kind, message}`
+//! ([`ErrorReport`]); passwords travel only from the UI to the keychain, never back.
+
+use serde::Serialize;
+use tauri::State;
+use ts_rs::TS;
+use warren_core::endpoint::ClusterTarget;
+use warren_core::error::ErrorReport;
+use warren_core::profile::Profile;
+use warren_core::status::{ClusterStatus, EndpointStatus};
+use warren_core::{cluster, Error};
+
+use crate::state::AppState;
+
+type CmdResult<T> = Result<T, ErrorReport>;
+
+fn report(e: Error) -> ErrorReport {
+    ErrorReport::from(&e)
+}
+
+/// A saved profile as the UI sees it: the profile and whether the keychain holds its password.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ProfileEntry {
+    pub profile: Profile,
+    pub has_password: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct AppInfo {
+    pub version: String,
+    pub profiles_file: String,
+}
+
+pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        app_info,
+        list_profiles,
+        save_profile,
+        delete_profile,
+        test_profile,
+        cluster_status,
+        close_cluster,
+    ]
+}
+
+#[tauri::command]
+fn app_info(state: State<'_, AppState>) -> AppInfo {
+    AppInfo {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        profiles_file: state.profiles.path().display().to_string(),
+    }
+}
+
+#[tauri::command]
+async fn list_profiles(state: State<'_, AppState>) -> CmdResult<Vec<ProfileEntry>> {
+    let profiles = state.profiles.list().map_err(report)?;
+    let mut entries = Vec::with_capacity(profiles.len());
+    for profile in profiles {
+        let has_password = state
+            .keychain
+            .password(&profile.name)
+            .await
+            .map_err(report)?
+            .is_some();
+        entries.push(ProfileEntry {
+            profile,
+            has_password,
+        });
+    }
+    Ok(entries)
+}
+
+/// Saves `profile`, replacing the profile called `replacing` when editing (a rename moves
+/// the password). `password: None` keeps the stored password.
+#[tauri::command]
+async fn save_profile(
+    state: State<'_, AppState>,
+    profile: Profile,
+    password: Option<String>,
+    replacing: Option<String>,
+) -> CmdResult<ProfileEntry> {
+    profile.validate().map_err(report)?;
+    let keychain = &state.keychain;
+    let name = profile.name.clone();
+    let old_name = replacing.clone().unwrap_or_else(|| name.clone());
+    let password = match password.filter(|p| !p.is_empty()) {
+        Some(p) => Some(p),
+        None => keychain.password(&old_name).await.map_err(report)?,
+    };
+    let Some(password) = password else {
+        return Err(report(Error::invalid(
+            "password",
+            "enter the password (it is kept in the OS keychain)",
+        )));
+    };
+    let previous = keychain.password(&name).await.map_err(report)?;
+    keychain.set_password(&name, &password).await.map_err(report)?;
+    if let Err(e) = state.profiles.save(&profile, replacing.as_deref()) {
+        // Leave the keychain as it was.
+        let _ = match previous {
+            Some(old) => keychain.set_password(&name, &old).await,
+            None => keychain.delete_password(&name).await,
+        };
+        return Err(report(e));
+    }
+    if old_name != name {
+        keychain.delete_password(&old_name).await.map_err(report)?;
+    }
+    state.close(&old_name).await;
+    state.close(&name).await;
+    Ok(ProfileEntry {
+        profile,
+        has_password: true,
+    })
+}
+
+#[tauri::command]
+async fn delete_profile(state: State<'_, AppState>, name: String) -> CmdResult<()> {
+    state.profiles.delete(&name).map_err(report)?;
+    state.close(&name).await;
+    state.keychain.delete_password(&name).await.map_err(report)
+}
+
+/// Tries every node of a profile, saved or being edited. Without a password the stored one
+/// (of `stored_as`, else of the profile's name) is used.
+#[tauri::command]
+async fn test_profile(
+    state: State<'_, AppState>,
+    profile: Profile,
+    password: Option<String>,
+    stored_as: Option<String>,
+) -> CmdResult<Vec<EndpointStatus>> {
+    let password = match password.filter(|p| !p.is_empty()) {
+        Some(p) => p,
+        None => state
+            .keychain
+            .require_password(stored_as.as_deref().unwrap_or(&profile.name))
+            .await
+            .map_err(report)?,
+    };
+    let target = ClusterTarget::from_profile(&profile, password).map_err(report)?;
+    cluster::test_endpoints(&target).await.map_err(report)
+}
+
+#[tauri::command]
+async fn cluster_status(state: State<'_, AppState>, name: String) -> CmdResult<ClusterStatus> {
+    let cluster = state.cluster(&name).await.map_err(report)?;
+    cluster.status().await.map_err(report)
+}
+
+#[tauri::command]
+async fn close_cluster(state: State<'_, AppState>, name: String) -> CmdResult<()> {
+    state.close(&name).await;
+    Ok(())
+}

@@ -1,0 +1,28 @@
+//! The Tauri shell: window setup, app state and the IPC commands. Each command adapts one
+//! warren-core call to IPC and holds no broker logic; see docs/ARCHITECTURE.md.
+
+mod commands;
+mod state;
+
+pub use commands::ProfileEntry;
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WARREN_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    let state = match state::AppState::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("warren: {e}");
+            std::process::exit(1);
+        }
+    };
+    tauri::Builder::default()
+        .manage(state)
+        .invoke_handler(commands::handler())
+        .run(tauri::generate_context!())
+        .expect("error while running the Warren window");
+}

@@ -1,0 +1,52 @@
+//! What the app keeps between commands: the profile store, the keychain, and the clusters
+//! the user has open (each an [`OpenCluster`] with live AMQP links to its nodes).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use warren_core::cluster::OpenCluster;
+use warren_core::endpoint::ClusterTarget;
+use warren_core::profile::ProfileStore;
+use warren_core::secrets::Keychain;
+use warren_core::Result;
+
+pub struct AppState {
+    pub profiles: ProfileStore,
+    pub keychain: Keychain,
+    /// Never held across an await: commands clone the `Arc` out and drop the guard.
+    open: Mutex<HashMap<String, Arc<OpenCluster>>>,
+}
+
+impl AppState {
+    pub fn load() -> Result<Self> {
+        Ok(AppState {
+            profiles: ProfileStore::default_location()?,
+            keychain: Keychain::default(),
+            open: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The open cluster of profile `name`, opening it (and starting its AMQP links) if needed.
+    pub async fn cluster(&self, name: &str) -> Result<Arc<OpenCluster>> {
+        if let Some(c) = self.open.lock().expect("open clusters poisoned").get(name) {
+            return Ok(c.clone());
+        }
+        let profile = self.profiles.get(name)?;
+        let password = self.keychain.require_password(name).await?;
+        let opened = Arc::new(OpenCluster::open(ClusterTarget::from_profile(&profile, password)?)?);
+        // Another command may have opened it meanwhile: keep the first, drop ours.
+        let mut open = self.open.lock().expect("open clusters poisoned");
+        Ok(open.entry(name.to_owned()).or_insert(opened).clone())
+    }
+
+    /// Closes the open cluster of profile `name`, if any (after the profile changed or went).
+    pub async fn close(&self, name: &str) {
+        let removed = self.open.lock().expect("open clusters poisoned").remove(name);
+        if let Some(cluster) = removed {
+            if let Ok(cluster) = Arc::try_unwrap(cluster) {
+                cluster.close().await;
+            }
+            // Otherwise a command still uses it; its links stop when the last user drops it.
+        }
+    }
+}
