@@ -12,3 +12,7 @@ pub mod status;
 pub mod tls;
 
 pub use error::{Error, ErrorKind, ErrorReport, Result};
+
+/// The AMQP client Warren is built on, re-exported so that callers of
+/// [`session::ClusterSession::run`] use the very same types.
+pub use lapin;

@@ -1,0 +1,408 @@
+//! Integration tests against the real 3-node cluster started by `tests/cluster/up`.
+//!
+//! They run the real `warren` binary and warren-core's session over real connections, and
+//! inject faults with `tests/cluster/node`. Faults change shared state, so the tests take a
+//! process-wide lock and every fault is undone by a guard, also when an assertion fails.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use warren_core::endpoint::ClusterTarget;
+use warren_core::lapin::options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions};
+use warren_core::lapin::types::{AMQPValue, FieldTable};
+use warren_core::lapin::BasicProperties;
+use warren_core::session::{ClusterSession, LinkState};
+use warren_core::ErrorKind;
+
+const AMQP_PORTS: [u16; 3] = [5781, 5782, 5783];
+const API_PORTS: [u16; 3] = [15781, 15782, 15783];
+
+static CLUSTER: Mutex<()> = Mutex::new(());
+
+fn exclusive() -> MutexGuard<'static, ()> {
+    CLUSTER.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn cluster_script(args: &[&str]) {
+    let script = repo().join("tests/cluster/node");
+    let out = Command::new(&script).args(args).output().expect("run tests/cluster/node");
+    assert!(
+        out.status.success(),
+        "tests/cluster/node {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Brings node `n` back when dropped, so a failed assertion leaves the cluster whole.
+struct Restore(u8);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        cluster_script(&["start", &self.0.to_string()]);
+    }
+}
+
+fn node_args() -> Vec<String> {
+    let mut args = Vec::new();
+    for (amqp, api) in AMQP_PORTS.iter().zip(API_PORTS) {
+        args.push("--node".into());
+        args.push(format!("amqp://guest:guest@127.0.0.1:{amqp}/%2f"));
+        args.push("--api".into());
+        args.push(format!("http://guest:guest@127.0.0.1:{api}"));
+    }
+    args
+}
+
+fn warren(args: &[String]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_warren"))
+        .args(args)
+        .env("WARREN_CONFIG_DIR", std::env::temp_dir().join("warren-it-no-profiles"))
+        .output()
+        .expect("run warren")
+}
+
+fn status_json() -> Value {
+    let mut args = node_args();
+    args.extend(["status".into(), "--json".into()]);
+    let out = warren(&args);
+    assert!(
+        out.status.success(),
+        "warren status failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("status --json prints one JSON object")
+}
+
+fn node<'a>(status: &'a Value, name: &str) -> &'a Value {
+    status["nodes"]
+        .as_array()
+        .expect("nodes array")
+        .iter()
+        .find(|n| n["name"] == name)
+        .unwrap_or_else(|| panic!("node {name} missing from {status}"))
+}
+
+fn queue<'a>(status: &'a Value, list: &str, name: &str) -> &'a Value {
+    status[list]
+        .as_array()
+        .expect("queue list")
+        .iter()
+        .find(|q| q["name"] == name)
+        .unwrap_or_else(|| panic!("{name} missing from {list}"))
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+/// Status once the cluster has settled after earlier faults (mirrors resynchronised, quorum
+/// members back), or the last status seen after a minute.
+fn settled_status() -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let s = status_json();
+        if s["health"]["level"] == "ok" || Instant::now() > deadline {
+            return s;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+#[test]
+fn status_sees_three_running_nodes_and_replication() {
+    let _lock = exclusive();
+    let s = settled_status();
+    let nodes = s["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3, "{s}");
+    for n in 1..=3 {
+        let node = node(&s, &format!("warren-{n}@localhost"));
+        assert_eq!(node["running"], true);
+        assert_eq!(node["mem_alarm"], false);
+        assert_eq!(node["disk_free_alarm"], false);
+        assert_eq!(node["partitions"], Value::Array(vec![]));
+        assert!(node["mem_used"].as_u64().unwrap() > 0);
+        assert_eq!(node["amqp"]["state"], "connected", "{node}");
+    }
+    assert_eq!(s["cluster_name"], "warren-demo");
+    assert_eq!(s["mirroring_supported"], true);
+    let orders = queue(&s, "mirrored_queues", "ha.orders");
+    assert_eq!(orders["policy"], "ha-demo");
+    assert_eq!(strings(&orders["synchronised"]).len(), 2, "{orders}");
+    let quorum = queue(&s, "quorum_queues", "demo.quorum");
+    assert_eq!(strings(&quorum["online"]).len(), 3);
+    assert_eq!(quorum["spare_members"], 1);
+    let stream = queue(&s, "streams", "demo.stream");
+    assert_eq!(strings(&stream["members"]).len(), 3, "{stream}");
+    assert_eq!(s["at_risk"], Value::Array(vec![]), "a healthy demo cluster has no queue at risk");
+    assert_eq!(s["health"]["level"], "ok", "{}", s["health"]);
+}
+
+#[test]
+fn stopped_node_is_reported_with_its_replication_effects() {
+    let _lock = exclusive();
+    let before = settled_status();
+    let synced_before = strings(&queue(&before, "mirrored_queues", "ha.orders")["synchronised"]).len();
+
+    cluster_script(&["stop", "2"]);
+    let _restore = Restore(2);
+    let stopped_at = Instant::now();
+    let s = loop {
+        let s = status_json();
+        if node(&s, "warren-2@localhost")["running"] == false {
+            break s;
+        }
+        assert!(
+            stopped_at.elapsed() < Duration::from_secs(15),
+            "node 2 still reported running 15 s after it stopped"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let down = node(&s, "warren-2@localhost");
+    // Fields a stopped node does not report are unknown (null), not zero.
+    assert!(down["mem_used"].is_null(), "{down}");
+    assert!(down["uptime_ms"].is_null(), "{down}");
+
+    let orders = queue(&s, "mirrored_queues", "ha.orders");
+    let synced = strings(&orders["synchronised"]);
+    assert!(synced.len() < synced_before, "{orders}");
+    assert!(!synced.contains(&"warren-2@localhost".to_owned()), "{orders}");
+
+    let quorum = queue(&s, "quorum_queues", "demo.quorum");
+    assert_eq!(strings(&quorum["offline"]), ["warren-2@localhost"], "{quorum}");
+    assert_eq!(quorum["spare_members"], 0);
+    let risk = s["at_risk"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "demo.quorum")
+        .unwrap_or_else(|| panic!("demo.quorum not at risk: {}", s["at_risk"]));
+    assert_eq!(risk["type"], "quorum");
+    assert!(risk["reason"].as_str().unwrap().contains("one more node loss loses quorum"), "{risk}");
+    assert_eq!(s["health"]["level"], "critical");
+
+    // The endpoint of the stopped node: AMQP refused, API down.
+    let endpoint = s["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["label"] == "127.0.0.1:5782")
+        .unwrap();
+    assert_eq!(endpoint["amqp"]["state"], "down", "{endpoint}");
+    assert_eq!(endpoint["management_reachable"], false, "{endpoint}");
+}
+
+fn target() -> ClusterTarget {
+    let nodes: Vec<String> = AMQP_PORTS
+        .iter()
+        .map(|p| format!("amqp://guest:guest@127.0.0.1:{p}/%2f"))
+        .collect();
+    let apis: Vec<String> = API_PORTS.iter().map(|p| format!("http://127.0.0.1:{p}")).collect();
+    ClusterTarget::ad_hoc(&nodes, &apis).unwrap()
+}
+
+/// Publishes one confirmed persistent message to `queue` through the session and returns the
+/// queue's message count as the broker reports it afterwards.
+async fn publish_and_count(session: &ClusterSession, queue: &str) -> u32 {
+    session
+        .run(Duration::from_secs(20), |ch| {
+            let queue = queue.to_owned();
+            async move {
+                ch.confirm_select(ConfirmSelectOptions::default()).await?;
+                let mut args = FieldTable::default();
+                args.insert("x-queue-type".into(), AMQPValue::LongString("quorum".into()));
+                ch.queue_declare(queue.as_str().into(), QueueDeclareOptions { durable: true, ..Default::default() }, args.clone())
+                    .await?;
+                let confirm = ch
+                    .basic_publish(
+                        "".into(),
+                        queue.as_str().into(),
+                        BasicPublishOptions::default(),
+                        b"failover",
+                        BasicProperties::default().with_delivery_mode(2),
+                    )
+                    .await?
+                    .await?;
+                assert!(confirm.is_ack(), "broker did not confirm: {confirm:?}");
+                let q = ch
+                    .queue_declare(queue.as_str().into(), QueueDeclareOptions { passive: true, ..Default::default() }, args)
+                    .await?;
+                Ok(q.message_count())
+            }
+        })
+        .await
+        .expect("operation through the session")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_fails_over_when_its_node_is_killed() {
+    let _lock = exclusive();
+    let queue = format!("warren-it.failover.{}", std::process::id());
+    let session = ClusterSession::open(target()).unwrap();
+    session.wait_connected(Duration::from_secs(10)).await.unwrap();
+    // Wait for all three links, so that failover has somewhere to go.
+    let mut links = session.watch_links();
+    tokio::time::timeout(
+        Duration::from_secs(15),
+        links.wait_for(|l| l.iter().all(|l| l.state == LinkState::Connected)),
+    )
+    .await
+    .expect("all three nodes connect")
+    .unwrap();
+
+    assert_eq!(publish_and_count(&session, &queue).await, 1);
+    let active = session.links().iter().position(|l| l.active).expect("an active link");
+    let victim = (active + 1) as u8;
+
+    tokio::task::spawn_blocking(move || cluster_script(&["kill", &victim.to_string()]))
+        .await
+        .unwrap();
+    let _restore = Restore(victim);
+
+    // The same session keeps working through another node.
+    assert_eq!(publish_and_count(&session, &queue).await, 2);
+    let after = session.links();
+    let now_active = after.iter().position(|l| l.active).expect("an active link");
+    assert_ne!(now_active, active, "{after:?}");
+    assert_ne!(after[active].state, LinkState::Connected, "{after:?}");
+    assert!(after[active].last_error.is_some(), "{after:?}");
+
+    session
+        .run(Duration::from_secs(10), |ch| {
+            let queue = queue.clone();
+            async move {
+                ch.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await?;
+                Ok(())
+            }
+        })
+        .await
+        .unwrap();
+    session.close().await;
+}
+
+#[test]
+fn wrong_password_is_an_authentication_error_within_five_seconds() {
+    let _lock = exclusive();
+    let started = Instant::now();
+    let out = warren(&[
+        "--node".into(),
+        "amqp://guest:wrong@127.0.0.1:5781/%2f".into(),
+        "--api".into(),
+        "http://guest:wrong@127.0.0.1:15781".into(),
+        "status".into(),
+    ]);
+    let elapsed = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("authentication failed for user \"guest\""), "{stderr}");
+    assert!(!stderr.contains("wrong"), "the password leaked into: {stderr}");
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+}
+
+#[tokio::test]
+async fn wrong_password_on_amqp_is_reported_as_such() {
+    let nodes = ["amqp://guest:wrong@127.0.0.1:5781/%2f".to_owned()];
+    let target = ClusterTarget::ad_hoc(&nodes, &[]).unwrap();
+    let started = Instant::now();
+    let url = target.nodes[0].amqp.clone().unwrap();
+    let probe = warren_core::session::probe_node(&target, &url).await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let error = probe.last_error.expect("a failed login is an error");
+    assert_eq!(error.kind, ErrorKind::Auth, "{}", error.message);
+    assert!(!error.message.contains("wrong"), "{}", error.message);
+}
+
+#[test]
+fn node_that_does_not_listen_is_unreachable_without_hanging() {
+    let _lock = exclusive();
+    // Nothing listens on these ports.
+    let started = Instant::now();
+    let out = warren(&[
+        "--node".into(),
+        "amqp://guest:guest@127.0.0.1:5799/%2f".into(),
+        "--api".into(),
+        "http://127.0.0.1:15799".into(),
+        "status".into(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("unreachable"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+
+    // With a live cluster beside it, the dead endpoint is reported and the rest works.
+    let mut args = node_args();
+    args.extend([
+        "--node".into(),
+        "amqp://guest:guest@127.0.0.1:5799/%2f".into(),
+        "--api".into(),
+        "http://127.0.0.1:15799".into(),
+        "status".into(),
+        "--json".into(),
+    ]);
+    let out = warren(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dead = s["endpoints"].as_array().unwrap().iter().find(|e| e["label"] == "127.0.0.1:5799").unwrap();
+    assert_eq!(dead["amqp"]["state"], "down");
+    assert_eq!(dead["amqp"]["last_error"]["kind"], "unreachable", "{dead}");
+    assert_eq!(dead["management_reachable"], false);
+    assert!(dead["node_name"].is_null());
+}
+
+/// Saves a profile with the CLI (password into the real OS keychain), then uses it from a new
+/// process: only a real store can hand the password over. Needs a Secret Service (the test
+/// runner starts gnome-keyring in a private D-Bus session).
+#[test]
+fn profile_password_round_trips_through_the_real_keychain() {
+    let _lock = exclusive();
+    let config = tempfile::tempdir().unwrap();
+    let service = format!("warren-it-{}", std::process::id());
+    let run = |args: &[&str], stdin: Option<&str>| {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_warren"))
+            .args(args)
+            .env("WARREN_CONFIG_DIR", config.path())
+            .env("WARREN_KEYCHAIN_SERVICE", &service)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let mut add: Vec<&str> = vec!["profile", "add", "it", "--username", "guest", "--password-stdin"];
+    for (amqp, api) in [("amqp://127.0.0.1:5781", "http://127.0.0.1:15781"), ("amqp://127.0.0.1:5782", "http://127.0.0.1:15782")] {
+        add.extend(["--node", amqp, "--api", api]);
+    }
+    let out = run(&add, Some("guest\n"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let file = std::fs::read_to_string(config.path().join("profiles.json")).unwrap();
+    assert!(!file.contains("\"guest\\n\"") && !file.contains("password"), "{file}");
+
+    let out = run(&["--profile", "it", "status", "--json"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["nodes"].as_array().unwrap().len(), 3);
+
+    let out = run(&["profile", "test", "it", "--json"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let endpoints: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(endpoints[0]["node_name"], "warren-1@localhost");
+    assert_eq!(endpoints[1]["amqp"]["state"], "connected");
+
+    let out = run(&["profile", "remove", "it"], None);
+    assert!(out.status.success());
+    let out = run(&["--profile", "it", "status"], None);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no profile named \"it\""));
+}
