@@ -98,7 +98,10 @@ async fn save_profile(
         )));
     };
     let previous = keychain.password(&name).await.map_err(report)?;
-    keychain.set_password(&name, &password).await.map_err(report)?;
+    keychain
+        .set_password(&name, &password)
+        .await
+        .map_err(report)?;
     if let Err(e) = state.profiles.save(&profile, replacing.as_deref()) {
         // Leave the keychain as it was.
         let _ = match previous {

@@ -33,7 +33,9 @@ impl AppState {
         }
         let profile = self.profiles.get(name)?;
         let password = self.keychain.require_password(name).await?;
-        let opened = Arc::new(OpenCluster::open(ClusterTarget::from_profile(&profile, password)?)?);
+        let opened = Arc::new(OpenCluster::open(ClusterTarget::from_profile(
+            &profile, password,
+        )?)?);
         // Another command may have opened it meanwhile: keep the first, drop ours.
         let mut open = self.open.lock().expect("open clusters poisoned");
         Ok(open.entry(name.to_owned()).or_insert(opened).clone())
@@ -41,7 +43,11 @@ impl AppState {
 
     /// Closes the open cluster of profile `name`, if any (after the profile changed or went).
     pub async fn close(&self, name: &str) {
-        let removed = self.open.lock().expect("open clusters poisoned").remove(name);
+        let removed = self
+            .open
+            .lock()
+            .expect("open clusters poisoned")
+            .remove(name);
         if let Some(cluster) = removed {
             if let Ok(cluster) = Arc::try_unwrap(cluster) {
                 cluster.close().await;

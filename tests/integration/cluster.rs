@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use warren_core::endpoint::ClusterTarget;
-use warren_core::lapin::options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions};
+use warren_core::lapin::options::{
+    BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
+};
 use warren_core::lapin::types::{AMQPValue, FieldTable};
 use warren_core::lapin::BasicProperties;
 use warren_core::session::{ClusterSession, LinkState};
@@ -32,7 +34,10 @@ fn repo() -> PathBuf {
 
 fn cluster_script(args: &[&str]) {
     let script = repo().join("tests/cluster/node");
-    let out = Command::new(&script).args(args).output().expect("run tests/cluster/node");
+    let out = Command::new(&script)
+        .args(args)
+        .output()
+        .expect("run tests/cluster/node");
     assert!(
         out.status.success(),
         "tests/cluster/node {args:?} failed:\n{}{}",
@@ -64,7 +69,10 @@ fn node_args() -> Vec<String> {
 fn warren(args: &[String]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_warren"))
         .args(args)
-        .env("WARREN_CONFIG_DIR", std::env::temp_dir().join("warren-it-no-profiles"))
+        .env(
+            "WARREN_CONFIG_DIR",
+            std::env::temp_dir().join("warren-it-no-profiles"),
+        )
         .output()
         .expect("run warren")
 }
@@ -101,7 +109,11 @@ fn queue<'a>(status: &'a Value, list: &str, name: &str) -> &'a Value {
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -143,7 +155,11 @@ fn status_sees_three_running_nodes_and_replication() {
     assert_eq!(quorum["spare_members"], 1);
     let stream = queue(&s, "streams", "demo.stream");
     assert_eq!(strings(&stream["members"]).len(), 3, "{stream}");
-    assert_eq!(s["at_risk"], Value::Array(vec![]), "a healthy demo cluster has no queue at risk");
+    assert_eq!(
+        s["at_risk"],
+        Value::Array(vec![]),
+        "a healthy demo cluster has no queue at risk"
+    );
     assert_eq!(s["health"]["level"], "ok", "{}", s["health"]);
 }
 
@@ -151,7 +167,8 @@ fn status_sees_three_running_nodes_and_replication() {
 fn stopped_node_is_reported_with_its_replication_effects() {
     let _lock = exclusive();
     let before = settled_status();
-    let synced_before = strings(&queue(&before, "mirrored_queues", "ha.orders")["synchronised"]).len();
+    let synced_before =
+        strings(&queue(&before, "mirrored_queues", "ha.orders")["synchronised"]).len();
 
     cluster_script(&["stop", "2"]);
     let _restore = Restore(2);
@@ -175,10 +192,17 @@ fn stopped_node_is_reported_with_its_replication_effects() {
     let orders = queue(&s, "mirrored_queues", "ha.orders");
     let synced = strings(&orders["synchronised"]);
     assert!(synced.len() < synced_before, "{orders}");
-    assert!(!synced.contains(&"warren-2@localhost".to_owned()), "{orders}");
+    assert!(
+        !synced.contains(&"warren-2@localhost".to_owned()),
+        "{orders}"
+    );
 
     let quorum = queue(&s, "quorum_queues", "demo.quorum");
-    assert_eq!(strings(&quorum["offline"]), ["warren-2@localhost"], "{quorum}");
+    assert_eq!(
+        strings(&quorum["offline"]),
+        ["warren-2@localhost"],
+        "{quorum}"
+    );
     assert_eq!(quorum["spare_members"], 0);
     let risk = s["at_risk"]
         .as_array()
@@ -187,7 +211,13 @@ fn stopped_node_is_reported_with_its_replication_effects() {
         .find(|r| r["name"] == "demo.quorum")
         .unwrap_or_else(|| panic!("demo.quorum not at risk: {}", s["at_risk"]));
     assert_eq!(risk["type"], "quorum");
-    assert!(risk["reason"].as_str().unwrap().contains("one more node loss loses quorum"), "{risk}");
+    assert!(
+        risk["reason"]
+            .as_str()
+            .unwrap()
+            .contains("one more node loss loses quorum"),
+        "{risk}"
+    );
     assert_eq!(s["health"]["level"], "critical");
 
     // The endpoint of the stopped node: AMQP refused, API down.
@@ -206,7 +236,10 @@ fn target() -> ClusterTarget {
         .iter()
         .map(|p| format!("amqp://guest:guest@127.0.0.1:{p}/%2f"))
         .collect();
-    let apis: Vec<String> = API_PORTS.iter().map(|p| format!("http://127.0.0.1:{p}")).collect();
+    let apis: Vec<String> = API_PORTS
+        .iter()
+        .map(|p| format!("http://127.0.0.1:{p}"))
+        .collect();
     ClusterTarget::ad_hoc(&nodes, &apis).unwrap()
 }
 
@@ -219,9 +252,19 @@ async fn publish_and_count(session: &ClusterSession, queue: &str) -> u32 {
             async move {
                 ch.confirm_select(ConfirmSelectOptions::default()).await?;
                 let mut args = FieldTable::default();
-                args.insert("x-queue-type".into(), AMQPValue::LongString("quorum".into()));
-                ch.queue_declare(queue.as_str().into(), QueueDeclareOptions { durable: true, ..Default::default() }, args.clone())
-                    .await?;
+                args.insert(
+                    "x-queue-type".into(),
+                    AMQPValue::LongString("quorum".into()),
+                );
+                ch.queue_declare(
+                    queue.as_str().into(),
+                    QueueDeclareOptions {
+                        durable: true,
+                        ..Default::default()
+                    },
+                    args.clone(),
+                )
+                .await?;
                 let confirm = ch
                     .basic_publish(
                         "".into(),
@@ -234,7 +277,14 @@ async fn publish_and_count(session: &ClusterSession, queue: &str) -> u32 {
                     .await?;
                 assert!(confirm.is_ack(), "broker did not confirm: {confirm:?}");
                 let q = ch
-                    .queue_declare(queue.as_str().into(), QueueDeclareOptions { passive: true, ..Default::default() }, args)
+                    .queue_declare(
+                        queue.as_str().into(),
+                        QueueDeclareOptions {
+                            passive: true,
+                            ..Default::default()
+                        },
+                        args,
+                    )
                     .await?;
                 Ok(q.message_count())
             }
@@ -243,12 +293,24 @@ async fn publish_and_count(session: &ClusterSession, queue: &str) -> u32 {
         .expect("operation through the session")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn session_fails_over_when_its_node_is_killed() {
+#[test]
+fn session_fails_over_when_its_node_is_killed() {
     let _lock = exclusive();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(fail_over());
+}
+
+async fn fail_over() {
     let queue = format!("warren-it.failover.{}", std::process::id());
     let session = ClusterSession::open(target()).unwrap();
-    session.wait_connected(Duration::from_secs(10)).await.unwrap();
+    session
+        .wait_connected(Duration::from_secs(10))
+        .await
+        .unwrap();
     // Wait for all three links, so that failover has somewhere to go.
     let mut links = session.watch_links();
     tokio::time::timeout(
@@ -260,7 +322,11 @@ async fn session_fails_over_when_its_node_is_killed() {
     .unwrap();
 
     assert_eq!(publish_and_count(&session, &queue).await, 1);
-    let active = session.links().iter().position(|l| l.active).expect("an active link");
+    let active = session
+        .links()
+        .iter()
+        .position(|l| l.active)
+        .expect("an active link");
     let victim = (active + 1) as u8;
 
     tokio::task::spawn_blocking(move || cluster_script(&["kill", &victim.to_string()]))
@@ -280,7 +346,8 @@ async fn session_fails_over_when_its_node_is_killed() {
         .run(Duration::from_secs(10), |ch| {
             let queue = queue.clone();
             async move {
-                ch.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await?;
+                ch.queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+                    .await?;
                 Ok(())
             }
         })
@@ -303,8 +370,14 @@ fn wrong_password_is_an_authentication_error_within_five_seconds() {
     let elapsed = started.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("authentication failed for user \"guest\""), "{stderr}");
-    assert!(!stderr.contains("wrong"), "the password leaked into: {stderr}");
+    assert!(
+        stderr.contains("authentication failed for user \"guest\""),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("wrong"),
+        "the password leaked into: {stderr}"
+    );
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
 }
 
@@ -336,7 +409,11 @@ fn node_that_does_not_listen_is_unreachable_without_hanging() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("unreachable"), "{stderr}");
-    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
 
     // With a live cluster beside it, the dead endpoint is reported and the rest works.
     let mut args = node_args();
@@ -349,9 +426,18 @@ fn node_that_does_not_listen_is_unreachable_without_hanging() {
         "--json".into(),
     ]);
     let out = warren(&args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let s: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let dead = s["endpoints"].as_array().unwrap().iter().find(|e| e["label"] == "127.0.0.1:5799").unwrap();
+    let dead = s["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["label"] == "127.0.0.1:5799")
+        .unwrap();
     assert_eq!(dead["amqp"]["state"], "down");
     assert_eq!(dead["amqp"]["last_error"]["kind"], "unreachable", "{dead}");
     assert_eq!(dead["management_reachable"], false);
@@ -377,26 +463,56 @@ fn profile_password_round_trips_through_the_real_keychain() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.unwrap_or("").as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     };
-    let mut add: Vec<&str> = vec!["profile", "add", "it", "--username", "guest", "--password-stdin"];
-    for (amqp, api) in [("amqp://127.0.0.1:5781", "http://127.0.0.1:15781"), ("amqp://127.0.0.1:5782", "http://127.0.0.1:15782")] {
+    let mut add: Vec<&str> = vec![
+        "profile",
+        "add",
+        "it",
+        "--username",
+        "guest",
+        "--password-stdin",
+    ];
+    for (amqp, api) in [
+        ("amqp://127.0.0.1:5781", "http://127.0.0.1:15781"),
+        ("amqp://127.0.0.1:5782", "http://127.0.0.1:15782"),
+    ] {
         add.extend(["--node", amqp, "--api", api]);
     }
     let out = run(&add, Some("guest\n"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let file = std::fs::read_to_string(config.path().join("profiles.json")).unwrap();
-    assert!(!file.contains("\"guest\\n\"") && !file.contains("password"), "{file}");
+    assert!(
+        !file.contains("\"guest\\n\"") && !file.contains("password"),
+        "{file}"
+    );
 
     let out = run(&["--profile", "it", "status", "--json"], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let s: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(s["nodes"].as_array().unwrap().len(), 3);
 
     let out = run(&["profile", "test", "it", "--json"], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let endpoints: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(endpoints[0]["node_name"], "warren-1@localhost");
     assert_eq!(endpoints[1]["amqp"]["state"], "connected");

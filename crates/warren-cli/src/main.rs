@@ -16,7 +16,11 @@ use warren_core::status::HealthLevel;
 use warren_core::{cluster, Error, Result};
 
 #[derive(Parser)]
-#[command(name = "warren", version, about = "Warren: inspect and operate RabbitMQ clusters")]
+#[command(
+    name = "warren",
+    version,
+    about = "Warren: inspect and operate RabbitMQ clusters"
+)]
 struct Cli {
     #[command(flatten)]
     connection: ConnectionArgs,
@@ -140,7 +144,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 Some(FailOn::Critical) => status.health.level >= HealthLevel::Critical,
                 None => false,
             };
-            Ok(if failing { ExitCode::from(3) } else { ExitCode::SUCCESS })
+            Ok(if failing {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Profile(cmd) => profile(cmd, &cli.connection).await,
     }
@@ -156,7 +164,13 @@ async fn profile(cmd: ProfileCommand, connection: &ConnectionArgs) -> Result<Exi
                 print_json(&profiles);
             } else {
                 for p in &profiles {
-                    println!("{}\t{} node(s)\t{}@{}", p.name, p.nodes.len(), p.username, p.vhost);
+                    println!(
+                        "{}\t{} node(s)\t{}@{}",
+                        p.name,
+                        p.nodes.len(),
+                        p.username,
+                        p.vhost
+                    );
                 }
             }
         }
@@ -239,7 +253,11 @@ async fn profile(cmd: ProfileCommand, connection: &ConnectionArgs) -> Result<Exi
             } else {
                 print!("{}", render::endpoints_text(&endpoints));
             }
-            return Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
+            return Ok(if all_ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            });
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -262,7 +280,11 @@ fn read_password(from_stdin: bool, profile: &str) -> Result<String> {
     Ok(password)
 }
 
-async fn target_for_profile(store: &ProfileStore, keychain: &Keychain, name: &str) -> Result<ClusterTarget> {
+async fn target_for_profile(
+    store: &ProfileStore,
+    keychain: &Keychain,
+    name: &str,
+) -> Result<ClusterTarget> {
     let profile = store.get(name)?;
     let password = keychain.require_password(name).await?;
     ClusterTarget::from_profile(&profile, password)
@@ -271,7 +293,12 @@ async fn target_for_profile(store: &ProfileStore, keychain: &Keychain, name: &st
 async fn resolve(c: &ConnectionArgs) -> Result<ClusterTarget> {
     match &c.profile {
         Some(name) if c.nodes.is_empty() && c.apis.is_empty() => {
-            target_for_profile(&ProfileStore::default_location()?, &Keychain::default(), name).await
+            target_for_profile(
+                &ProfileStore::default_location()?,
+                &Keychain::default(),
+                name,
+            )
+            .await
         }
         Some(_) => Err(Error::invalid(
             "connection",

@@ -54,7 +54,11 @@ pub fn status_text(s: &ClusterStatus) -> String {
             format!("{} ({})", bytes(n.disk_free), bytes(n.disk_free_limit)),
             alarms,
             n.amqp.as_ref().map_or("-".into(), link),
-            if n.partitions.is_empty() { "none".into() } else { n.partitions.join(",") },
+            if n.partitions.is_empty() {
+                "none".into()
+            } else {
+                n.partitions.join(",")
+            },
         );
     }
     out.push('\n');
@@ -117,7 +121,10 @@ pub fn endpoints_text(endpoints: &[EndpointStatus]) -> String {
 }
 
 pub fn profile_text(p: &Profile) -> String {
-    let mut out = format!("name      {}\nuser      {}\nvhost     {}\n", p.name, p.username, p.vhost);
+    let mut out = format!(
+        "name      {}\nuser      {}\nvhost     {}\n",
+        p.name, p.username, p.vhost
+    );
     for (i, n) in p.nodes.iter().enumerate() {
         let _ = writeln!(out, "node {}    {}  {}", i + 1, n.amqp, n.management);
     }

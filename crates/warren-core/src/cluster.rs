@@ -45,7 +45,10 @@ impl OpenCluster {
         let links = self.session.links();
         let known = self.node_names.lock().expect("node names poisoned").clone();
         let snapshot = status::fetch(&self.api, self.session.target(), &links, &known).await?;
-        remember_names(&mut self.node_names.lock().expect("node names poisoned"), &snapshot.endpoints);
+        remember_names(
+            &mut self.node_names.lock().expect("node names poisoned"),
+            &snapshot.endpoints,
+        );
         Ok(status::analyze(snapshot, now_ms()))
     }
 

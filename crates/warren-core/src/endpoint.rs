@@ -116,11 +116,17 @@ impl ClusterTarget {
             .iter()
             .map(|s| parse_management(s))
             .collect::<Result<Vec<_>>>()?;
-        let vhost = amqp.first().map(|(_, _, v)| v.clone()).unwrap_or_else(|| "/".to_owned());
+        let vhost = amqp
+            .first()
+            .map(|(_, _, v)| v.clone())
+            .unwrap_or_else(|| "/".to_owned());
         if let Some((u, _, v)) = amqp.iter().find(|(_, _, v)| *v != vhost) {
             return Err(Error::invalid(
                 "--node",
-                format!("{} names vhost \"{v}\" but the first --node names \"{vhost}\"", redact(u)),
+                format!(
+                    "{} names vhost \"{v}\" but the first --node names \"{vhost}\"",
+                    redact(u)
+                ),
             ));
         }
         let default = || Credentials::new("guest", "guest");
@@ -158,7 +164,10 @@ impl ClusterTarget {
     }
 
     pub fn management_urls(&self) -> Vec<Url> {
-        self.nodes.iter().filter_map(|n| n.management.clone()).collect()
+        self.nodes
+            .iter()
+            .filter_map(|n| n.management.clone())
+            .collect()
     }
 }
 
@@ -205,7 +214,10 @@ pub fn parse_management(raw: &str) -> Result<(Url, Option<Credentials>)> {
         ));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::invalid(field, format!("{} has no host", redact(&url))));
+        return Err(Error::invalid(
+            field,
+            format!("{} has no host", redact(&url)),
+        ));
     }
     let credentials = credentials_of(&url);
     let _ = url.set_username("");
@@ -213,7 +225,11 @@ pub fn parse_management(raw: &str) -> Result<(Url, Option<Credentials>)> {
     url.set_query(None);
     url.set_fragment(None);
     // The API lives under <base>/api/; keep any path prefix, drop a trailing "/api".
-    let path = url.path().trim_end_matches('/').trim_end_matches("/api").to_owned();
+    let path = url
+        .path()
+        .trim_end_matches('/')
+        .trim_end_matches("/api")
+        .to_owned();
     url.set_path(&format!("{path}/"));
     Ok((url, credentials))
 }
@@ -222,7 +238,11 @@ fn credentials_of(url: &Url) -> Option<Credentials> {
     if url.username().is_empty() && url.password().is_none() {
         return None;
     }
-    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
     Some(Credentials::new(
         decode(url.username()),
         decode(url.password().unwrap_or("")),
@@ -283,12 +303,18 @@ mod tests {
 
     #[test]
     fn bad_uris_are_rejected_without_echoing_passwords() {
-        let e = parse_amqp("http://bob:hunter2@h:1").unwrap_err().to_string();
+        let e = parse_amqp("http://bob:hunter2@h:1")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("amqp://"), "{e}");
         assert!(!e.contains("hunter2"), "{e}");
-        let e = parse_amqp("amqp://bob:hunter2@:99999").unwrap_err().to_string();
+        let e = parse_amqp("amqp://bob:hunter2@:99999")
+            .unwrap_err()
+            .to_string();
         assert!(!e.contains("hunter2"), "{e}");
-        let e = parse_management("ftp://x:hunter2@h").unwrap_err().to_string();
+        let e = parse_management("ftp://x:hunter2@h")
+            .unwrap_err()
+            .to_string();
         assert!(!e.contains("hunter2"), "{e}");
     }
 

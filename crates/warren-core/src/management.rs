@@ -88,7 +88,10 @@ impl ManagementClient {
         let response = self
             .http
             .get(url)
-            .basic_auth(&self.credentials.username, Some(self.credentials.password()))
+            .basic_auth(
+                &self.credentials.username,
+                Some(self.credentials.password()),
+            )
             .send()
             .await
             .map_err(|e| transport_error(&endpoint, e))?;
@@ -106,7 +109,9 @@ impl ManagementClient {
                 403 => Error::AccessRefused {
                     endpoint,
                     user: self.credentials.username.clone(),
-                    what: format!("{shown_path} (the user needs the monitoring or administrator tag)"),
+                    what: format!(
+                        "{shown_path} (the user needs the monitoring or administrator tag)"
+                    ),
                 },
                 code => Error::Http {
                     endpoint,

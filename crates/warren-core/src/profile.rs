@@ -101,7 +101,7 @@ impl Profile {
                 ));
             }
             let path = url::Url::parse(node.amqp.trim()).map(|u| u.path().to_owned());
-            if matches!(path.as_deref(), Ok(p) if p != "" && p != "/") {
+            if matches!(path.as_deref(), Ok(p) if !p.is_empty() && p != "/") {
                 return Err(Error::invalid(
                     format!("node {}", i + 1),
                     "set the vhost in the profile, not in the AMQP URI",
@@ -242,7 +242,8 @@ impl ProfileStore {
         tmp.write_all(text.as_bytes())
             .and_then(|()| tmp.as_file().sync_all())
             .map_err(|e| self.file_error(e))?;
-        tmp.persist(&self.path).map_err(|e| self.file_error(e.error))?;
+        tmp.persist(&self.path)
+            .map_err(|e| self.file_error(e.error))?;
         Ok(())
     }
 
@@ -278,7 +279,10 @@ mod tests {
         assert!(store.list().unwrap().is_empty());
         store.save(&demo("a"), None).unwrap();
         store.save(&demo("b"), None).unwrap();
-        assert!(matches!(store.save(&demo("a"), None), Err(Error::ProfileExists(_))));
+        assert!(matches!(
+            store.save(&demo("a"), None),
+            Err(Error::ProfileExists(_))
+        ));
         let mut renamed = demo("c");
         renamed.vhost = "v".into();
         store.save(&renamed, Some("a")).unwrap();

@@ -25,9 +25,17 @@ impl Default for Keychain {
 
 impl Keychain {
     pub async fn set_password(&self, profile: &str, password: &str) -> Result<()> {
-        let (service, profile, password) = (self.service.clone(), profile.to_owned(), password.to_owned());
-        blocking(move || entry(&service, &profile)?.set_password(&password).map_err(keychain_error))
-            .await
+        let (service, profile, password) = (
+            self.service.clone(),
+            profile.to_owned(),
+            password.to_owned(),
+        );
+        blocking(move || {
+            entry(&service, &profile)?
+                .set_password(&password)
+                .map_err(keychain_error)
+        })
+        .await
     }
 
     /// The profile's password, or `None` when the keychain has none.
@@ -50,10 +58,12 @@ impl Keychain {
     /// Removes the profile's password; no error when there was none.
     pub async fn delete_password(&self, profile: &str) -> Result<()> {
         let (service, profile) = (self.service.clone(), profile.to_owned());
-        blocking(move || match entry(&service, &profile)?.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(keychain_error(e)),
-        })
+        blocking(
+            move || match entry(&service, &profile)?.delete_credential() {
+                Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+                Err(e) => Err(keychain_error(e)),
+            },
+        )
         .await
     }
 }

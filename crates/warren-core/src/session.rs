@@ -136,19 +136,25 @@ impl Shared {
     fn pick(&self, avoid: &[usize]) -> Option<(usize, Arc<Connection>)> {
         let picked = {
             let mut links = self.links.lock().expect("link table poisoned");
-            let usable = |l: &Link| l.status.state == LinkState::Connected && l.connection.is_some();
+            let usable =
+                |l: &Link| l.status.state == LinkState::Connected && l.connection.is_some();
             let current = links
                 .iter()
                 .position(|l| l.status.active && usable(l))
                 .filter(|i| !avoid.contains(i));
-            let chosen = current.or_else(|| {
-                (0..links.len()).find(|i| !avoid.contains(i) && usable(&links[*i]))
-            });
+            let chosen = current
+                .or_else(|| (0..links.len()).find(|i| !avoid.contains(i) && usable(&links[*i])));
             chosen.map(|i| {
                 for (k, l) in links.iter_mut().enumerate() {
                     l.status.active = k == i;
                 }
-                (i, links[i].connection.clone().expect("usable link has a connection"))
+                (
+                    i,
+                    links[i]
+                        .connection
+                        .clone()
+                        .expect("usable link has a connection"),
+                )
             })
         };
         if picked.is_some() {
@@ -280,7 +286,8 @@ impl ClusterSession {
                 // Wait for any link to change, then look again, allowing retries of nodes
                 // that failed before and have since reconnected.
                 let mut rx = self.watch_links();
-                let _ = tokio::time::timeout(left.min(Duration::from_millis(500)), rx.changed()).await;
+                let _ =
+                    tokio::time::timeout(left.min(Duration::from_millis(500)), rx.changed()).await;
                 if failed.len() >= self.shared.links.lock().map(|l| l.len()).unwrap_or(0) {
                     failed.clear();
                 }
@@ -306,7 +313,12 @@ impl ClusterSession {
                     failed.push(i);
                 }
                 Err(e) => {
-                    return Err(amqp_error(&endpoint, &self.shared.target.amqp_credentials, e, false))
+                    return Err(amqp_error(
+                        &endpoint,
+                        &self.shared.target.amqp_credentials,
+                        e,
+                        false,
+                    ))
                 }
             }
         }
@@ -351,7 +363,9 @@ impl Error {
 }
 
 async fn supervise(shared: Arc<Shared>, i: usize, cancel: CancellationToken) {
-    let url = shared.links.lock().expect("link table poisoned")[i].url.clone();
+    let url = shared.links.lock().expect("link table poisoned")[i]
+        .url
+        .clone();
     let mut failures: u32 = 0;
     loop {
         shared.set_state(i, LinkState::Connecting, None);
@@ -370,7 +384,8 @@ async fn supervise(shared: Arc<Shared>, i: usize, cancel: CancellationToken) {
                     l.status.latency_ms = Some(latency);
                     l.status.failed_attempts = 0;
                 });
-                let reason = watch_connection(&shared, i, &connection, &ping_channel, &cancel).await;
+                let reason =
+                    watch_connection(&shared, i, &connection, &ping_channel, &cancel).await;
                 match reason {
                     None => {
                         let _ = tokio::time::timeout(
@@ -409,7 +424,10 @@ async fn watch_connection(
     ping_channel: &Channel,
     cancel: &CancellationToken,
 ) -> Option<Error> {
-    let endpoint = shared.links.lock().expect("link table poisoned")[i].status.endpoint.clone();
+    let endpoint = shared.links.lock().expect("link table poisoned")[i]
+        .status
+        .endpoint
+        .clone();
     let credentials = &shared.target.amqp_credentials;
     let mut events = Box::pin(connection.events_listener());
     let mut ticker = tokio::time::interval(PING_INTERVAL);
@@ -440,7 +458,12 @@ async fn watch_connection(
 /// One `basic.qos` round trip on `channel`, in milliseconds.
 async fn ping(channel: &Channel, endpoint: &str, credentials: &Credentials) -> Result<f64> {
     let start = Instant::now();
-    match tokio::time::timeout(PING_TIMEOUT, channel.basic_qos(0, BasicQosOptions::default())).await {
+    match tokio::time::timeout(
+        PING_TIMEOUT,
+        channel.basic_qos(0, BasicQosOptions::default()),
+    )
+    .await
+    {
         Ok(Ok(())) => Ok(start.elapsed().as_secs_f64() * 1000.0),
         Ok(Err(e)) => Err(amqp_error(endpoint, credentials, e, false)),
         Err(_) => Err(Error::Timeout {
@@ -467,7 +490,11 @@ async fn connect_node(target: &ClusterTarget, url: &Url) -> Result<(Connection, 
                     username: credentials.username.clone(),
                     password: credentials.password().to_owned(),
                 },
-                host: url.host_str().unwrap_or_default().trim_matches(['[', ']']).to_owned(),
+                host: url
+                    .host_str()
+                    .unwrap_or_default()
+                    .trim_matches(['[', ']'])
+                    .to_owned(),
                 port: url.port_or_known_default().unwrap_or(5672),
             },
             vhost: target.vhost.clone(),
@@ -511,8 +538,9 @@ pub async fn probe_node(target: &ClusterTarget, url: &Url) -> LinkStatus {
     let mut status = LinkStatus::new(host_port(url));
     match connect_node(target, url).await {
         Ok((connection, _, latency)) => {
-            let _ = tokio::time::timeout(Duration::from_secs(2), connection.close(200, "OK".into()))
-                .await;
+            let _ =
+                tokio::time::timeout(Duration::from_secs(2), connection.close(200, "OK".into()))
+                    .await;
             status.state = LinkState::Connected;
             status.latency_ms = Some(latency);
         }
@@ -546,7 +574,12 @@ fn is_connection_failure(e: &lapin::Error) -> bool {
 
 /// Maps a lapin error to ours. `during_connect` tells a 403 at login (wrong credentials) from
 /// a 403 on an operation (missing permission).
-fn amqp_error(endpoint: &str, credentials: &Credentials, e: lapin::Error, during_connect: bool) -> Error {
+fn amqp_error(
+    endpoint: &str,
+    credentials: &Credentials,
+    e: lapin::Error,
+    during_connect: bool,
+) -> Error {
     use lapin::ErrorKind as K;
     let endpoint = endpoint.to_owned();
     let user = credentials.username.clone();
@@ -555,8 +588,14 @@ fn amqp_error(endpoint: &str, credentials: &Credentials, e: lapin::Error, during
             let code = amqp.get_id();
             let text = amqp.get_message().to_string();
             match code {
-                403 if during_connect || text.contains("Login was refused") => Error::Auth { endpoint, user },
-                403 | 530 => Error::AccessRefused { endpoint, user, what: text },
+                403 if during_connect || text.contains("Login was refused") => {
+                    Error::Auth { endpoint, user }
+                }
+                403 | 530 => Error::AccessRefused {
+                    endpoint,
+                    user,
+                    what: text,
+                },
                 _ => Error::Amqp {
                     endpoint,
                     reason: format!("{code} {text}"),

@@ -367,10 +367,8 @@ async fn complete_streams(client: &ManagementClient, queues: &mut [ApiQueue]) ->
                 )
             })
             .collect();
-        let replies = futures_util::future::join_all(
-            paths.iter().map(|p| client.get::<ApiQueue>(p)),
-        )
-        .await;
+        let replies =
+            futures_util::future::join_all(paths.iter().map(|p| client.get::<ApiQueue>(p))).await;
         for (&i, reply) in chunk.iter().zip(replies) {
             match reply {
                 Ok(full) => queues[i] = full,
@@ -486,7 +484,11 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
         match queue_type(q) {
             QueueType::Quorum | QueueType::Stream => {
                 let group = replicated(q);
-                risks.extend(replication_risks(&group).into_iter().map(|(s, r)| risk(s, r)));
+                risks.extend(
+                    replication_risks(&group)
+                        .into_iter()
+                        .map(|(s, r)| risk(s, r)),
+                );
                 if queue_type(q) == QueueType::Quorum {
                     counts.quorum += 1;
                     quorum.push(group);
@@ -497,12 +499,16 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
             }
             QueueType::Classic | QueueType::Other => {
                 counts.classic += 1;
-                let is_mirrored = mirroring_supported
-                    && (q.slave_nodes.is_some() || has_ha_policy(q));
+                let is_mirrored =
+                    mirroring_supported && (q.slave_nodes.is_some() || has_ha_policy(q));
                 if is_mirrored {
                     counts.mirrored += 1;
                     let m = mirrored_queue(q);
-                    risks.extend(mirror_risks(&m, &running).into_iter().map(|(s, r)| risk(s, r)));
+                    risks.extend(
+                        mirror_risks(&m, &running)
+                            .into_iter()
+                            .map(|(s, r)| risk(s, r)),
+                    );
                     mirrored.push(m);
                 } else if let Some(node) = &q.node {
                     if !running.contains(node.as_str()) && !nodes.is_empty() {
@@ -633,13 +639,21 @@ fn has_ha_policy(q: &ApiQueue) -> bool {
 }
 
 fn policy_name(q: &ApiQueue) -> Option<String> {
-    q.policy.as_ref().and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
+    q.policy
+        .as_ref()
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 fn mirrored_queue(q: &ApiQueue) -> MirroredQueue {
     let mirrors = q.slave_nodes.clone().unwrap_or_default();
     let synced = q.synchronised_slave_nodes.clone().unwrap_or_default();
-    let unsynchronised = mirrors.iter().filter(|m| !synced.contains(m)).cloned().collect();
+    let unsynchronised = mirrors
+        .iter()
+        .filter(|m| !synced.contains(m))
+        .cloned()
+        .collect();
     MirroredQueue {
         vhost: q.vhost.clone(),
         name: q.name.clone(),
@@ -669,7 +683,9 @@ fn mirror_risks(m: &MirroredQueue, running: &BTreeSet<&str>) -> Vec<(Severity, S
     if m.mirrors.is_empty() {
         out.push((
             Severity::Critical,
-            format!("the mirroring policy applies but it has no mirror: its only copy is on {master}"),
+            format!(
+                "the mirroring policy applies but it has no mirror: its only copy is on {master}"
+            ),
         ));
     } else if m.synchronised.is_empty() {
         out.push((
@@ -700,13 +716,21 @@ fn replicated(q: &ApiQueue) -> ReplicatedQueue {
         Some(o) => members.iter().filter(|m| o.contains(m)).cloned().collect(),
         None => q.leader.iter().cloned().collect(),
     };
-    let offline = members.iter().filter(|m| !online.contains(m)).cloned().collect();
+    let offline = members
+        .iter()
+        .filter(|m| !online.contains(m))
+        .cloned()
+        .collect();
     let quorum = members.len() as u32 / 2 + 1;
     ReplicatedQueue {
         vhost: q.vhost.clone(),
         name: q.name.clone(),
         // Streams name their leader in `node`.
-        leader: q.leader.clone().or_else(|| q.node.clone()).filter(|l| !l.is_empty()),
+        leader: q
+            .leader
+            .clone()
+            .or_else(|| q.node.clone())
+            .filter(|l| !l.is_empty()),
         spare_members: online.len() as i32 - quorum as i32,
         quorum,
         members,
@@ -789,7 +813,10 @@ fn health(
             ));
         }
     }
-    let critical_queues = at_risk.iter().filter(|q| q.severity == Severity::Critical).count();
+    let critical_queues = at_risk
+        .iter()
+        .filter(|q| q.severity == Severity::Critical)
+        .count();
     if critical_queues > 0 {
         findings.push((
             HealthLevel::Critical,
@@ -801,7 +828,11 @@ fn health(
             if limit > 0 && used * 10 >= limit * 9 {
                 findings.push((
                     HealthLevel::Warning,
-                    format!("{} uses {}% of its memory high watermark", n.name, used * 100 / limit),
+                    format!(
+                        "{} uses {}% of its memory high watermark",
+                        n.name,
+                        used * 100 / limit
+                    ),
                 ));
             }
         }
@@ -816,7 +847,10 @@ fn health(
     }
     let warning_queues = at_risk.len() - critical_queues;
     if warning_queues > 0 {
-        findings.push((HealthLevel::Warning, format!("{warning_queues} queue(s) at risk")));
+        findings.push((
+            HealthLevel::Warning,
+            format!("{warning_queues} queue(s) at risk"),
+        ));
     }
     for e in endpoints {
         if let Some(link) = &e.amqp {
@@ -834,9 +868,242 @@ fn health(
             format!("{} policy(ies) with dead ha-* keys", dead.len()),
         ));
     }
-    findings.sort_by(|a, b| b.0.cmp(&a.0));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.0));
     Health {
         level: findings.first().map_or(HealthLevel::Ok, |f| f.0),
         reasons: findings.into_iter().map(|f| f.1).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const N1: &str = "warren-1@localhost";
+    const N2: &str = "warren-2@localhost";
+    const N3: &str = "warren-3@localhost";
+
+    fn running_node(name: &str) -> Value {
+        json!({"name": name, "running": true, "type": "disc", "uptime": 43939,
+               "mem_used": 136077312u64, "mem_limit": 10110425497u64, "mem_alarm": false,
+               "disk_free": 80523489280u64, "disk_free_limit": 50000000, "disk_free_alarm": false,
+               "fd_used": 40, "fd_total": 20000, "sockets_used": 0, "sockets_total": 17910,
+               "proc_used": 357, "proc_total": 1048576, "partitions": [],
+               "applications": [{"name": "rabbit", "description": "RabbitMQ", "version": "3.10.8"}]})
+    }
+
+    /// What 3.10 reports for a member whose app is stopped: hardly anything.
+    fn stopped_node(name: &str) -> Value {
+        json!({"name": name, "running": false, "type": "disc"})
+    }
+
+    fn snapshot(version: &str, nodes: Vec<Value>, queues: Value, policies: Value) -> Snapshot {
+        Snapshot {
+            overview: ApiOverview {
+                cluster_name: Some("warren-demo".into()),
+                rabbitmq_version: Some(version.into()),
+                erlang_version: Some("25.2.3".into()),
+                node: Some(N1.into()),
+            },
+            nodes: serde_json::from_value(Value::Array(nodes)).unwrap(),
+            queues: serde_json::from_value(queues).unwrap(),
+            policies: serde_json::from_value(policies).unwrap(),
+            endpoints: Vec::new(),
+            api_endpoint: "http://127.0.0.1:15781".into(),
+        }
+    }
+
+    fn healthy_queues() -> Value {
+        json!([
+            {"name": "demo.classic", "vhost": "/", "type": "classic", "state": "running", "node": N1, "messages": 6},
+            {"name": "ha.orders", "vhost": "/", "type": "classic", "state": "running", "node": N1,
+             "policy": "ha-demo", "effective_policy_definition": {"ha-mode": "all"},
+             "slave_nodes": [N2, N3], "synchronised_slave_nodes": [N3, N2]},
+            {"name": "demo.quorum", "vhost": "/", "type": "quorum", "state": "running", "leader": N2,
+             "members": [N2, N3, N1], "online": [N2, N3, N1], "messages": 0},
+            {"name": "demo.stream", "vhost": "/", "type": "stream", "state": "running", "node": N3,
+             "members": [N3, N2, N1], "online": [N3, N2, N1]}
+        ])
+    }
+
+    #[test]
+    fn healthy_cluster_has_nothing_at_risk() {
+        let s = analyze(
+            snapshot(
+                "3.10.8",
+                vec![running_node(N1), running_node(N2), running_node(N3)],
+                healthy_queues(),
+                json!([]),
+            ),
+            1,
+        );
+        assert_eq!(s.health.level, HealthLevel::Ok, "{:?}", s.health.reasons);
+        assert!(s.at_risk.is_empty(), "{:?}", s.at_risk);
+        assert!(s.mirroring_supported);
+        let c = &s.queue_counts;
+        assert_eq!(
+            (c.total, c.classic, c.mirrored, c.quorum, c.stream),
+            (4, 2, 1, 1, 1)
+        );
+        assert_eq!(s.mirrored_queues[0].synchronised.len(), 2);
+        assert_eq!(s.quorum_queues[0].spare_members, 1);
+        assert_eq!(
+            s.streams[0].leader.as_deref(),
+            Some(N3),
+            "a stream's leader is its `node`"
+        );
+        assert_eq!(s.nodes[0].rabbitmq_version.as_deref(), Some("3.10.8"));
+        assert_eq!(s.nodes[0].erlang_version.as_deref(), Some("25.2.3"));
+        assert_eq!(
+            s.nodes[1].erlang_version, None,
+            "only the answering node's Erlang is known"
+        );
+    }
+
+    #[test]
+    fn stopped_node_shows_unknowns_and_puts_queues_at_risk() {
+        let queues = json!([
+            {"name": "on-n2", "vhost": "/", "type": "classic", "state": "down", "node": N2},
+            {"name": "ha.orders", "vhost": "/", "type": "classic", "state": "running", "node": N1,
+             "policy": "ha-demo", "effective_policy_definition": {"ha-mode": "all"},
+             "slave_nodes": [N3], "synchronised_slave_nodes": [N3]},
+            {"name": "demo.quorum", "vhost": "/", "type": "quorum", "state": "running", "leader": N1,
+             "members": [N2, N3, N1], "online": [N3, N1]}
+        ]);
+        let s = analyze(
+            snapshot(
+                "3.10.8",
+                vec![running_node(N1), stopped_node(N2), running_node(N3)],
+                queues,
+                json!([]),
+            ),
+            1,
+        );
+        let n2 = &s.nodes[1];
+        assert!(!n2.running);
+        assert_eq!(
+            (n2.mem_used, n2.mem_alarm, n2.uptime_ms),
+            (None, None, None)
+        );
+        assert_eq!(s.health.level, HealthLevel::Critical);
+        assert_eq!(s.health.reasons[0], format!("node {N2} is down"));
+
+        let risk = |name: &str| s.at_risk.iter().find(|r| r.name == name);
+        let on_n2 = risk("on-n2").expect("a classic queue on a down node is at risk");
+        assert_eq!(on_n2.severity, Severity::Critical);
+        assert!(on_n2.reason.contains("is down"), "{}", on_n2.reason);
+        let quorum = risk("demo.quorum").expect("quorum queue with a member offline");
+        assert_eq!(quorum.severity, Severity::Critical);
+        assert!(
+            quorum.reason.contains("one more node loss loses quorum"),
+            "{}",
+            quorum.reason
+        );
+        assert_eq!(s.quorum_queues[0].offline, [N2]);
+        assert_eq!(s.quorum_queues[0].spare_members, 0);
+        // One synchronised mirror left: not at risk by itself.
+        assert!(risk("ha.orders").is_none());
+    }
+
+    #[test]
+    fn quorum_lost_and_under_replicated_are_told_apart() {
+        let five = [N1, N2, N3, "n4", "n5"];
+        let queues = json!([
+            {"name": "lost", "vhost": "/", "type": "quorum", "leader": "", "members": [N1, N2, N3], "online": [N1]},
+            {"name": "thin", "vhost": "/", "type": "quorum", "leader": N1, "members": five, "online": [N1, N2, N3, "n4"]},
+            {"name": "single", "vhost": "/", "type": "quorum", "leader": N1, "members": [N1], "online": [N1]}
+        ]);
+        let s = analyze(
+            snapshot("3.10.8", vec![running_node(N1)], queues, json!([])),
+            1,
+        );
+        let by = |n: &str| s.at_risk.iter().find(|r| r.name == n).unwrap();
+        assert_eq!(by("lost").severity, Severity::Critical);
+        assert!(
+            by("lost").reason.starts_with("quorum lost: 1 of 3"),
+            "{}",
+            by("lost").reason
+        );
+        assert_eq!(by("thin").severity, Severity::Warning);
+        assert!(
+            by("thin").reason.contains("under-replicated: 4 of 5"),
+            "{}",
+            by("thin").reason
+        );
+        assert_eq!(by("single").severity, Severity::Warning);
+        // Critical first.
+        assert_eq!(s.at_risk[0].name, "lost");
+    }
+
+    #[test]
+    fn unsynchronised_mirrors_are_flagged() {
+        let queues = json!([
+            {"name": "half", "vhost": "/", "type": "classic", "node": N1, "policy": "p",
+             "slave_nodes": [N2, N3], "synchronised_slave_nodes": [N3]},
+            {"name": "none", "vhost": "/", "type": "classic", "node": N1, "policy": "p",
+             "slave_nodes": [N2], "synchronised_slave_nodes": []},
+            {"name": "alone", "vhost": "/", "type": "classic", "node": N1, "policy": "p",
+             "effective_policy_definition": {"ha-mode": "all"}}
+        ]);
+        let s = analyze(
+            snapshot(
+                "3.10.8",
+                vec![running_node(N1), running_node(N2), running_node(N3)],
+                queues,
+                json!([]),
+            ),
+            1,
+        );
+        let by = |n: &str| s.at_risk.iter().find(|r| r.name == n).unwrap();
+        assert_eq!(by("half").severity, Severity::Warning);
+        assert!(by("half")
+            .reason
+            .contains("1 of 2 mirrors unsynchronised: warren-2@localhost"));
+        assert_eq!(by("none").severity, Severity::Critical);
+        assert_eq!(by("alone").severity, Severity::Critical);
+        assert_eq!(s.mirrored_queues[0].unsynchronised, [N2]);
+    }
+
+    #[test]
+    fn rabbitmq_4_has_no_mirroring_and_flags_ha_policies() {
+        let queues = json!([{"name": "ha.orders", "vhost": "/", "type": "classic", "state": "running", "node": N1,
+                             "policy": "ha-demo", "effective_policy_definition": {"ha-mode": "all"}}]);
+        let policies = json!([
+            {"name": "ha-demo", "vhost": "/", "pattern": "^ha\\.", "apply-to": "queues",
+             "definition": {"ha-mode": "all", "ha-sync-mode": "automatic", "max-length": 10}},
+            {"name": "limits", "vhost": "/", "pattern": ".*", "definition": {"max-length": 10}}
+        ]);
+        let s = analyze(
+            snapshot("4.1.0", vec![running_node(N1)], queues, policies),
+            1,
+        );
+        assert!(!s.mirroring_supported);
+        assert!(s.mirrored_queues.is_empty());
+        assert_eq!(s.queue_counts.mirrored, 0);
+        assert!(s.at_risk.is_empty());
+        assert_eq!(s.dead_policies.len(), 1);
+        assert_eq!(s.dead_policies[0].keys, ["ha-mode", "ha-sync-mode"]);
+        assert_eq!(s.health.level, HealthLevel::Warning);
+    }
+
+    #[test]
+    fn alarms_and_partitions_are_critical() {
+        let mut n1 = running_node(N1);
+        n1["mem_alarm"] = json!(true);
+        let mut n2 = running_node(N2);
+        n2["partitions"] = json!([N3]);
+        let s = analyze(snapshot("3.10.8", vec![n1, n2], json!([]), json!([])), 1);
+        assert_eq!(s.health.level, HealthLevel::Critical);
+        assert!(s
+            .health
+            .reasons
+            .iter()
+            .any(|r| r.contains("memory alarm on warren-1")));
+        assert!(s
+            .health
+            .reasons
+            .iter()
+            .any(|r| r.contains("warren-2@localhost cannot see warren-3")));
     }
 }
