@@ -243,16 +243,15 @@ impl ClusterSession {
     fn unavailable(&self) -> Error {
         let links = self.links();
         // A refusal of our credentials is the same on every node: report it as such.
-        if let Some(auth) = links.iter().find_map(|l| {
+        if let Some(link) = links.iter().find(|l| {
             l.last_error
                 .as_ref()
-                .filter(|e| e.kind == crate::error::ErrorKind::Auth)
+                .is_some_and(|e| e.kind == crate::error::ErrorKind::Auth)
         }) {
             return Error::Auth {
-                endpoint: "the cluster".into(),
+                endpoint: link.endpoint.clone(),
                 user: self.shared.target.amqp_credentials.username.clone(),
-            }
-            .with_message(&auth.message);
+            };
         }
         Error::NoNodeAvailable(
             links
@@ -343,22 +342,6 @@ impl ClusterSession {
 impl Drop for ClusterSession {
     fn drop(&mut self) {
         self.cancel.cancel();
-    }
-}
-
-impl Error {
-    fn with_message(self, message: &str) -> Error {
-        match self {
-            Error::Auth { user, .. } => Error::Auth {
-                endpoint: message
-                    .split(" at ")
-                    .nth(1)
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| "the cluster".into()),
-                user,
-            },
-            other => other,
-        }
     }
 }
 
