@@ -30,7 +30,7 @@ test("home screen shows the demo cluster with three nodes up", async () => {
 });
 
 test("a stopped node turns red in the cluster view", async () => {
-  await app.click('[data-testid="cluster-card"][data-profile="local-demo"]');
+  await app.click('[data-testid="cluster-card"][data-profile="local-demo"] [data-testid="open-cluster"]');
   const rows = () =>
     app.eval(() =>
       [...document.querySelectorAll('[data-testid="node-row"]')].map((r) => ({
