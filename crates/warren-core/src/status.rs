@@ -205,6 +205,9 @@ pub struct EndpointStatus {
     pub management_url: Option<String>,
     /// The node behind this endpoint, as its management API named itself.
     pub node_name: Option<String>,
+    /// Versions as this endpoint's own API reported them.
+    pub rabbitmq_version: Option<String>,
+    pub erlang_version: Option<String>,
     pub amqp: Option<LinkStatus>,
     pub management_reachable: Option<bool>,
     pub management_error: Option<ErrorReport>,
@@ -397,7 +400,7 @@ pub async fn endpoint_statuses(
             (k, u.clone())
         });
         pending.push(async move {
-            let (reachable, error, name) = match &api {
+            let (reachable, error, overview) = match &api {
                 Some((k, _)) => {
                     let reply = tokio::time::timeout(
                         ENDPOINT_TIMEOUT,
@@ -405,7 +408,7 @@ pub async fn endpoint_statuses(
                     )
                     .await;
                     match reply {
-                        Ok(Ok(o)) => (Some(true), None, o.node),
+                        Ok(Ok(o)) => (Some(true), None, Some(o)),
                         Ok(Err(e)) => (Some(false), Some(ErrorReport::from(&e)), None),
                         Err(_) => (
                             Some(false),
@@ -427,7 +430,12 @@ pub async fn endpoint_statuses(
                     .or_else(|| api.as_ref().map(|(_, u)| redact(u)))
                     .unwrap_or_default(),
                 management_url: api.as_ref().map(|(_, u)| redact(u)),
-                node_name: name.or_else(|| known_names.get(&i).cloned()),
+                node_name: overview
+                    .as_ref()
+                    .and_then(|o| o.node.clone())
+                    .or_else(|| known_names.get(&i).cloned()),
+                rabbitmq_version: overview.as_ref().and_then(|o| o.rabbitmq_version.clone()),
+                erlang_version: overview.and_then(|o| o.erlang_version),
                 amqp,
                 management_reachable: reachable,
                 management_error: error,
@@ -578,24 +586,26 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
 }
 
 fn node_status(n: &ApiNode, overview: &ApiOverview, endpoints: &[EndpointStatus]) -> NodeStatus {
-    let rabbit_version = n
+    let endpoint = endpoints
+        .iter()
+        .find(|e| e.node_name.as_deref() == Some(n.name.as_str()));
+    // The node's own API knows its versions; so does the overview when it came from this node.
+    let own_overview = (overview.node.as_deref() == Some(n.name.as_str())).then_some(overview);
+    let rabbit_app = n
         .applications
         .iter()
         .find(|a| a.name == "rabbit")
         .map(|a| a.version.clone());
-    let same_as_overview = overview.node.as_deref() == Some(n.name.as_str());
     NodeStatus {
         name: n.name.clone(),
         running: n.running,
         node_type: n.node_type.clone(),
-        rabbitmq_version: rabbit_version.or_else(|| {
-            same_as_overview
-                .then(|| overview.rabbitmq_version.clone())
-                .flatten()
-        }),
-        erlang_version: same_as_overview
-            .then(|| overview.erlang_version.clone())
-            .flatten(),
+        rabbitmq_version: rabbit_app
+            .or_else(|| endpoint.and_then(|e| e.rabbitmq_version.clone()))
+            .or_else(|| own_overview.and_then(|o| o.rabbitmq_version.clone())),
+        erlang_version: endpoint
+            .and_then(|e| e.erlang_version.clone())
+            .or_else(|| own_overview.and_then(|o| o.erlang_version.clone())),
         uptime_ms: n.uptime.filter(|_| n.running),
         mem_used: n.mem_used,
         mem_limit: n.mem_limit,
@@ -610,10 +620,7 @@ fn node_status(n: &ApiNode, overview: &ApiOverview, endpoints: &[EndpointStatus]
         proc_used: n.proc_used,
         proc_total: n.proc_total,
         partitions: n.partitions.clone(),
-        amqp: endpoints
-            .iter()
-            .find(|e| e.node_name.as_deref() == Some(n.name.as_str()))
-            .and_then(|e| e.amqp.clone()),
+        amqp: endpoint.and_then(|e| e.amqp.clone()),
     }
 }
 

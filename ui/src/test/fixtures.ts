@@ -104,6 +104,8 @@ export function endpoint(label: string, over: Partial<EndpointStatus> = {}): End
     label,
     management_url: `http://${label.replace(/:56/, ':156')}`,
     node_name: null,
+    rabbitmq_version: '3.13.7',
+    erlang_version: '26.2.5',
     amqp: link({ endpoint: label }),
     management_reachable: true,
     management_error: null,

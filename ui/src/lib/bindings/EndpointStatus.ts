@@ -10,4 +10,8 @@ label: string, management_url: string | null,
 /**
  * The node behind this endpoint, as its management API named itself.
  */
-node_name: string | null, amqp: LinkStatus | null, management_reachable: boolean | null, management_error: ErrorReport | null, };
+node_name: string | null, 
+/**
+ * Versions as this endpoint's own API reported them.
+ */
+rabbitmq_version: string | null, erlang_version: string | null, amqp: LinkStatus | null, management_reachable: boolean | null, management_error: ErrorReport | null, };
