@@ -134,43 +134,31 @@ export function usageTone(r: number | null, alarm: boolean | null = null): Tone 
   return 'ok';
 }
 
+/** The four health levels are four of the tones, by the same names. */
 export function healthTone(level: HealthLevel): Tone {
-  switch (level) {
-    case 'ok':
-      return 'ok';
-    case 'warning':
-      return 'warning';
-    case 'critical':
-      return 'critical';
-    case 'unknown':
-      return 'unknown';
-  }
+  return level;
 }
+
+const HEALTH_LABELS: Record<HealthLevel, string> = {
+  ok: 'Healthy',
+  warning: 'Warning',
+  critical: 'Critical',
+  unknown: 'Unknown',
+};
 
 export function healthLabel(level: HealthLevel): string {
-  switch (level) {
-    case 'ok':
-      return 'Healthy';
-    case 'warning':
-      return 'Warning';
-    case 'critical':
-      return 'Critical';
-    case 'unknown':
-      return 'Unknown';
-  }
+  return HEALTH_LABELS[level];
 }
 
+const LINK_STATE_TONES: Record<LinkState, Tone> = {
+  connected: 'ok',
+  connecting: 'warning',
+  down: 'critical',
+  closed: 'unknown',
+};
+
 export function linkStateTone(state: LinkState): Tone {
-  switch (state) {
-    case 'connected':
-      return 'ok';
-    case 'connecting':
-      return 'warning';
-    case 'down':
-      return 'critical';
-    case 'closed':
-      return 'unknown';
-  }
+  return LINK_STATE_TONES[state];
 }
 
 /** Nodes running out of nodes listed: the "N/M nodes up" of the cards. */
