@@ -243,54 +243,63 @@ fn target() -> ClusterTarget {
     ClusterTarget::ad_hoc(&nodes, &apis).unwrap()
 }
 
-/// Publishes one confirmed persistent message to `queue` through the session and returns the
-/// queue's message count as the broker reports it afterwards.
+/// Publishes one persistent message to the quorum queue `queue` through the session until the
+/// broker confirms it (a quorum queue nacks while it elects a new leader), then returns the
+/// queue's message count as the broker reports it.
 async fn publish_and_count(session: &ClusterSession, queue: &str) -> u32 {
-    session
-        .run(Duration::from_secs(20), |ch| {
-            let queue = queue.to_owned();
-            async move {
-                ch.confirm_select(ConfirmSelectOptions::default()).await?;
-                let mut args = FieldTable::default();
-                args.insert(
-                    "x-queue-type".into(),
-                    AMQPValue::LongString("quorum".into()),
-                );
-                ch.queue_declare(
-                    queue.as_str().into(),
-                    QueueDeclareOptions {
+    let mut args = FieldTable::default();
+    args.insert(
+        "x-queue-type".into(),
+        AMQPValue::LongString("quorum".into()),
+    );
+    for _attempt in 0..20 {
+        let acked = session
+            .run(Duration::from_secs(20), |ch| {
+                let (queue, args) = (queue.to_owned(), args.clone());
+                async move {
+                    ch.confirm_select(ConfirmSelectOptions::default()).await?;
+                    let durable = QueueDeclareOptions {
                         durable: true,
                         ..Default::default()
-                    },
-                    args.clone(),
-                )
-                .await?;
-                let confirm = ch
-                    .basic_publish(
-                        "".into(),
-                        queue.as_str().into(),
-                        BasicPublishOptions::default(),
-                        b"failover",
-                        BasicProperties::default().with_delivery_mode(2),
-                    )
+                    };
+                    ch.queue_declare(queue.as_str().into(), durable, args)
+                        .await?;
+                    let confirm = ch
+                        .basic_publish(
+                            "".into(),
+                            queue.as_str().into(),
+                            BasicPublishOptions::default(),
+                            b"failover",
+                            BasicProperties::default().with_delivery_mode(2),
+                        )
+                        .await?
+                        .await?;
+                    Ok(confirm.is_ack())
+                }
+            })
+            .await
+            .expect("operation through the session");
+        if acked {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    session
+        .run(Duration::from_secs(20), |ch| {
+            let (queue, args) = (queue.to_owned(), args.clone());
+            async move {
+                let passive = QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                };
+                Ok(ch
+                    .queue_declare(queue.as_str().into(), passive, args)
                     .await?
-                    .await?;
-                assert!(confirm.is_ack(), "broker did not confirm: {confirm:?}");
-                let q = ch
-                    .queue_declare(
-                        queue.as_str().into(),
-                        QueueDeclareOptions {
-                            passive: true,
-                            ..Default::default()
-                        },
-                        args,
-                    )
-                    .await?;
-                Ok(q.message_count())
+                    .message_count())
             }
         })
         .await
-        .expect("operation through the session")
+        .expect("passive declare through the session")
 }
 
 #[test]

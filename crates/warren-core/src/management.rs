@@ -125,11 +125,16 @@ impl ManagementClient {
             .bytes()
             .await
             .map_err(|e| transport_error(&endpoint, e))?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::BadReply {
-            endpoint,
-            path: shown_path,
-            reason: e.to_string(),
-        })
+        // Through `Value` first: some replies repeat a key (3.10 sends a stream's `online`
+        // twice while its statistics start up), which a typed struct rejects and a map takes
+        // as "last one wins".
+        serde_json::from_slice::<serde_json::Value>(&bytes)
+            .and_then(serde_json::from_value)
+            .map_err(|e| Error::BadReply {
+                endpoint,
+                path: shown_path,
+                reason: e.to_string(),
+            })
     }
 
     /// Every item of a paged list endpoint (`queues`, `exchanges`, ...), `columns` only.
@@ -172,6 +177,18 @@ struct Page<T> {
     items: Vec<T>,
     #[serde(default)]
     page_count: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn repeated_keys_do_not_fail_a_reply() {
+        let raw = br#"{"name":"s","vhost":"/","online":["a"],"online":["a","b"]}"#;
+        let q: crate::status::ApiQueue = serde_json::from_slice::<serde_json::Value>(raw)
+            .and_then(serde_json::from_value)
+            .unwrap();
+        assert_eq!(q.online.unwrap(), ["a", "b"]);
+    }
 }
 
 #[derive(Debug, Deserialize)]
