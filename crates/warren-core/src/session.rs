@@ -306,9 +306,9 @@ impl ClusterSession {
             match result {
                 Ok(v) => return Ok(v),
                 Err(e) if is_connection_failure(&e) => {
+                    // The node's supervisor, the only writer of link state, sees the same
+                    // failure on the connection and reconnects; here we only move on.
                     tracing::warn!(node = %endpoint, error = %e, "node failed during an operation; trying another");
-                    let err = amqp_error(&endpoint, &self.shared.target.amqp_credentials, e, false);
-                    self.shared.set_state(i, LinkState::Down, Some(&err));
                     failed.push(i);
                 }
                 Err(e) => {
