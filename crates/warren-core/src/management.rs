@@ -3,13 +3,12 @@
 //! Any node's API answers for the whole cluster, so a request goes to the node that answered
 //! last and moves on to the next one only when that node cannot be reached (connection refused,
 //! timeout, 502/503). A refusal by a healthy node (401, 403, 404) is final: asking another node
-//! would give the same answer. Lists are read in pages of at most [`PAGE_SIZE`] with only the
-//! columns Warren uses, so clusters with tens of thousands of queues stay quick.
+//! would give the same answer. Callers ask for only the columns they use (`columns=`), which
+//! keeps replies for clusters with tens of thousands of queues small.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use futures_util::future::join_all;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use url::Url;
@@ -18,8 +17,6 @@ use crate::endpoint::{redact, ClusterTarget, Credentials};
 use crate::error::{Error, Result};
 use crate::tls;
 
-/// The management API's largest page.
-pub const PAGE_SIZE: usize = 500;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -136,47 +133,6 @@ impl ManagementClient {
                 reason: e.to_string(),
             })
     }
-
-    /// Every item of a paged list endpoint (`queues`, `exchanges`, ...), `columns` only.
-    /// The first page says how many there are; the rest are fetched a few at a time.
-    pub async fn get_all_pages<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        columns: &[&str],
-        extra_query: &str,
-    ) -> Result<Vec<T>> {
-        let page_path = |page: usize| {
-            format!(
-                "{path}?page={page}&page_size={PAGE_SIZE}&columns={}{extra_query}",
-                columns.join(",")
-            )
-        };
-        let first: Page<T> = self.get(&page_path(1)).await?;
-        let mut items = first.items;
-        let mut next = 2;
-        while next <= first.page_count {
-            let last = (next + 3).min(first.page_count);
-            let paths: Vec<String> = (next..=last).map(page_path).collect();
-            let pages = join_all(paths.iter().map(|p| self.get::<Page<T>>(p))).await;
-            for page in pages {
-                items.extend(page?.items);
-            }
-            next = last + 1;
-        }
-        Ok(items)
-    }
-}
-
-/// Percent-encodes one path segment (a vhost or a queue name; "/" becomes "%2F").
-pub fn encode_segment(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-#[derive(Debug, Deserialize)]
-struct Page<T> {
-    items: Vec<T>,
-    #[serde(default)]
-    page_count: usize,
 }
 
 #[cfg(test)]
@@ -189,6 +145,11 @@ mod tests {
             .unwrap();
         assert_eq!(q.online.unwrap(), ["a", "b"]);
     }
+}
+
+/// Percent-encodes one path segment (a vhost or a queue name; "/" becomes "%2F").
+pub fn encode_segment(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 #[derive(Debug, Deserialize)]
