@@ -77,6 +77,17 @@ fn warren(args: &[String]) -> Output {
         .expect("run warren")
 }
 
+/// `warren --node AMQP --api API status`: one ad-hoc node.
+fn status_of_one_node(amqp: &str, api: &str) -> Output {
+    warren(&[
+        "--node".into(),
+        amqp.into(),
+        "--api".into(),
+        api.into(),
+        "status".into(),
+    ])
+}
+
 fn status_json() -> Value {
     let mut args = node_args();
     args.extend(["status".into(), "--json".into()]);
@@ -376,13 +387,10 @@ async fn fail_over() {
 fn wrong_password_is_an_authentication_error_within_five_seconds() {
     let _lock = exclusive();
     let started = Instant::now();
-    let out = warren(&[
-        "--node".into(),
-        "amqp://guest:wrong@127.0.0.1:5781/%2f".into(),
-        "--api".into(),
-        "http://guest:wrong@127.0.0.1:15781".into(),
-        "status".into(),
-    ]);
+    let out = status_of_one_node(
+        "amqp://guest:wrong@127.0.0.1:5781/%2f",
+        "http://guest:wrong@127.0.0.1:15781",
+    );
     let elapsed = started.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
@@ -415,13 +423,10 @@ fn node_that_does_not_listen_is_unreachable_without_hanging() {
     let _lock = exclusive();
     // Nothing listens on these ports.
     let started = Instant::now();
-    let out = warren(&[
-        "--node".into(),
-        "amqp://guest:guest@127.0.0.1:5799/%2f".into(),
-        "--api".into(),
-        "http://127.0.0.1:15799".into(),
-        "status".into(),
-    ]);
+    let out = status_of_one_node(
+        "amqp://guest:guest@127.0.0.1:5799/%2f",
+        "http://127.0.0.1:15799",
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("unreachable"), "{stderr}");
