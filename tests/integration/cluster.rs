@@ -184,14 +184,21 @@ fn stopped_node_is_reported_with_its_replication_effects() {
     cluster_script(&["stop", "2"]);
     let _restore = Restore(2);
     let stopped_at = Instant::now();
+    // Within 15 s status must show all three effects together.
     let s = loop {
         let s = status_json();
-        if node(&s, "warren-2@localhost")["running"] == false {
+        let node_down = node(&s, "warren-2@localhost")["running"] == false;
+        let mirror_gone = strings(&queue(&s, "mirrored_queues", "ha.orders")["synchronised"]).len()
+            < synced_before;
+        let member_offline =
+            strings(&queue(&s, "quorum_queues", "demo.quorum")["offline"]).len() == 1;
+        if node_down && mirror_gone && member_offline {
             break s;
         }
         assert!(
             stopped_at.elapsed() < Duration::from_secs(15),
-            "node 2 still reported running 15 s after it stopped"
+            "15 s after node 2 stopped: node down {node_down}, fewer synchronised mirrors \
+             {mirror_gone}, quorum member offline {member_offline}"
         );
         std::thread::sleep(Duration::from_millis(500));
     };

@@ -471,6 +471,13 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
         .filter(|n| n.running)
         .map(|n| n.name.as_str())
         .collect();
+    // Queue replies lag node state by up to a statistics interval: a mirror or member on a
+    // node the cluster already reports down is counted as gone now, not seconds later.
+    let down: BTreeSet<&str> = nodes
+        .iter()
+        .filter(|n| !n.running)
+        .map(|n| n.name.as_str())
+        .collect();
 
     let node_statuses: Vec<NodeStatus> = nodes
         .iter()
@@ -494,7 +501,7 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
         let mut risks: Vec<AtRiskQueue> = Vec::new();
         match queue_type(q) {
             QueueType::Quorum | QueueType::Stream => {
-                let group = replicated(q);
+                let group = replicated(q, &down);
                 risks.extend(
                     replication_risks(&group)
                         .into_iter()
@@ -514,7 +521,7 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
                     mirroring_supported && (q.slave_nodes.is_some() || has_ha_policy(q));
                 if is_mirrored {
                     counts.mirrored += 1;
-                    let m = mirrored_queue(q);
+                    let m = mirrored_queue(q, &down);
                     risks.extend(
                         mirror_risks(&m, &running)
                             .into_iter()
@@ -666,9 +673,16 @@ fn policy_name(q: &ApiQueue) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn mirrored_queue(q: &ApiQueue) -> MirroredQueue {
-    let mirrors = q.slave_nodes.clone().unwrap_or_default();
-    let synced = q.synchronised_slave_nodes.clone().unwrap_or_default();
+fn mirrored_queue(q: &ApiQueue, down: &BTreeSet<&str>) -> MirroredQueue {
+    let up = |nodes: &Option<Vec<String>>| -> Vec<String> {
+        let nodes = nodes.iter().flatten();
+        nodes
+            .filter(|n| !down.contains(n.as_str()))
+            .cloned()
+            .collect()
+    };
+    let mirrors = up(&q.slave_nodes);
+    let synced = up(&q.synchronised_slave_nodes);
     let unsynchronised = mirrors
         .iter()
         .filter(|m| !synced.contains(m))
@@ -729,13 +743,17 @@ fn mirror_risks(m: &MirroredQueue, running: &BTreeSet<&str>) -> Vec<(Severity, S
     out
 }
 
-fn replicated(q: &ApiQueue) -> ReplicatedQueue {
+fn replicated(q: &ApiQueue, down: &BTreeSet<&str>) -> ReplicatedQueue {
     let members = q.members.clone().unwrap_or_default();
     // Older versions omit `online`; then only the leader is known to be up.
     let online: Vec<String> = match &q.online {
         Some(o) => members.iter().filter(|m| o.contains(m)).cloned().collect(),
         None => q.leader.iter().cloned().collect(),
     };
+    let online: Vec<String> = online
+        .into_iter()
+        .filter(|m| !down.contains(m.as_str()))
+        .collect();
     let offline = members
         .iter()
         .filter(|m| !online.contains(m))
@@ -1024,6 +1042,28 @@ mod tests {
         assert_eq!(s.quorum_queues[0].spare_members, 0);
         // One synchronised mirror left: not at risk by itself.
         assert!(risk("ha.orders").is_none());
+    }
+
+    #[test]
+    fn replicas_on_a_down_node_count_as_gone_before_the_queue_reply_catches_up() {
+        // The queue reply still lists warren-2 as a synchronised mirror and an online member.
+        let s = analyze(
+            snapshot(
+                "3.10.8",
+                vec![running_node(N1), stopped_node(N2), running_node(N3)],
+                healthy_queues(),
+                json!([]),
+            ),
+            1,
+        );
+        let m = &s.mirrored_queues[0];
+        assert_eq!(
+            (m.mirrors.as_slice(), m.synchronised.as_slice()),
+            ([N3.to_owned()].as_slice(), [N3.to_owned()].as_slice())
+        );
+        assert_eq!(s.quorum_queues[0].offline, [N2]);
+        assert_eq!(s.quorum_queues[0].spare_members, 0);
+        assert_eq!(s.streams[0].offline, [N2]);
     }
 
     #[test]
