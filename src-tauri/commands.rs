@@ -10,7 +10,7 @@ use warren_core::endpoint::ClusterTarget;
 use warren_core::error::ErrorReport;
 use warren_core::profile::Profile;
 use warren_core::status::{ClusterStatus, EndpointStatus};
-use warren_core::{cluster, Error};
+use warren_core::{cluster, saved, Error};
 
 use crate::state::AppState;
 
@@ -83,38 +83,19 @@ async fn save_profile(
     password: Option<String>,
     replacing: Option<String>,
 ) -> CmdResult<ProfileEntry> {
-    profile.validate().map_err(report)?;
-    let keychain = &state.keychain;
-    let name = profile.name.clone();
-    let old_name = replacing.clone().unwrap_or_else(|| name.clone());
-    let password = match password.filter(|p| !p.is_empty()) {
-        Some(p) => Some(p),
-        None => keychain.password(&old_name).await.map_err(report)?,
-    };
-    let Some(password) = password else {
-        return Err(report(Error::invalid(
-            "password",
-            "enter the password (it is kept in the OS keychain)",
-        )));
-    };
-    let previous = keychain.password(&name).await.map_err(report)?;
-    keychain
-        .set_password(&name, &password)
-        .await
-        .map_err(report)?;
-    if let Err(e) = state.profiles.save(&profile, replacing.as_deref()) {
-        // Leave the keychain as it was.
-        let _ = match previous {
-            Some(old) => keychain.set_password(&name, &old).await,
-            None => keychain.delete_password(&name).await,
-        };
-        return Err(report(e));
+    saved::save(
+        &state.profiles,
+        &state.keychain,
+        &profile,
+        password.as_deref(),
+        replacing.as_deref(),
+    )
+    .await
+    .map_err(report)?;
+    if let Some(old_name) = &replacing {
+        state.close(old_name).await;
     }
-    if old_name != name {
-        keychain.delete_password(&old_name).await.map_err(report)?;
-    }
-    state.close(&old_name).await;
-    state.close(&name).await;
+    state.close(&profile.name).await;
     Ok(ProfileEntry {
         profile,
         has_password: true,
@@ -123,9 +104,10 @@ async fn save_profile(
 
 #[tauri::command]
 async fn delete_profile(state: State<'_, AppState>, name: String) -> CmdResult<()> {
-    state.profiles.delete(&name).map_err(report)?;
     state.close(&name).await;
-    state.keychain.delete_password(&name).await.map_err(report)
+    saved::delete(&state.profiles, &state.keychain, &name)
+        .await
+        .map_err(report)
 }
 
 /// Tries every node of a profile, saved or being edited. Without a password the stored one

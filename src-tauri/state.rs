@@ -5,10 +5,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use warren_core::cluster::OpenCluster;
-use warren_core::endpoint::ClusterTarget;
 use warren_core::profile::ProfileStore;
 use warren_core::secrets::Keychain;
-use warren_core::Result;
+use warren_core::{saved, Result};
 
 pub struct AppState {
     pub profiles: ProfileStore,
@@ -31,11 +30,8 @@ impl AppState {
         if let Some(c) = self.open.lock().expect("open clusters poisoned").get(name) {
             return Ok(c.clone());
         }
-        let profile = self.profiles.get(name)?;
-        let password = self.keychain.require_password(name).await?;
-        let opened = Arc::new(OpenCluster::open(ClusterTarget::from_profile(
-            &profile, password,
-        )?)?);
+        let target = saved::target(&self.profiles, &self.keychain, name).await?;
+        let opened = Arc::new(OpenCluster::open(target)?);
         // Another command may have opened it meanwhile: keep the first, drop ours.
         let mut open = self.open.lock().expect("open clusters poisoned");
         Ok(open.entry(name.to_owned()).or_insert(opened).clone())

@@ -13,7 +13,7 @@ use warren_core::endpoint::ClusterTarget;
 use warren_core::profile::{NodeEndpoints, Profile, ProfileStore, TlsSettings};
 use warren_core::secrets::Keychain;
 use warren_core::status::HealthLevel;
-use warren_core::{cluster, Error, Result};
+use warren_core::{cluster, saved, Error, Result};
 
 #[derive(Parser)]
 #[command(
@@ -223,26 +223,15 @@ async fn profile(cmd: ProfileCommand, connection: &ConnectionArgs) -> Result<Exi
             let password = read_password(password_stdin, &name)?;
             let existing = store.list()?.iter().any(|p| p.name == name);
             let replacing = (replace && existing).then_some(name.as_str());
-            // Keychain first: a profile saved without its password would fail later, far from
-            // the cause. If saving the file fails, the old password is restored.
-            let previous = keychain.password(&name).await?;
-            keychain.set_password(&name, &password).await?;
-            if let Err(e) = store.save(&profile, replacing) {
-                match previous {
-                    Some(old) => keychain.set_password(&name, &old).await?,
-                    None => keychain.delete_password(&name).await?,
-                }
-                return Err(e);
-            }
+            saved::save(&store, &keychain, &profile, Some(&password), replacing).await?;
             eprintln!("saved profile \"{name}\" in {}", store.path().display());
         }
         ProfileCommand::Remove { name } => {
-            store.delete(&name)?;
-            keychain.delete_password(&name).await?;
+            saved::delete(&store, &keychain, &name).await?;
             eprintln!("removed profile \"{name}\"");
         }
         ProfileCommand::Test { name, json } => {
-            let target = target_for_profile(&store, &keychain, &name).await?;
+            let target = saved::target(&store, &keychain, &name).await?;
             let endpoints = cluster::test_endpoints(&target).await?;
             let all_ok = endpoints.iter().all(|e| {
                 e.amqp.as_ref().is_none_or(|l| l.last_error.is_none())
@@ -280,20 +269,10 @@ fn read_password(from_stdin: bool, profile: &str) -> Result<String> {
     Ok(password)
 }
 
-async fn target_for_profile(
-    store: &ProfileStore,
-    keychain: &Keychain,
-    name: &str,
-) -> Result<ClusterTarget> {
-    let profile = store.get(name)?;
-    let password = keychain.require_password(name).await?;
-    ClusterTarget::from_profile(&profile, password)
-}
-
 async fn resolve(c: &ConnectionArgs) -> Result<ClusterTarget> {
     match &c.profile {
         Some(name) if c.nodes.is_empty() && c.apis.is_empty() => {
-            target_for_profile(
+            saved::target(
                 &ProfileStore::default_location()?,
                 &Keychain::default(),
                 name,

@@ -3,14 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures_util::future::join_all;
 
 use crate::endpoint::ClusterTarget;
 use crate::error::Result;
 use crate::management::ManagementClient;
-use crate::session::{probe_node, ClusterSession, LinkStatus};
+use crate::session::{now_ms, probe_node, ClusterSession, LinkStatus};
 use crate::status::{self, ClusterStatus, EndpointStatus};
 
 /// A cluster the app keeps open: long-lived AMQP links to every node and an API client.
@@ -85,11 +84,4 @@ pub async fn test_endpoints(target: &ClusterTarget) -> Result<Vec<EndpointStatus
     let links = probe_all(target).await;
     let api = ManagementClient::new(target)?;
     Ok(status::endpoint_statuses(&api, target, &links, &BTreeMap::new()).await)
-}
-
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }

@@ -6,6 +6,7 @@ pub mod endpoint;
 pub mod error;
 pub mod management;
 pub mod profile;
+pub mod saved;
 pub mod secrets;
 pub mod session;
 pub mod status;

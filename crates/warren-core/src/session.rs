@@ -616,7 +616,8 @@ fn backoff(failures: u32) -> Duration {
     capped.mul_f64(factor)
 }
 
-fn now_ms() -> u64 {
+/// Wall-clock time as Unix epoch milliseconds, the unit of every timestamp Warren reports.
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
