@@ -58,6 +58,12 @@ pub enum Error {
     NoNodeAvailable(String),
     #[error("TLS settings: {0}")]
     Tls(String),
+    #[error("no queue \"{name}\" in vhost \"{vhost}\"")]
+    QueueNotFound { vhost: String, name: String },
+    #[error("{what} would change the queue: {effects}; allow side effects to go ahead")]
+    NeedsConsent { what: String, effects: String },
+    #[error("file {path}: {reason}")]
+    File { path: PathBuf, reason: String },
     #[error("cancelled")]
     Cancelled,
 }
@@ -89,6 +95,10 @@ pub enum ErrorKind {
     Protocol,
     Unavailable,
     Tls,
+    /// The operation would change something (a quorum queue's delivery counts, say) and was
+    /// not allowed to: ask the user, then retry with consent.
+    NeedsConsent,
+    File,
     Cancelled,
 }
 
@@ -110,6 +120,9 @@ impl Error {
             Error::BadReply { .. } | Error::Amqp { .. } => ErrorKind::Protocol,
             Error::NoNodeAvailable(_) => ErrorKind::Unavailable,
             Error::Tls(_) => ErrorKind::Tls,
+            Error::QueueNotFound { .. } => ErrorKind::NotFound,
+            Error::NeedsConsent { .. } => ErrorKind::NeedsConsent,
+            Error::File { .. } => ErrorKind::File,
             Error::Cancelled => ErrorKind::Cancelled,
         }
     }

@@ -4,13 +4,19 @@
 pub mod cluster;
 pub mod endpoint;
 pub mod error;
+pub mod inspector;
 pub mod management;
+pub mod message;
+pub mod peek;
 pub mod profile;
+pub mod publish;
+pub mod queues;
 pub mod saved;
 pub mod secrets;
 pub mod session;
 pub mod status;
 pub mod tls;
+pub mod topology;
 
 pub use error::{Error, ErrorKind, ErrorReport, Result};
 

@@ -57,11 +57,26 @@ impl ManagementClient {
 
     /// GET `path` (relative to `<base>/api/`) from the first node that answers.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let (endpoint, shown_path, bytes) = self.send(reqwest::Method::GET, path).await?;
+        parse(endpoint, shown_path, &bytes)
+    }
+
+    /// DELETE `path` on the first node that answers (purge, for one). A node that cannot be
+    /// reached has not received the request, so moving on to the next one is safe.
+    pub async fn delete(&self, path: &str) -> Result<()> {
+        self.send(reqwest::Method::DELETE, path).await.map(|_| ())
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+    ) -> Result<(String, String, bytes::Bytes)> {
         let n = self.endpoints.len();
         let start = self.preferred.load(Ordering::Relaxed) % n;
         let mut failures = Vec::new();
         for i in (0..n).map(|k| (start + k) % n) {
-            match self.get_from(i, path).await {
+            match self.send_to(i, method.clone(), path).await {
                 Ok(v) => {
                     self.preferred.store(i, Ordering::Relaxed);
                     return Ok(v);
@@ -75,6 +90,16 @@ impl ManagementClient {
 
     /// GET `path` from the `i`-th endpoint only.
     pub async fn get_from<T: DeserializeOwned>(&self, i: usize, path: &str) -> Result<T> {
+        let (endpoint, shown_path, bytes) = self.send_to(i, reqwest::Method::GET, path).await?;
+        parse(endpoint, shown_path, &bytes)
+    }
+
+    async fn send_to(
+        &self,
+        i: usize,
+        method: reqwest::Method,
+        path: &str,
+    ) -> Result<(String, String, bytes::Bytes)> {
         let base = &self.endpoints[i];
         let url = base
             .join("api/")
@@ -84,7 +109,7 @@ impl ManagementClient {
         let shown_path = url.path().to_owned();
         let response = self
             .http
-            .get(url)
+            .request(method, url)
             .basic_auth(
                 &self.credentials.username,
                 Some(self.credentials.password()),
@@ -122,17 +147,21 @@ impl ManagementClient {
             .bytes()
             .await
             .map_err(|e| transport_error(&endpoint, e))?;
-        // Through `Value` first: some replies repeat a key (3.10 sends a stream's `online`
-        // twice while its statistics start up), which a typed struct rejects and a map takes
-        // as "last one wins".
-        serde_json::from_slice::<serde_json::Value>(&bytes)
-            .and_then(serde_json::from_value)
-            .map_err(|e| Error::BadReply {
-                endpoint,
-                path: shown_path,
-                reason: e.to_string(),
-            })
+        Ok((endpoint, shown_path, bytes))
     }
+}
+
+fn parse<T: DeserializeOwned>(endpoint: String, path: String, bytes: &[u8]) -> Result<T> {
+    // Through `Value` first: some replies repeat a key (3.10 sends a stream's `online`
+    // twice while its statistics start up), which a typed struct rejects and a map takes
+    // as "last one wins".
+    serde_json::from_slice::<serde_json::Value>(bytes)
+        .and_then(serde_json::from_value)
+        .map_err(|e| Error::BadReply {
+            endpoint,
+            path,
+            reason: e.to_string(),
+        })
 }
 
 #[cfg(test)]

@@ -323,6 +323,48 @@ impl ClusterSession {
         }
     }
 
+    /// A fresh channel on a connected node, for work that must not be repeated on another
+    /// node behind the caller's back (a peek holding messages, a publish awaiting confirms):
+    /// the caller sees a node failure as an error and decides. Returns the node's endpoint
+    /// (redacted) with the channel. Waits up to `wait` for some node to be connected.
+    pub async fn channel(&self, wait: Duration) -> Result<(Channel, String)> {
+        let deadline = Instant::now() + wait;
+        let mut failed: Vec<usize> = Vec::new();
+        loop {
+            let Some((i, connection)) = self.shared.pick(&failed) else {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(self.unavailable());
+                }
+                let mut rx = self.watch_links();
+                let _ =
+                    tokio::time::timeout(left.min(Duration::from_millis(500)), rx.changed()).await;
+                if failed.len() >= self.shared.links.lock().map(|l| l.len()).unwrap_or(0) {
+                    failed.clear();
+                }
+                continue;
+            };
+            let endpoint = self.links()[i].endpoint.clone();
+            match connection.create_channel().await {
+                Ok(channel) => return Ok((channel, endpoint)),
+                Err(e) if is_connection_failure(&e) => failed.push(i),
+                Err(e) => {
+                    return Err(amqp_error(
+                        &endpoint,
+                        &self.shared.target.amqp_credentials,
+                        e,
+                        false,
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Maps an error of an operation on a channel from [`Self::channel`] to Warren's.
+    pub fn operation_error(&self, endpoint: &str, e: lapin::Error) -> Error {
+        amqp_error(endpoint, &self.shared.target.amqp_credentials, e, false)
+    }
+
     pub async fn close(self) {
         self.cancel.cancel();
         let connections: Vec<Arc<Connection>> = {

@@ -4,15 +4,36 @@
 // Argument names are camelCase, as Tauri 2 expects; it maps them to the commands' snake_case
 // parameters (`storedAs` -> `stored_as`). Passwords only ever travel from here to the backend.
 
-import { invoke } from '@tauri-apps/api/core';
+import { Channel, invoke } from '@tauri-apps/api/core';
 
 import type { AppInfo } from './bindings/AppInfo';
+import type { BindingRow } from './bindings/BindingRow';
 import type { ClusterStatus } from './bindings/ClusterStatus';
 import type { EndpointStatus } from './bindings/EndpointStatus';
 import type { ErrorKind } from './bindings/ErrorKind';
 import type { ErrorReport } from './bindings/ErrorReport';
+import type { ExchangeRow } from './bindings/ExchangeRow';
+import type { InspectionSummary } from './bindings/InspectionSummary';
+import type { InspectionView } from './bindings/InspectionView';
+import type { Message } from './bindings/Message';
+import type { MessageDetail } from './bindings/MessageDetail';
+import type { MessageFilter } from './bindings/MessageFilter';
+import type { MessageRow } from './bindings/MessageRow';
+import type { PeekPlan } from './bindings/PeekPlan';
+import type { PeekProgress } from './bindings/PeekProgress';
+import type { PeekRequest } from './bindings/PeekRequest';
 import type { Profile } from './bindings/Profile';
 import type { ProfileEntry } from './bindings/ProfileEntry';
+import type { PublishProgress } from './bindings/PublishProgress';
+import type { PublishRequest } from './bindings/PublishRequest';
+import type { PublishSummary } from './bindings/PublishSummary';
+import type { PurgeResult } from './bindings/PurgeResult';
+import type { QueueDetail } from './bindings/QueueDetail';
+import type { QueuePage } from './bindings/QueuePage';
+import type { QueueQuery } from './bindings/QueueQuery';
+import type { Selection } from './bindings/Selection';
+import type { Topology } from './bindings/Topology';
+import type { TopologyFocus } from './bindings/TopologyFocus';
 
 /** Every ErrorKind, checked against the generated union in both directions. */
 const ERROR_KINDS = {
@@ -30,6 +51,8 @@ const ERROR_KINDS = {
   protocol: true,
   unavailable: true,
   tls: true,
+  needs_consent: true,
+  file: true,
   cancelled: true,
 } as const satisfies Record<ErrorKind, true>;
 
@@ -132,4 +155,135 @@ export function clusterStatus(name: string): Promise<ClusterStatus> {
 /** Closes the cluster's AMQP links; the next `clusterStatus` opens them anew. */
 export function closeCluster(name: string): Promise<void> {
   return call<void>('close_cluster', { name });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Browse: queues, exchanges, bindings. `name` is always the profile's name.
+
+/** One page of queues, sorted and filtered by the management API. */
+export function listQueues(name: string, query: QueueQuery): Promise<QueuePage> {
+  return call<QueuePage>('list_queues', { name, query });
+}
+
+export function queueDetail(name: string, vhost: string, queue: string): Promise<QueueDetail> {
+  return call<QueueDetail>('queue_detail', { name, vhost, queue });
+}
+
+/** Removes every ready message of the queue. The UI asks for the typed queue name first. */
+export function purgeQueue(name: string, vhost: string, queue: string): Promise<PurgeResult> {
+  return call<PurgeResult>('purge_queue', { name, vhost, queue });
+}
+
+/** Exchanges of `vhost` (all vhosts when null). */
+export function listExchanges(name: string, vhost: string | null): Promise<ExchangeRow[]> {
+  return call<ExchangeRow[]>('list_exchanges', { name, vhost });
+}
+
+/** Bindings of `vhost` (all vhosts when null), the default exchange's implicit ones left out. */
+export function listBindings(name: string, vhost: string | null): Promise<BindingRow[]> {
+  return call<BindingRow[]>('list_bindings', { name, vhost });
+}
+
+/** The routing graph around one exchange or queue. */
+export function topology(name: string, vhost: string, focus: TopologyFocus): Promise<Topology> {
+  return call<Topology>('topology', { name, vhost, focus });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Peek and the message inspector. The messages stay in the backend; the UI asks for rows.
+
+/** What a peek of this queue will do and change, before it runs. */
+export function planPeek(name: string, request: PeekRequest): Promise<PeekPlan> {
+  return call<PeekPlan>('plan_peek', { name, request });
+}
+
+/**
+ * Runs a peek and keeps its messages in the backend as an inspection. `peekId` (chosen by the
+ * caller, unique per run) is what `cancelPeek` takes. Rejects with kind `needs_consent` when
+ * the plan has side effects and `request.allow_side_effects` is false.
+ */
+export function startPeek(
+  name: string,
+  request: PeekRequest,
+  peekId: number,
+  onProgress: (p: PeekProgress) => void,
+): Promise<InspectionSummary> {
+  const events = new Channel<PeekProgress>();
+  events.onmessage = onProgress;
+  return call<InspectionSummary>('start_peek', { name, request, peekId, events });
+}
+
+/** Stops a running peek; what it holds goes back to the queue and it resolves as cancelled. */
+export function cancelPeek(peekId: number): Promise<void> {
+  return call<void>('cancel_peek', { peekId });
+}
+
+/** Sets the inspection's filter; rows and indices then refer to the filtered view. */
+export function filterInspection(id: number, filter: MessageFilter): Promise<InspectionView> {
+  return call<InspectionView>('filter_inspection', { id, filter });
+}
+
+/** Rows `start .. start+count` of the current view, with the values of `headers`. */
+export function inspectionRows(
+  id: number,
+  start: number,
+  count: number,
+  headers: string[],
+): Promise<MessageRow[]> {
+  return call<MessageRow[]>('inspection_rows', { id, start, count, headers });
+}
+
+/** One message of the current view in full. */
+export function inspectionMessage(id: number, index: number): Promise<MessageDetail> {
+  return call<MessageDetail>('inspection_message', { id, index });
+}
+
+/** Writes the selected messages as JSON Lines in the message format; resolves to the count. */
+export function saveMessages(id: number, selection: Selection, path: string): Promise<number> {
+  return call<number>('save_messages', { id, selection, path });
+}
+
+/** A suggested file path for saving messages of `queue` (nothing is created). */
+export function suggestSavePath(queue: string): Promise<string> {
+  return call<string>('suggest_save_path', { queue });
+}
+
+export function closeInspection(id: number): Promise<void> {
+  return call<void>('close_inspection', { id });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compose and publish.
+
+/**
+ * Renders the first `count` messages of a publish request (templates applied) without
+ * sending anything. Rejects with kind `invalid_input` naming the field on bad input.
+ */
+export function previewPublish(request: PublishRequest, count: number): Promise<Message[]> {
+  return call<Message[]>('preview_publish', { request, count });
+}
+
+/**
+ * Publishes with confirms; resolves with the summary once every message has an outcome.
+ * `publishId` (chosen by the caller) is what `cancelPublish` takes.
+ */
+export function publish(
+  name: string,
+  request: PublishRequest,
+  publishId: number,
+  onProgress: (p: PublishProgress) => void,
+): Promise<PublishSummary> {
+  const events = new Channel<PublishProgress>();
+  events.onmessage = onProgress;
+  return call<PublishSummary>('publish', { name, request, publishId, events });
+}
+
+/** Stops sending; messages already sent still get their outcome. */
+export function cancelPublish(publishId: number): Promise<void> {
+  return call<void>('cancel_publish', { publishId });
+}
+
+/** Reads one message, or JSON Lines of messages, in the message format from a file. */
+export function readMessageFile(path: string): Promise<Message[]> {
+  return call<Message[]>('read_message_file', { path });
 }

@@ -199,6 +199,8 @@ const ERROR_KIND_LABELS: Record<ErrorKind, string> = {
   protocol: 'Protocol error',
   unavailable: 'Unavailable',
   tls: 'TLS error',
+  needs_consent: 'Needs your consent',
+  file: 'File error',
   cancelled: 'Cancelled',
 };
 

@@ -1,0 +1,708 @@
+//! The message inspector's store: peeked messages held on the Rust side, so that a view of
+//! 100,000 messages costs the UI only the rows on screen.
+//!
+//! The UI sets a filter ([`Inspection::apply`]), asks for the rows it shows
+//! ([`Inspection::rows`]) and for one message in full when it is opened
+//! ([`Inspection::detail`]). Filtering runs over the held messages in Rust; a row carries
+//! previews, never whole bodies.
+
+use std::io::Write;
+use std::path::Path;
+
+use lapin::types::AMQPValue;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::{Error, Result};
+use crate::message::{encode_value, MessageJson};
+use crate::peek::{PeekReport, PeekedMessage};
+
+/// How many characters of the body a row previews.
+const PREVIEW_CHARS: usize = 160;
+
+/// Where a filter looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum FilterScope {
+    /// Body, routing key, exchange, properties and header values.
+    #[default]
+    Everything,
+    Body,
+    RoutingKey,
+    /// Header values; only header `field` when it is set.
+    Header,
+    /// Property values; only property `field` (e.g. `message_id`) when it is set.
+    Property,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct MessageFilter {
+    /// Empty: every message matches.
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub regex: bool,
+    #[serde(default)]
+    pub case_sensitive: bool,
+    #[serde(default)]
+    pub scope: FilterScope,
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub field: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct InspectionSummary {
+    pub id: u32,
+    pub vhost: String,
+    pub queue: String,
+    pub total: u32,
+    #[ts(type = "number")]
+    pub bytes: u64,
+    /// Header names seen in the messages (for column pickers), sorted.
+    pub header_names: Vec<String>,
+    pub report: PeekReport,
+}
+
+/// The result of applying a filter.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct InspectionView {
+    pub total: u32,
+    pub matched: u32,
+}
+
+/// One row of the message list: what fits in a table cell.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct MessageRow {
+    /// Index in the current (filtered) view, 0-based.
+    pub index: u32,
+    /// Position in the queue, 1-based.
+    pub position: u32,
+    pub exchange: String,
+    pub routing_key: String,
+    pub message_id: Option<String>,
+    pub correlation_id: Option<String>,
+    #[ts(type = "number | null")]
+    pub timestamp: Option<u64>,
+    pub content_type: Option<String>,
+    #[ts(type = "number")]
+    pub size: u64,
+    pub redelivered: bool,
+    #[ts(type = "number | null")]
+    pub offset: Option<u64>,
+    #[ts(type = "number | null")]
+    pub delivery_count: Option<u64>,
+    /// The values of the headers asked for, as short text (absent headers omitted).
+    pub headers: Vec<HeaderPreview>,
+    pub body_preview: String,
+    pub body_is_text: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct HeaderPreview {
+    pub name: String,
+    pub value: String,
+}
+
+/// One message in full, for the detail pane.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct MessageDetail {
+    pub index: u32,
+    pub position: u32,
+    pub message: MessageJson,
+    pub redelivered: bool,
+    #[ts(type = "number | null")]
+    pub offset: Option<u64>,
+    #[ts(type = "number | null")]
+    pub delivery_count: Option<u64>,
+    #[ts(type = "number")]
+    pub size: u64,
+    /// The `x-death` history of a dead-lettered message, newest first as RabbitMQ keeps it.
+    pub x_death: Vec<DeathRecord>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, TS)]
+#[ts(export)]
+pub struct DeathRecord {
+    pub queue: Option<String>,
+    pub reason: Option<String>,
+    #[ts(type = "number | null")]
+    pub count: Option<u64>,
+    pub exchange: Option<String>,
+    pub routing_keys: Vec<String>,
+    /// Epoch seconds.
+    #[ts(type = "number | null")]
+    pub time: Option<u64>,
+    pub original_expiration: Option<String>,
+}
+
+/// Which messages to save.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "indices")]
+#[ts(export)]
+pub enum Selection {
+    /// Every message of the current view (the filter applied).
+    View,
+    /// These indices of the current view.
+    Indices(Vec<u32>),
+}
+
+/// Peeked messages and the current filtered view over them.
+pub struct Inspection {
+    pub summary: InspectionSummary,
+    messages: Vec<PeekedMessage>,
+    /// Indices into `messages` of the current view; `None` when unfiltered.
+    view: Option<Vec<u32>>,
+}
+
+enum Matcher {
+    All,
+    Text {
+        needle: String,
+        case_sensitive: bool,
+    },
+    Regex(regex_lite::Regex),
+}
+
+impl Matcher {
+    fn new(f: &MessageFilter) -> Result<Matcher> {
+        if f.text.is_empty() {
+            return Ok(Matcher::All);
+        }
+        if f.regex {
+            let pattern = if f.case_sensitive {
+                f.text.clone()
+            } else {
+                format!("(?i){}", f.text)
+            };
+            return regex_lite::Regex::new(&pattern)
+                .map(Matcher::Regex)
+                .map_err(|e| {
+                    Error::invalid("filter", format!("not a valid regular expression: {e}"))
+                });
+        }
+        Ok(Matcher::Text {
+            needle: if f.case_sensitive {
+                f.text.clone()
+            } else {
+                f.text.to_lowercase()
+            },
+            case_sensitive: f.case_sensitive,
+        })
+    }
+
+    fn is_match(&self, hay: &str) -> bool {
+        match self {
+            Matcher::All => true,
+            Matcher::Text {
+                needle,
+                case_sensitive: true,
+            } => hay.contains(needle.as_str()),
+            Matcher::Text { needle, .. } => hay.to_lowercase().contains(needle.as_str()),
+            Matcher::Regex(r) => r.is_match(hay),
+        }
+    }
+}
+
+/// A header value as short text: strings as they are, everything else as its JSON form.
+fn value_text(v: &AMQPValue) -> String {
+    match encode_value(v) {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+fn property_values(m: &PeekedMessage) -> Vec<(&'static str, String)> {
+    let p = &m.message.properties;
+    let mut out: Vec<(&'static str, String)> = Vec::new();
+    let mut push = |k: &'static str, v: Option<String>| {
+        if let Some(v) = v {
+            out.push((k, v));
+        }
+    };
+    push("content_type", p.content_type.clone());
+    push("content_encoding", p.content_encoding.clone());
+    push("delivery_mode", p.delivery_mode.map(|v| v.to_string()));
+    push("priority", p.priority.map(|v| v.to_string()));
+    push("correlation_id", p.correlation_id.clone());
+    push("reply_to", p.reply_to.clone());
+    push("expiration", p.expiration.clone());
+    push("message_id", p.message_id.clone());
+    push("timestamp", p.timestamp.map(|v| v.to_string()));
+    push("type", p.kind.clone());
+    push("user_id", p.user_id.clone());
+    push("app_id", p.app_id.clone());
+    out
+}
+
+fn matches(m: &PeekedMessage, matcher: &Matcher, f: &MessageFilter) -> bool {
+    if let Matcher::All = matcher {
+        return true;
+    }
+    let body = || String::from_utf8_lossy(&m.message.body).into_owned();
+    let headers = || -> bool {
+        m.message.properties.headers.as_ref().is_some_and(|h| {
+            h.inner().iter().any(|(k, v)| {
+                f.field.as_deref().is_none_or(|want| want == k.as_str())
+                    && matcher.is_match(&value_text(v))
+            })
+        })
+    };
+    let properties = || {
+        property_values(m)
+            .iter()
+            .any(|(k, v)| f.field.as_deref().is_none_or(|want| want == *k) && matcher.is_match(v))
+    };
+    match f.scope {
+        FilterScope::Body => matcher.is_match(&body()),
+        FilterScope::RoutingKey => matcher.is_match(&m.message.routing_key),
+        FilterScope::Header => headers(),
+        FilterScope::Property => properties(),
+        FilterScope::Everything => {
+            matcher.is_match(&m.message.routing_key)
+                || matcher.is_match(&m.message.exchange)
+                || headers()
+                || properties()
+                || matcher.is_match(&body())
+        }
+    }
+}
+
+fn preview(body: &[u8]) -> (String, bool) {
+    match std::str::from_utf8(body) {
+        Ok(s) => {
+            let mut p: String = s.chars().take(PREVIEW_CHARS).collect();
+            p = p.replace(['\n', '\r', '\t'], " ");
+            (p, true)
+        }
+        Err(_) => {
+            let hex: Vec<String> = body
+                .iter()
+                .take(PREVIEW_CHARS / 3)
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            (hex.join(" "), false)
+        }
+    }
+}
+
+fn death_records(m: &PeekedMessage) -> Vec<DeathRecord> {
+    let Some(AMQPValue::FieldArray(deaths)) = m
+        .message
+        .properties
+        .headers
+        .as_ref()
+        .and_then(|h| h.inner().get("x-death"))
+    else {
+        return Vec::new();
+    };
+    deaths
+        .as_slice()
+        .iter()
+        .filter_map(|d| match d {
+            AMQPValue::FieldTable(t) => Some(t),
+            _ => None,
+        })
+        .map(|t| {
+            let get = |k: &str| t.inner().get(k);
+            let text = |k: &str| match get(k) {
+                Some(AMQPValue::LongString(s)) => {
+                    Some(String::from_utf8_lossy(s.as_bytes()).into_owned())
+                }
+                Some(AMQPValue::ShortString(s)) => Some(s.as_str().to_owned()),
+                _ => None,
+            };
+            let number = |k: &str| match get(k) {
+                Some(AMQPValue::LongLongInt(n)) => u64::try_from(*n).ok(),
+                Some(AMQPValue::LongInt(n)) => u64::try_from(*n).ok(),
+                Some(AMQPValue::Timestamp(n)) => Some(*n),
+                _ => None,
+            };
+            let routing_keys = match get("routing-keys") {
+                Some(AMQPValue::FieldArray(a)) => a.as_slice().iter().map(value_text).collect(),
+                _ => Vec::new(),
+            };
+            DeathRecord {
+                queue: text("queue"),
+                reason: text("reason"),
+                count: number("count"),
+                exchange: text("exchange"),
+                routing_keys,
+                time: number("time"),
+                original_expiration: text("original-expiration"),
+            }
+        })
+        .collect()
+}
+
+impl Inspection {
+    pub fn new(id: u32, report: PeekReport, messages: Vec<PeekedMessage>) -> Inspection {
+        let mut names = std::collections::BTreeSet::new();
+        let mut bytes = 0u64;
+        for m in &messages {
+            bytes += m.message.body.len() as u64;
+            if let Some(h) = &m.message.properties.headers {
+                for k in h.inner().keys() {
+                    if names.len() < 200 {
+                        names.insert(k.as_str().to_owned());
+                    }
+                }
+            }
+        }
+        Inspection {
+            summary: InspectionSummary {
+                id,
+                vhost: report.plan.vhost.clone(),
+                queue: report.plan.queue.clone(),
+                total: messages.len() as u32,
+                bytes,
+                header_names: names.into_iter().collect(),
+                report,
+            },
+            messages,
+            view: None,
+        }
+    }
+
+    pub fn messages(&self) -> &[PeekedMessage] {
+        &self.messages
+    }
+
+    fn view_len(&self) -> u32 {
+        self.view
+            .as_ref()
+            .map_or(self.messages.len() as u32, |v| v.len() as u32)
+    }
+
+    fn resolve(&self, index: u32) -> Option<&PeekedMessage> {
+        let i = match &self.view {
+            Some(v) => *v.get(index as usize)? as usize,
+            None => index as usize,
+        };
+        self.messages.get(i)
+    }
+
+    /// Sets the filter that the view shows. A bad regex is an error and leaves the view as it
+    /// was.
+    pub fn apply(&mut self, filter: &MessageFilter) -> Result<InspectionView> {
+        let matcher = Matcher::new(filter)?;
+        self.view = match matcher {
+            Matcher::All => None,
+            _ => Some(
+                self.messages
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| matches(m, &matcher, filter))
+                    .map(|(i, _)| i as u32)
+                    .collect(),
+            ),
+        };
+        Ok(InspectionView {
+            total: self.messages.len() as u32,
+            matched: self.view_len(),
+        })
+    }
+
+    /// Rows `start..start+count` of the current view, with the values of `headers`.
+    pub fn rows(&self, start: u32, count: u32, headers: &[String]) -> Vec<MessageRow> {
+        let end = start.saturating_add(count.min(1000)).min(self.view_len());
+        (start..end)
+            .filter_map(|index| {
+                let m = self.resolve(index)?;
+                let p = &m.message.properties;
+                let (body_preview, body_is_text) = preview(&m.message.body);
+                Some(MessageRow {
+                    index,
+                    position: m.position,
+                    exchange: m.message.exchange.clone(),
+                    routing_key: m.message.routing_key.clone(),
+                    message_id: p.message_id.clone(),
+                    correlation_id: p.correlation_id.clone(),
+                    timestamp: p.timestamp,
+                    content_type: p.content_type.clone(),
+                    size: m.message.body.len() as u64,
+                    redelivered: m.redelivered,
+                    offset: m.offset,
+                    delivery_count: m.delivery_count,
+                    headers: headers
+                        .iter()
+                        .filter_map(|name| {
+                            let v = p.headers.as_ref()?.inner().get(name.as_str())?;
+                            let mut value = value_text(v);
+                            if value.len() > 200 {
+                                value = value.chars().take(200).collect::<String>() + "…";
+                            }
+                            Some(HeaderPreview {
+                                name: name.clone(),
+                                value,
+                            })
+                        })
+                        .collect(),
+                    body_preview,
+                    body_is_text,
+                })
+            })
+            .collect()
+    }
+
+    pub fn detail(&self, index: u32) -> Result<MessageDetail> {
+        let m = self.resolve(index).ok_or_else(|| {
+            Error::invalid(
+                "index",
+                format!("no message {index} in this view of {}", self.view_len()),
+            )
+        })?;
+        Ok(MessageDetail {
+            index,
+            position: m.position,
+            message: m.message.clone().into(),
+            redelivered: m.redelivered,
+            offset: m.offset,
+            delivery_count: m.delivery_count,
+            size: m.message.body.len() as u64,
+            x_death: death_records(m),
+        })
+    }
+
+    /// The selected messages, in queue order.
+    pub fn select(&self, selection: &Selection) -> Result<Vec<&PeekedMessage>> {
+        match selection {
+            Selection::View => Ok((0..self.view_len())
+                .filter_map(|i| self.resolve(i))
+                .collect()),
+            Selection::Indices(indices) => {
+                let mut sorted = indices.clone();
+                sorted.sort_unstable();
+                sorted.dedup();
+                sorted
+                    .into_iter()
+                    .map(|i| {
+                        self.resolve(i).ok_or_else(|| {
+                            Error::invalid("selection", format!("no message {i} in this view"))
+                        })
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+/// Writes messages as JSON Lines in the message format (peek extras included), atomically:
+/// a temporary file in the same folder, renamed over `path` only once complete.
+pub fn save_messages(path: &Path, messages: &[&PeekedMessage]) -> Result<u64> {
+    let file_err = |reason: String| Error::File {
+        path: path.to_owned(),
+        reason,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(file_err(format!("folder {} does not exist", dir.display())));
+    }
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| file_err(e.to_string()))?;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        for m in messages {
+            serde_json::to_writer(&mut w, m).map_err(|e| file_err(e.to_string()))?;
+            w.write_all(b"\n").map_err(|e| file_err(e.to_string()))?;
+        }
+        w.flush().map_err(|e| file_err(e.to_string()))?;
+    }
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| file_err(e.to_string()))?;
+    tmp.persist(path)
+        .map_err(|e| file_err(e.error.to_string()))?;
+    Ok(messages.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::{Message, Properties};
+    use crate::peek::{PeekEnd, PeekMethod, PeekPlan};
+    use crate::status::QueueType;
+    use lapin::types::{FieldArray, FieldTable, LongString};
+
+    fn report() -> PeekReport {
+        PeekReport {
+            plan: PeekPlan {
+                vhost: "/".into(),
+                queue: "q".into(),
+                queue_type: QueueType::Classic,
+                broker_version: None,
+                method: PeekMethod::NackRequeue,
+                effects: vec![],
+                harmless: true,
+                delivery_limit: None,
+                over_limit: None,
+                messages_ready: None,
+                consumers: None,
+                count: 3,
+            },
+            received: 3,
+            end: PeekEnd::CountReached,
+            endpoint: "e".into(),
+            elapsed_ms: 1,
+        }
+    }
+
+    fn msg(position: u32, key: &str, body: &[u8], tenant: &str) -> PeekedMessage {
+        let mut headers = FieldTable::default();
+        headers.insert(
+            "tenant".into(),
+            AMQPValue::LongString(LongString::from(tenant)),
+        );
+        PeekedMessage {
+            position,
+            message: Message {
+                exchange: "x".into(),
+                routing_key: key.into(),
+                properties: Properties {
+                    message_id: Some(format!("m-{position}")),
+                    headers: Some(headers),
+                    ..Properties::default()
+                },
+                body: body.to_vec(),
+            },
+            redelivered: false,
+            offset: None,
+            delivery_count: None,
+        }
+    }
+
+    fn inspection() -> Inspection {
+        Inspection::new(
+            1,
+            report(),
+            vec![
+                msg(1, "orders.eu", br#"{"total": 10}"#, "acme"),
+                msg(2, "orders.us", &[0xff, 0x00], "globex"),
+                msg(3, "audit", b"Total: 99", "acme"),
+            ],
+        )
+    }
+
+    #[test]
+    fn filters_narrow_the_view_by_scope() {
+        let mut i = inspection();
+        let f = |text: &str, scope, field: Option<&str>| MessageFilter {
+            text: text.into(),
+            scope,
+            field: field.map(str::to_owned),
+            ..MessageFilter::default()
+        };
+        assert_eq!(
+            i.apply(&f("total", FilterScope::Body, None))
+                .unwrap()
+                .matched,
+            2
+        );
+        assert_eq!(i.rows(0, 10, &[])[1].position, 3);
+        assert_eq!(
+            i.apply(&f("acme", FilterScope::Header, Some("tenant")))
+                .unwrap()
+                .matched,
+            2
+        );
+        assert_eq!(
+            i.apply(&f("acme", FilterScope::Header, Some("other")))
+                .unwrap()
+                .matched,
+            0
+        );
+        assert_eq!(
+            i.apply(&f("m-2", FilterScope::Property, Some("message_id")))
+                .unwrap()
+                .matched,
+            1
+        );
+        assert_eq!(
+            i.apply(&f("orders", FilterScope::RoutingKey, None))
+                .unwrap()
+                .matched,
+            2
+        );
+        let regex = MessageFilter {
+            text: r"^orders\.(eu|us)$".into(),
+            regex: true,
+            scope: FilterScope::RoutingKey,
+            ..MessageFilter::default()
+        };
+        assert_eq!(i.apply(&regex).unwrap().matched, 2);
+        assert_eq!(
+            i.apply(&f("", FilterScope::Everything, None))
+                .unwrap()
+                .matched,
+            3
+        );
+        let bad = MessageFilter {
+            text: "(".into(),
+            regex: true,
+            ..MessageFilter::default()
+        };
+        assert!(i.apply(&bad).is_err());
+    }
+
+    #[test]
+    fn rows_preview_binary_bodies_as_hex_and_carry_asked_headers() {
+        let i = inspection();
+        let rows = i.rows(0, 10, &["tenant".into(), "missing".into()]);
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[1].body_preview, "ff 00");
+        assert!(!rows[1].body_is_text);
+        assert_eq!(rows[0].headers.len(), 1);
+        assert_eq!(rows[0].headers[0].value, "acme");
+        assert!(i.rows(2, 10, &[]).len() == 1 && i.rows(5, 10, &[]).is_empty());
+    }
+
+    #[test]
+    fn x_death_is_read_into_records() {
+        let mut death = FieldTable::default();
+        death.insert("queue".into(), AMQPValue::LongString("work".into()));
+        death.insert("reason".into(), AMQPValue::LongString("rejected".into()));
+        death.insert("count".into(), AMQPValue::LongLongInt(2));
+        death.insert("time".into(), AMQPValue::Timestamp(1_700_000_000));
+        death.insert(
+            "routing-keys".into(),
+            AMQPValue::FieldArray(FieldArray::from(vec![AMQPValue::LongString("k".into())])),
+        );
+        let mut m = msg(1, "k", b"x", "acme");
+        m.message.properties.headers.as_mut().unwrap().insert(
+            "x-death".into(),
+            AMQPValue::FieldArray(FieldArray::from(vec![AMQPValue::FieldTable(death)])),
+        );
+        let i = Inspection::new(1, report(), vec![m]);
+        let d = i.detail(0).unwrap();
+        assert_eq!(d.x_death.len(), 1);
+        assert_eq!(d.x_death[0].queue.as_deref(), Some("work"));
+        assert_eq!(d.x_death[0].count, Some(2));
+        assert_eq!(d.x_death[0].routing_keys, vec!["k".to_string()]);
+    }
+
+    #[test]
+    fn saving_writes_json_lines_that_read_back_exactly() {
+        let i = inspection();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        let selected = i.select(&Selection::Indices(vec![1, 0])).unwrap();
+        assert_eq!(save_messages(&path, &selected).unwrap(), 2);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        let back: PeekedMessage = serde_json::from_str(lines[1]).unwrap();
+        assert_eq!(back.message.body, vec![0xff, 0x00]);
+        assert_eq!(back.position, 2);
+        let err = save_messages(&dir.path().join("nope/x.jsonl"), &selected).unwrap_err();
+        assert!(err.to_string().contains("does not exist"));
+    }
+}
