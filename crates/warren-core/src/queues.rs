@@ -95,6 +95,7 @@ pub struct QueuePage {
 pub struct QueueRow {
     pub vhost: String,
     pub name: String,
+    #[serde(rename = "type")]
     pub queue_type: QueueType,
     pub state: Option<String>,
     #[ts(type = "number | null")]

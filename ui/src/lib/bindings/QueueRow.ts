@@ -2,7 +2,7 @@
 import type { QueueType } from "./QueueType";
 import type { Replication } from "./Replication";
 
-export type QueueRow = { vhost: string, name: string, queue_type: QueueType, state: string | null, messages_ready: number | null, messages_unacknowledged: number | null, messages: number | null, 
+export type QueueRow = { vhost: string, name: string, type: QueueType, state: string | null, messages_ready: number | null, messages_unacknowledged: number | null, messages: number | null, 
 /**
  * Messages per second, as the API's last sample says.
  */
