@@ -3,6 +3,7 @@
 //! `--api` URIs. Every command that reports prints one JSON document with `--json`; errors
 //! are one line on stderr and a non-zero exit status.
 
+mod browse;
 mod render;
 
 use std::io::{IsTerminal, Read};
@@ -56,6 +57,10 @@ enum Command {
     /// Manage saved profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// List queues with their type, counts, rates, consumers, node and replication.
+    Queues(browse::QueuesArgs),
+    /// Read messages from the head of a queue and leave the queue as it was.
+    Peek(browse::PeekArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -151,6 +156,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Profile(cmd) => profile(cmd, &cli.connection).await,
+        Command::Queues(args) => browse::queues(resolve(&cli.connection).await?, args).await,
+        Command::Peek(args) => browse::peek(resolve(&cli.connection).await?, args).await,
     }
 }
 

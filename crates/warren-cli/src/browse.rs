@@ -1,0 +1,287 @@
+//! `warren queues` and `warren peek`: the browse side of the CLI.
+//!
+//! Both print JSON Lines with `--json` (one object per queue, one per message, in queue order),
+//! so a script can stream them into `jq` or a file that `warren publish --message-file` replays.
+//! A peek that would change the queue (see warren-core's `peek` module) is refused unless
+//! `--allow-side-effects` is given; Ctrl-C stops a peek and returns what it holds.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use tokio_util::sync::CancellationToken;
+use warren_core::cluster::OpenCluster;
+use warren_core::endpoint::ClusterTarget;
+use warren_core::peek::{self, PeekEnd, PeekPhase, PeekRequest, StreamOffset};
+use warren_core::queues::{self, QueueRow};
+use warren_core::{Error, Result};
+
+#[derive(Args)]
+pub struct QueuesArgs {
+    /// The vhost to list (default: the profile's, or the --node URI's).
+    #[arg(long)]
+    vhost: Option<String>,
+    /// List the queues of every vhost.
+    #[arg(long, conflicts_with = "vhost")]
+    all_vhosts: bool,
+    /// Only queues whose name matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    filter: Option<String>,
+    /// One JSON object per queue per line.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct PeekArgs {
+    /// The queue to read.
+    queue: String,
+    /// How many messages to read from the head of the queue.
+    #[arg(long, short = 'n', default_value_t = 10)]
+    count: u32,
+    /// The queue's vhost (default: the profile's, or the --node URI's).
+    #[arg(long)]
+    vhost: Option<String>,
+    /// Streams: where to start: first, last, next, an offset, @EPOCH-SECONDS or an RFC 3339 time.
+    #[arg(long, value_name = "OFFSET")]
+    offset: Option<String>,
+    /// Go ahead when the peek changes the queue (quorum queues before RabbitMQ 4.3: delivery
+    /// counts grow, and a message over its delivery limit is dead-lettered or dropped).
+    #[arg(long)]
+    allow_side_effects: bool,
+    /// Print what the peek would do and change, and stop.
+    #[arg(long)]
+    plan: bool,
+    /// How long to wait for another message before the queue counts as read to its end.
+    #[arg(long, value_name = "MS", default_value_t = peek::DEFAULT_IDLE.as_millis() as u64)]
+    idle_ms: u64,
+    /// One JSON object per message per line, in the message format (docs/message-format.md).
+    #[arg(long)]
+    json: bool,
+}
+
+/// The exit status of a peek refused for lack of consent.
+const NEEDS_CONSENT: u8 = 5;
+/// The exit status of a peek stopped by Ctrl-C (the messages went back).
+const INTERRUPTED: u8 = 130;
+
+pub async fn queues(target: ClusterTarget, args: QueuesArgs) -> Result<ExitCode> {
+    let api = warren_core::management::ManagementClient::new(&target)?;
+    let vhost = if args.all_vhosts {
+        None
+    } else {
+        Some(args.vhost.unwrap_or_else(|| target.vhost.clone()))
+    };
+    let rows = queues::list_all(&api, vhost.as_deref(), args.filter.as_deref()).await?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        for r in &rows {
+            writeln_json(&mut out, r)?;
+        }
+    } else {
+        write_table(&mut out, &rows, vhost.is_none()).map_err(stdout_error)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn stdout_error(e: std::io::Error) -> Error {
+    Error::File {
+        path: "(standard output)".into(),
+        reason: e.to_string(),
+    }
+}
+
+fn writeln_json(out: &mut impl Write, value: &impl serde::Serialize) -> Result<()> {
+    serde_json::to_writer(&mut *out, value).map_err(|e| stdout_error(e.into()))?;
+    out.write_all(b"\n").map_err(stdout_error)
+}
+
+fn num(v: Option<u64>) -> String {
+    v.map_or("?".into(), |n| n.to_string())
+}
+
+fn rate(v: Option<f64>) -> String {
+    v.map_or("-".into(), |r| format!("{r:.1}/s"))
+}
+
+fn type_name(t: warren_core::status::QueueType) -> String {
+    serde_json::to_value(t)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn write_table(out: &mut impl Write, rows: &[QueueRow], with_vhost: bool) -> std::io::Result<()> {
+    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).clamp(4, 60);
+    if with_vhost {
+        write!(out, "{:<12} ", "VHOST")?;
+    }
+    writeln!(
+        out,
+        "{:<width$} {:<8} {:<8} {:>9} {:>9} {:>9} {:>10} {:>10} {:>9}  {:<24} REPLICATION",
+        "NAME", "TYPE", "STATE", "READY", "UNACKED", "TOTAL", "PUBLISH", "DELIVER", "CONSUMERS", "NODE"
+    )?;
+    for r in rows {
+        if with_vhost {
+            write!(out, "{:<12} ", r.vhost)?;
+        }
+        let kind = type_name(r.queue_type);
+        let replication = r.replication.as_ref().map_or(String::new(), |rep| {
+            let what = match rep.kind {
+                queues::ReplicationKind::Mirrors => "mirrors synced",
+                queues::ReplicationKind::Members => "members online",
+            };
+            format!("{}/{} {what}", rep.healthy, rep.total)
+        });
+        writeln!(
+            out,
+            "{:<width$} {:<8} {:<8} {:>9} {:>9} {:>9} {:>10} {:>10} {:>9}  {:<24} {}",
+            r.name,
+            kind,
+            r.state.as_deref().unwrap_or("?"),
+            num(r.messages_ready),
+            num(r.messages_unacknowledged),
+            num(r.messages),
+            rate(r.publish_rate),
+            rate(r.deliver_rate),
+            num(r.consumers),
+            r.node.as_deref().unwrap_or("?"),
+            replication
+        )?;
+    }
+    Ok(())
+}
+
+pub async fn peek(target: ClusterTarget, args: PeekArgs) -> Result<ExitCode> {
+    let request = PeekRequest {
+        vhost: args.vhost.clone().unwrap_or_else(|| target.vhost.clone()),
+        queue: args.queue.clone(),
+        count: args.count,
+        offset: args.offset.as_deref().map(StreamOffset::parse).transpose()?,
+        allow_side_effects: args.allow_side_effects,
+    };
+    let cluster = OpenCluster::open(target)?;
+    let result = run_peek(&cluster, &request, &args).await;
+    cluster.close().await;
+    match result {
+        Err(e @ Error::NeedsConsent { .. }) => {
+            eprintln!("warren: {e} (--allow-side-effects)");
+            Ok(ExitCode::from(NEEDS_CONSENT))
+        }
+        other => other,
+    }
+}
+
+async fn run_peek(cluster: &OpenCluster, request: &PeekRequest, args: &PeekArgs) -> Result<ExitCode> {
+    if args.plan {
+        let plan = peek::make_plan(cluster, request).await?;
+        if args.json {
+            writeln_json(&mut std::io::stdout().lock(), &plan)?;
+        } else {
+            println!(
+                "{} queue \"{}\" on RabbitMQ {}: {:?}; harmless: {}",
+                type_name(plan.queue_type),
+                plan.queue,
+                plan.broker_version.as_deref().unwrap_or("?"),
+                plan.method,
+                plan.harmless
+            );
+            for e in &plan.effects {
+                let mark = if e.needs_consent { "!" } else { "-" };
+                println!("  {mark} {}", e.description);
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_signal.cancel();
+        }
+    });
+    let show_progress = std::io::stderr().is_terminal();
+    let json = args.json;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let report = peek::run(
+        cluster,
+        request,
+        Duration::from_millis(args.idle_ms),
+        cancel,
+        |m| {
+            if json {
+                writeln_json(&mut out, &m)
+            } else {
+                write_message_text(&mut out, &m).map_err(stdout_error)
+            }
+        },
+        |p| {
+            if show_progress {
+                let phase = match p.phase {
+                    PeekPhase::Receiving => "reading",
+                    PeekPhase::Returning => "returning",
+                    PeekPhase::Done => "done",
+                };
+                eprint!("\r{phase}: {}/{} ", p.received, p.expected);
+                if p.phase == PeekPhase::Done {
+                    eprintln!();
+                }
+            }
+        },
+    )
+    .await?;
+    out.flush().map_err(stdout_error)?;
+    drop(out);
+    let end = match report.end {
+        PeekEnd::CountReached => "as many as asked for",
+        PeekEnd::QueueExhausted => "the queue held no more",
+        PeekEnd::Cancelled => "interrupted; the messages went back",
+    };
+    eprintln!(
+        "peeked {} message(s) from \"{}\" ({end}) in {} ms via {}",
+        report.received, request.queue, report.elapsed_ms, report.endpoint
+    );
+    Ok(if report.end == PeekEnd::Cancelled {
+        ExitCode::from(INTERRUPTED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn write_message_text(out: &mut impl Write, m: &peek::PeekedMessage) -> std::io::Result<()> {
+    let p = &m.message.properties;
+    write!(
+        out,
+        "#{} exchange={:?} routing_key={:?} size={}",
+        m.position,
+        m.message.exchange,
+        m.message.routing_key,
+        m.message.body.len()
+    )?;
+    if m.redelivered {
+        write!(out, " redelivered")?;
+    }
+    if let Some(o) = m.offset {
+        write!(out, " offset={o}")?;
+    }
+    if let Some(c) = m.delivery_count {
+        write!(out, " delivery_count={c}")?;
+    }
+    writeln!(out)?;
+    let props = warren_core::message::PropertiesJson::from(p.clone());
+    if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(&props) {
+        for (k, v) in map {
+            writeln!(out, "  {k}: {v}")?;
+        }
+    }
+    match std::str::from_utf8(&m.message.body) {
+        Ok(text) => writeln!(out, "  body: {text}")?,
+        Err(_) => writeln!(
+            out,
+            "  body (base64): {}",
+            warren_core::message::base64_encode(&m.message.body)
+        )?,
+    }
+    Ok(())
+}
