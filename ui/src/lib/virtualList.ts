@@ -1,0 +1,127 @@
+// The message list's window math and its row cache: with 100,000 messages only the rows on
+// screen are in the DOM, and rows come from the backend in blocks as the user scrolls.
+
+export interface VirtualWindow {
+  /** First row index to render. */
+  start: number;
+  /** One past the last row index to render. */
+  end: number;
+  /** Offset in pixels of the first rendered row. */
+  offsetY: number;
+  /** Height in pixels of the whole list. */
+  totalHeight: number;
+}
+
+/** Rows [start, end) to render for a scroll position, with `overscan` rows either side. */
+export function visibleWindow(
+  scrollTop: number,
+  viewportHeight: number,
+  rowHeight: number,
+  count: number,
+  overscan = 6,
+): VirtualWindow {
+  const totalHeight = count * rowHeight;
+  if (count <= 0 || rowHeight <= 0) return { start: 0, end: 0, offsetY: 0, totalHeight: 0 };
+  const top = Math.max(0, Math.min(scrollTop, Math.max(0, totalHeight - viewportHeight)));
+  const first = Math.floor(top / rowHeight);
+  const visible = Math.ceil(Math.max(viewportHeight, rowHeight) / rowHeight) + 1;
+  const start = Math.max(0, first - overscan);
+  const end = Math.min(count, first + visible + overscan);
+  return { start, end, offsetY: start * rowHeight, totalHeight };
+}
+
+/**
+ * The scrollTop that brings row `index` into view with as little movement as possible
+ * (unchanged when it is already fully visible).
+ */
+export function scrollToReveal(index: number, scrollTop: number, viewportHeight: number, rowHeight: number): number {
+  const top = index * rowHeight;
+  const bottom = top + rowHeight;
+  if (top < scrollTop) return top;
+  if (bottom > scrollTop + viewportHeight) return Math.max(0, bottom - viewportHeight);
+  return scrollTop;
+}
+
+/** The blocks that hold rows [start, end). */
+export function blocksFor(start: number, end: number, blockSize: number): number[] {
+  if (end <= start) return [];
+  const first = Math.floor(start / blockSize);
+  const last = Math.floor((end - 1) / blockSize);
+  const out: number[] = [];
+  for (let b = first; b <= last; b++) out.push(b);
+  return out;
+}
+
+/**
+ * Rows by block, fetched once each. `reset` (on a new filter or header columns) drops every
+ * block and makes answers to requests made before it be ignored. At most `maxBlocks` are kept
+ * (the least recently used go first).
+ */
+export class BlockCache<T> {
+  readonly blockSize: number;
+  readonly maxBlocks: number;
+  private blocks = new Map<number, T[]>();
+  private pending = new Set<number>();
+  private generation = 0;
+
+  constructor(blockSize = 200, maxBlocks = 64) {
+    this.blockSize = blockSize;
+    this.maxBlocks = maxBlocks;
+  }
+
+  /** The row at `index`, if its block is here. */
+  get(index: number): T | undefined {
+    const b = Math.floor(index / this.blockSize);
+    const block = this.blocks.get(b);
+    if (!block) return undefined;
+    // Refresh its place in the LRU order.
+    this.blocks.delete(b);
+    this.blocks.set(b, block);
+    return block[index - b * this.blockSize];
+  }
+
+  has(block: number): boolean {
+    return this.blocks.has(block);
+  }
+
+  /** Blocks needed for rows [start, end) that are neither here nor asked for. */
+  missing(start: number, end: number): number[] {
+    return blocksFor(start, end, this.blockSize).filter((b) => !this.blocks.has(b) && !this.pending.has(b));
+  }
+
+  /**
+   * Fetches a block with `fetch(start, count)` (count clipped to `total`). Resolves true when
+   * the rows were stored, false when the cache was reset meanwhile or the block is in flight.
+   */
+  async load(block: number, total: number, fetch: (start: number, count: number) => Promise<T[]>): Promise<boolean> {
+    if (this.pending.has(block) || this.blocks.has(block)) return false;
+    const start = block * this.blockSize;
+    const count = Math.min(this.blockSize, Math.max(0, total - start));
+    if (count <= 0) return false;
+    const generation = this.generation;
+    this.pending.add(block);
+    try {
+      const rows = await fetch(start, count);
+      if (generation !== this.generation) return false;
+      this.blocks.set(block, rows);
+      while (this.blocks.size > this.maxBlocks) {
+        const oldest = this.blocks.keys().next().value;
+        if (oldest === undefined) break;
+        this.blocks.delete(oldest);
+      }
+      return true;
+    } finally {
+      if (generation === this.generation) this.pending.delete(block);
+    }
+  }
+
+  reset(): void {
+    this.generation += 1;
+    this.blocks.clear();
+    this.pending.clear();
+  }
+
+  get size(): number {
+    return this.blocks.size;
+  }
+}
