@@ -159,7 +159,7 @@ describe('compile: errors name their field', () => {
     const c = compile(form({ headers: [bad, tpl] }));
     expect(c.request).toBeNull();
     expect(c.headerErrors.get(bad.id)?.message).toBe('40000 does not fit i16 (-32768 to 32767)');
-    expect(c.headerErrors.get(tpl.id)?.message).toBe('unknown template variable {{who}}');
+    expect(c.headerErrors.get(tpl.id)).toEqual({ path: 'headers.s', message: 'unknown template variable {{who}}', field: 'value' });
   });
 
   it('checks variable names', () => {

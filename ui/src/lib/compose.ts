@@ -17,7 +17,7 @@ import {
   utf8Encode,
   utf8Length,
 } from './composeCodec';
-import { headersToRows, rowsToHeaders, walkRows, type HeaderErrors, type HeaderRow } from './headerEditor';
+import { headersToRows, rowsToHeaders, type HeaderErrors, type HeaderRow } from './headerEditor';
 
 export type BodyMode = 'text' | 'json' | 'base64' | 'hex' | 'file';
 
@@ -365,12 +365,17 @@ export function compile(form: ComposeForm): Compiled {
 
   // Headers.
   const { headers, errors: headerErrors } = rowsToHeaders(form.headers);
-  for (const row of walkRows(form.headers)) {
-    if (row.type === 'string' && !headerErrors.has(row.id)) {
-      const p = templateProblem(row.value, names);
-      if (p) headerErrors.set(row.id, { path: 'headers', message: p });
-    }
-  }
+  const headerTemplates = (rows: readonly HeaderRow[], path: string, elements: boolean): void => {
+    rows.forEach((row, i) => {
+      const rowPath = elements ? `${path}[${i}]` : `${path}.${row.name}`;
+      if (row.type === 'string' && !headerErrors.has(row.id)) {
+        const p = templateProblem(row.value, names);
+        if (p) headerErrors.set(row.id, { path: rowPath, message: p, field: 'value' });
+      }
+      headerTemplates(row.children, rowPath, row.type === 'array');
+    });
+  };
+  headerTemplates(form.headers, 'headers', false);
   if (form.headers.length > 0) properties.headers = headers;
 
   // Sending.
@@ -526,4 +531,12 @@ export function localInputToEpoch(value: string): number | null {
   const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? '0'));
   const t = d.getTime();
   return Number.isFinite(t) && t >= 0 ? Math.floor(t / 1000) : null;
+}
+
+let lastPublishId = 0;
+
+/** A publish id unique in this session (what `cancelPublish` takes). */
+export function nextPublishId(): number {
+  lastPublishId = Math.max(lastPublishId + 1, Date.now());
+  return lastPublishId;
 }

@@ -147,3 +147,12 @@ describe('pretty JSON', () => {
     expect(prettyJson('{"a":')).toBeNull();
   });
 });
+
+describe('deep nesting', () => {
+  it('does not crash: valid deep JSON passes, invalid fails, neither is pretty-printed', () => {
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    expect(checkJson(deep)).toBeNull();
+    expect(checkJson(deep + ']')).not.toBeNull();
+    expect(prettyJson(deep)).toBeNull();
+  });
+});

@@ -331,12 +331,24 @@ class JsonScanner {
   }
 }
 
-function scan(text: string, templates: boolean): { tokens: Token[]; problem: null } | { tokens: null; problem: JsonProblem } {
+/** Tokens when valid; neither tokens nor a problem for a valid document nested too deeply to
+ * scan here (JSON.parse was the judge). */
+function scan(text: string, templates: boolean): { tokens: Token[] | null; problem: JsonProblem | null } {
   const s = new JsonScanner(text, templates);
   try {
     s.document();
     return { tokens: s.tokens, problem: null };
   } catch (e) {
+    if (e instanceof RangeError) {
+      // The call stack ran out on a deeply nested document; JSON.parse is the judge then.
+      try {
+        JSON.parse(text);
+        return { tokens: null, problem: null };
+      } catch (inner) {
+        const message = inner instanceof Error ? inner.message : String(inner);
+        return { tokens: null, problem: { message, offset: 0, line: 1, column: 1 } };
+      }
+    }
     if (!(e instanceof JsonError)) throw e;
     return { tokens: null, problem: { message: e.message, offset: e.offset, ...lineColumn(text, e.offset) } };
   }

@@ -194,8 +194,8 @@ describe('tables, arrays and names', () => {
       newRow({ name: 'outer', type: 'table', children: [bad, newRow({ name: 'list', type: 'array', children: [newRow({ type: 'i32', value: '1' }), elem] })] }),
     ];
     const { headers, errors } = rowsToHeaders(rows);
-    expect(errors.get(bad.id)).toEqual({ path: 'headers.outer.n', message: '40000 does not fit i16 (-32768 to 32767)' });
-    expect(errors.get(elem.id)).toEqual({ path: 'headers.outer.list[1]', message: '300 does not fit u8 (0 to 255)' });
+    expect(errors.get(bad.id)).toEqual({ path: 'headers.outer.n', message: '40000 does not fit i16 (-32768 to 32767)', field: 'value' });
+    expect(errors.get(elem.id)).toEqual({ path: 'headers.outer.list[1]', message: '300 does not fit u8 (0 to 255)', field: 'value' });
     expect(headers).toEqual({ outer: { list: [1] } });
   });
 

@@ -167,7 +167,7 @@ export function decimalText(d: { scale: number; value: number }): string {
 // Rows -> typed JSON
 
 /** Errors by row id: the reason (shown next to the row) and the header path (in summaries). */
-export type HeaderErrors = Map<number, { path: string; message: string }>;
+export type HeaderErrors = Map<number, { path: string; message: string; field: 'name' | 'value' }>;
 
 function typed(type: 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'timestamp', value: number | string): TypedFieldValue {
   return { $type: type, value };
@@ -232,7 +232,7 @@ function encodeRow(row: HeaderRow, path: string, errors: HeaderErrors): FieldVal
   }
   const r = scalarValue(row);
   if (!r.ok) {
-    errors.set(row.id, { path, message: r.error });
+    errors.set(row.id, { path, message: r.error, field: 'value' });
     return undefined;
   }
   return r.value;
@@ -251,7 +251,7 @@ function encodeTable(rows: readonly HeaderRow[], path: string, errors: HeaderErr
     const value = encodeRow(row, rowPath, errors);
     if (nameError) {
       // A name problem wins the row's one message slot only when its value is fine.
-      if (!errors.has(row.id)) errors.set(row.id, { path: rowPath, message: nameError });
+      if (!errors.has(row.id)) errors.set(row.id, { path: rowPath, message: nameError, field: 'name' });
       continue;
     }
     if (value !== undefined) out[row.name] = value;
