@@ -14,9 +14,9 @@ use warren_core::{cluster, saved, Error};
 
 use crate::state::AppState;
 
-type CmdResult<T> = Result<T, ErrorReport>;
+pub(crate) type CmdResult<T> = Result<T, ErrorReport>;
 
-fn report(e: Error) -> ErrorReport {
+pub(crate) fn report(e: Error) -> ErrorReport {
     ErrorReport::from(&e)
 }
 
@@ -44,6 +44,21 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         test_profile,
         cluster_status,
         close_cluster,
+        crate::browse::list_queues,
+        crate::browse::queue_detail,
+        crate::browse::purge_queue,
+        crate::browse::list_exchanges,
+        crate::browse::list_bindings,
+        crate::browse::topology,
+        crate::browse::plan_peek,
+        crate::browse::start_peek,
+        crate::browse::cancel_peek,
+        crate::browse::filter_inspection,
+        crate::browse::inspection_rows,
+        crate::browse::inspection_message,
+        crate::browse::save_messages,
+        crate::browse::suggest_save_path,
+        crate::browse::close_inspection,
     ]
 }
 

@@ -1,6 +1,7 @@
 //! The Tauri shell: window setup, app state and the IPC commands. Each command adapts one
 //! warren-core call to IPC and holds no broker logic; see docs/ARCHITECTURE.md.
 
+mod browse;
 mod commands;
 mod state;
 

@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use tokio_util::sync::CancellationToken;
 use warren_core::cluster::OpenCluster;
+use warren_core::inspector::Inspection;
 use warren_core::profile::ProfileStore;
 use warren_core::secrets::Keychain;
 use warren_core::{saved, Result};
@@ -14,6 +16,10 @@ pub struct AppState {
     pub keychain: Keychain,
     /// Never held across an await: commands clone the `Arc` out and drop the guard.
     open: Mutex<HashMap<String, Arc<OpenCluster>>>,
+    /// Finished peeks whose messages the inspector shows, by inspection id.
+    pub inspections: Mutex<HashMap<u32, Inspection>>,
+    /// Running peeks, by the UI's peek id, so that they can be cancelled.
+    pub peeks: Mutex<HashMap<u32, CancellationToken>>,
 }
 
 impl AppState {
@@ -22,6 +28,8 @@ impl AppState {
             profiles: ProfileStore::default_location()?,
             keychain: Keychain::default(),
             open: Mutex::new(HashMap::new()),
+            inspections: Mutex::new(HashMap::new()),
+            peeks: Mutex::new(HashMap::new()),
         })
     }
 

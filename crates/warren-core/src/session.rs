@@ -659,7 +659,7 @@ fn backoff(failures: u32) -> Duration {
 }
 
 /// Wall-clock time as Unix epoch milliseconds, the unit of every timestamp Warren reports.
-pub(crate) fn now_ms() -> u64 {
+pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
