@@ -162,6 +162,20 @@ describe('compile: errors name their field', () => {
     expect(c.headerErrors.get(tpl.id)).toEqual({ path: 'headers.s', message: 'unknown template variable {{who}}', field: 'value' });
   });
 
+  it('lets numeric headers take a template, checked by name only', () => {
+    const seq = newRow({ name: 'n', type: 'i16', value: '{{seq}}' });
+    const at = newRow({ name: 'at', type: 'timestamp', value: '{{now_epoch}}' });
+    const bad = newRow({ name: 'b', type: 'u8', value: '{{nope}}' });
+    const c = compile(form({ headers: [seq, at, bad] }));
+    expect(c.headerErrors.get(seq.id)).toBeUndefined();
+    expect(c.headerErrors.get(bad.id)?.message).toBe('unknown template variable {{nope}}');
+    const ok = compile(form({ headers: [seq, at] }));
+    expect(ok.request?.message.properties.headers).toEqual({
+      n: { $type: 'i16', value: '{{seq}}' },
+      at: { $type: 'timestamp', value: '{{now_epoch}}' },
+    });
+  });
+
   it('checks variable names', () => {
     const empty = newVariable('', 'x');
     const builtin = newVariable('seq', 'x');
@@ -173,7 +187,7 @@ describe('compile: errors name their field', () => {
     expect(c.errors[`variable-${builtin.id}`]).toContain('built-in');
     expect(c.errors[`variable-${a.id}`]).toBeUndefined();
     expect(c.errors[`variable-${dup.id}`]).toContain('twice');
-    expect(c.errors[`variable-${bad.id}`]).toContain('letters');
+    expect(c.errors[`variable-${bad.id}`]).toContain('one word without spaces or braces');
   });
 });
 
@@ -189,6 +203,12 @@ describe('templates', () => {
     ['{{random_choice}}', 'random_choice takes one or more words'],
     ['{{seq 2}}', 'seq takes no arguments'],
     ['{{ }}', 'empty template'],
+    ['literal \\{{nope}} is fine', null],
+    ['{{seq}} then {{ open', '"{{" without a closing "}}"'],
+    ['{{random_choice "a b" c}}', null],
+    ['{{random_choice "a b}}', 'unterminated "quoted" argument'],
+    ['{{random_int +1 99999999999999999999}}', '"99999999999999999999" is not one'],
+    ['{{tenant x}}', 'tenant takes no arguments'],
   ])('%j', (text, problem) => {
     const p = templateProblem(text, known);
     if (problem === null) expect(p).toBeNull();

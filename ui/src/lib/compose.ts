@@ -17,7 +17,7 @@ import {
   utf8Encode,
   utf8Length,
 } from './composeCodec';
-import { headersToRows, rowsToHeaders, type HeaderErrors, type HeaderRow } from './headerEditor';
+import { containsTemplate, headersToRows, rowsToHeaders, type HeaderErrors, type HeaderRow } from './headerEditor';
 
 export type BodyMode = 'text' | 'json' | 'base64' | 'hex' | 'file';
 
@@ -207,37 +207,84 @@ export const TEMPLATE_BUILTINS: Readonly<Record<string, string>> = {
   random_choice: '{{random_choice a b c}}: one of the words, at random',
 };
 
-const TEMPLATE_RE = /\{\{\s*([^{}]*?)\s*\}\}/g;
+/** The words inside `{{ }}`, "double-quoted" ones grouping spaces (`\\"` and `\\\\` escape). */
+function splitWords(inside: string): string[] | null {
+  const words: string[] = [];
+  let i = 0;
+  for (;;) {
+    while (i < inside.length && /\s/.test(inside.charAt(i))) i++;
+    if (i >= inside.length) return words;
+    let word = '';
+    if (inside.charAt(i) === '"') {
+      i++;
+      for (;;) {
+        if (i >= inside.length) return null;
+        const ch = inside.charAt(i++);
+        if (ch === '"') break;
+        if (ch === '\\') {
+          if (i >= inside.length) break;
+          word += inside.charAt(i++);
+        } else word += ch;
+      }
+    } else {
+      while (i < inside.length && !/\s/.test(inside.charAt(i))) word += inside.charAt(i++);
+    }
+    words.push(word);
+  }
+}
 
-/** The first template problem of `text` (an unknown variable, bad arguments), or null. */
+const I64_MIN = -9223372036854775808n;
+const I64_MAX = 9223372036854775807n;
+
+/**
+ * The first template problem of `text` (an unknown variable, bad arguments, an unclosed
+ * "{{"), or null. The rules of crates/warren-core/src/template.rs: a placeholder runs from
+ * "{{" to the next "}}", and `\\{{` is a literal "{{".
+ */
 export function templateProblem(text: string, variables: ReadonlySet<string>): string | null {
-  for (const m of text.matchAll(TEMPLATE_RE)) {
-    const words = (m[1] ?? '').split(/\s+/).filter((w) => w !== '');
+  let pos = 0;
+  for (;;) {
+    const i = text.indexOf('{{', pos);
+    if (i < 0) return null;
+    if (i > pos && text.charAt(i - 1) === '\\') {
+      pos = i + 2;
+      continue;
+    }
+    const end = text.indexOf('}}', i + 2);
+    if (end < 0) return '"{{" without a closing "}}" (write \\{{ for a literal "{{")';
+    const placeholder = text.slice(i, end + 2);
+    pos = end + 2;
+    const words = splitWords(text.slice(i + 2, end));
+    if (words === null) return `${placeholder}: an unterminated "quoted" argument`;
     const [head, ...args] = words;
-    if (head === undefined) return `empty template ${m[0]}`;
+    if (head === undefined) return `empty template ${placeholder}`;
     if (head === 'random_int') {
       const [a, b] = args;
-      if (args.length !== 2 || a === undefined || b === undefined || !/^-?\d+$/.test(a) || !/^-?\d+$/.test(b)) {
-        return `${m[0]}: random_int takes two integers, e.g. {{random_int 1 100}}`;
+      if (args.length !== 2 || a === undefined || b === undefined) {
+        return `${placeholder}: random_int takes two integers, e.g. {{random_int 1 100}}`;
       }
-      if (BigInt(a) > BigInt(b)) return `${m[0]}: ${a} is more than ${b}`;
+      for (const n of [a, b]) {
+        if (!/^[+-]?\d+$/.test(n) || BigInt(n) < I64_MIN || BigInt(n) > I64_MAX) {
+          return `${placeholder}: random_int takes two integers, and "${n}" is not one`;
+        }
+      }
+      if (BigInt(a) > BigInt(b)) return `${placeholder}: ${a} is more than ${b}`;
       continue;
     }
     if (head === 'random_choice') {
-      if (args.length === 0) return `${m[0]}: random_choice takes one or more words`;
+      if (args.length === 0) return `${placeholder}: random_choice takes one or more words`;
       continue;
     }
     if (Object.prototype.hasOwnProperty.call(TEMPLATE_BUILTINS, head) || variables.has(head)) {
-      if (args.length > 0) return `${m[0]}: ${head} takes no arguments`;
+      if (args.length > 0) return `${placeholder}: ${head} takes no arguments`;
       continue;
     }
     return `unknown template variable {{${head}}}`;
   }
-  return null;
 }
 
 export function hasTemplate(text: string): boolean {
-  return /\{\{[^{}]*\}\}/.test(text);
+  return containsTemplate(text);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -276,8 +323,8 @@ export function compile(form: ComposeForm): Compiled {
     const key = `variable-${v.id}`;
     const name = v.name.trim();
     if (name === '') errors[key] = 'a variable needs a name';
-    else if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) {
-      errors[key] = `"${name}": letters, digits, "_", "." and "-", starting with a letter or "_"`;
+    else if (/[\s{}]/.test(name)) {
+      errors[key] = `"${name}": a variable name is one word without spaces or braces`;
     } else if (Object.prototype.hasOwnProperty.call(TEMPLATE_BUILTINS, name)) {
       errors[key] = `"${name}" is a built-in variable`;
     } else if (names.has(name)) errors[key] = `"${name}" is defined twice`;
@@ -368,7 +415,8 @@ export function compile(form: ComposeForm): Compiled {
   const headerTemplates = (rows: readonly HeaderRow[], path: string, elements: boolean): void => {
     rows.forEach((row, i) => {
       const rowPath = elements ? `${path}[${i}]` : `${path}.${row.name}`;
-      if (row.type === 'string' && !headerErrors.has(row.id)) {
+      const templated = row.type === 'string' || (!['bool', 'bytes', 'binary_string', 'decimal', 'void'].includes(row.type) && containsTemplate(row.value));
+      if (templated && !headerErrors.has(row.id)) {
         const p = templateProblem(row.value, names);
         if (p) headerErrors.set(row.id, { path: rowPath, message: p, field: 'value' });
       }

@@ -79,6 +79,9 @@ describe('JSON check', () => {
     expect(checkJson('{"a": [1, -2.5e3, true, null, "x\\u00e9\\n"], "b": {}}')).toBeNull();
     expect(checkJson('{"id": {{seq}}, "at": "{{now}}"}')).toBeNull();
     expect(checkJson('[{{random_int 1 5}}]')).toBeNull();
+    // Inside a string a placeholder may quote its arguments; \\{{ is the literal "{{".
+    expect(checkJson('{"who": "{{random_choice "a b" c}}", "lit": "\\{{x}}"}')).toBeNull();
+    expect(checkJson('{"lit": "\\{{x}}"}', false)).not.toBeNull();
     expect(checkJson('{{seq}}', false)).not.toBeNull();
   });
 

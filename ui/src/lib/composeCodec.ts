@@ -301,6 +301,18 @@ class JsonScanner {
         return t.slice(start, this.pos);
       }
       if (c < 0x20) this.fail(`${describe(t, this.pos)} inside a string: write it as an escape (\\n, \\t)`);
+      if (this.templates && c === 123 && t.startsWith('{{', this.pos)) {
+        // A placeholder is replaced before the JSON matters: quotes in its arguments are fine.
+        const end = t.indexOf('}}', this.pos + 2);
+        if (end < 0) this.fail('unclosed template: "{{" without "}}"');
+        this.pos = end + 2;
+        continue;
+      }
+      if (this.templates && c === 92 && t.startsWith('{{', this.pos + 1)) {
+        // `\{{` is the template's literal "{{".
+        this.pos += 3;
+        continue;
+      }
       if (c === 92) {
         const e = t.charAt(this.pos + 1);
         if (e === 'u') {

@@ -174,8 +174,17 @@ function typed(type: 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'time
 }
 
 /** One scalar row's value in the typed form, or the reason it does not fit its type. */
+/** True when `text` holds a template placeholder (`{{...}}`, not the escaped `\\{{`). */
+export function containsTemplate(text: string): boolean {
+  return /(^|[^\\])\{\{/.test(text);
+}
+
 export function scalarValue(row: HeaderRow): { ok: true; value: FieldValue } | { ok: false; error: string } {
   const t = row.type;
+  if ((isIntType(t) || t === 'f32' || t === 'f64') && containsTemplate(row.value)) {
+    // The backend renders the placeholder, then checks the number against the type.
+    return { ok: true, value: { $type: t, value: row.value } as TypedFieldValue };
+  }
   if (isIntType(t)) {
     const r = parseInt64(row.value, t);
     if (!r.ok) return r;
