@@ -360,6 +360,33 @@ describe('Composer: publish', () => {
     expect(publishButton().disabled).toBe(false);
   });
 
+  it('counts what a cancelled run did not send, and shows why nothing was confirmed', async () => {
+    backend.publish.mockResolvedValueOnce(summary({ published: 4, confirmed: 3, cancelled: true }));
+    render(Composer, { name: 'local' });
+    await type('compose-count', '10');
+    await fireEvent.click(publishButton());
+    await vi.waitFor(() => expect(byId('publish-headline').textContent).toBe('Cancelled: 3 of 10 confirmed'));
+    expect(byId('publish-not-sent').textContent).toBe('7');
+
+    const reason = 'not sent: NOT_FOUND - no exchange \'gone\' in vhost \'/\'';
+    backend.publish.mockResolvedValueOnce(
+      summary({
+        published: 1,
+        confirmed: 0,
+        failed: 2,
+        problems: [
+          { seq: 1, outcome: { kind: 'failed', reason } },
+          { seq: 2, outcome: { kind: 'failed', reason } },
+        ],
+      }),
+    );
+    await type('compose-count', '2');
+    await fireEvent.click(publishButton());
+    await vi.waitFor(() => expect(byId('publish-headline').textContent).toBe('0 of 2 confirmed'));
+    expect(byId('publish-first-failure').textContent).toBe(reason);
+    expect(screen.queryByTestId('publish-not-sent')).toBeNull();
+  });
+
   it('calls an all-confirmed publish confirmed', async () => {
     backend.publish.mockResolvedValue(summary({ published: 1, confirmed: 1 }));
     render(Composer, { name: 'local' });
