@@ -19,8 +19,9 @@ use warren_core::lapin::BasicProperties;
 use warren_core::session::{ClusterSession, LinkState};
 use warren_core::ErrorKind;
 
-const AMQP_PORTS: [u16; 3] = [5781, 5782, 5783];
-const API_PORTS: [u16; 3] = [15781, 15782, 15783];
+mod common;
+
+use common::{node_args, target, warren};
 
 static CLUSTER: Mutex<()> = Mutex::new(());
 
@@ -53,28 +54,6 @@ impl Drop for Restore {
     fn drop(&mut self) {
         cluster_script(&["start", &self.0.to_string()]);
     }
-}
-
-fn node_args() -> Vec<String> {
-    let mut args = Vec::new();
-    for (amqp, api) in AMQP_PORTS.iter().zip(API_PORTS) {
-        args.push("--node".into());
-        args.push(format!("amqp://guest:guest@127.0.0.1:{amqp}/%2f"));
-        args.push("--api".into());
-        args.push(format!("http://guest:guest@127.0.0.1:{api}"));
-    }
-    args
-}
-
-fn warren(args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_warren"))
-        .args(args)
-        .env(
-            "WARREN_CONFIG_DIR",
-            std::env::temp_dir().join("warren-it-no-profiles"),
-        )
-        .output()
-        .expect("run warren")
 }
 
 /// `warren --node AMQP --api API status`: one ad-hoc node.
@@ -247,18 +226,6 @@ fn stopped_node_is_reported_with_its_replication_effects() {
         .unwrap();
     assert_eq!(endpoint["amqp"]["state"], "down", "{endpoint}");
     assert_eq!(endpoint["management_reachable"], false, "{endpoint}");
-}
-
-fn target() -> ClusterTarget {
-    let nodes: Vec<String> = AMQP_PORTS
-        .iter()
-        .map(|p| format!("amqp://guest:guest@127.0.0.1:{p}/%2f"))
-        .collect();
-    let apis: Vec<String> = API_PORTS
-        .iter()
-        .map(|p| format!("http://127.0.0.1:{p}"))
-        .collect();
-    ClusterTarget::ad_hoc(&nodes, &apis).unwrap()
 }
 
 /// Publishes one persistent message to the quorum queue `queue` through the session until the

@@ -393,12 +393,34 @@ pub struct PeekReport {
     pub elapsed_ms: u64,
 }
 
-/// Reads the queue's detail and makes the plan.
+/// Reads the queue's detail and makes the plan. The ready and consumer counts come from the
+/// queue itself (a passive declare), since the management API's lag a statistics interval.
 pub async fn make_plan(cluster: &OpenCluster, request: &PeekRequest) -> Result<PeekPlan> {
     check_request(request)?;
-    let detail = queues::detail(cluster.api(), &request.vhost, &request.queue).await?;
-    if detail.exclusive && detail.row.consumers.unwrap_or(0) > 0 {
-        // Reading an exclusive queue from another connection fails with 405 anyway.
+    let mut detail = queues::detail(cluster.api(), &request.vhost, &request.queue).await?;
+    let name = request.queue.clone();
+    let exact = cluster
+        .session()
+        .run(CONNECT_WAIT, |ch| {
+            let name = name.clone();
+            async move {
+                ch.queue_declare(
+                    name.as_str().into(),
+                    QueueDeclareOptions {
+                        passive: true,
+                        ..QueueDeclareOptions::default()
+                    },
+                    FieldTable::default(),
+                )
+                .await
+            }
+        })
+        .await;
+    if let Ok(q) = exact {
+        if detail.row.queue_type != QueueType::Stream {
+            detail.row.messages_ready = Some(u64::from(q.message_count()));
+        }
+        detail.row.consumers = Some(u64::from(q.consumer_count()));
     }
     Ok(plan(&detail, request.count))
 }

@@ -1,0 +1,557 @@
+//! Peek against the real cluster, for every queue type: the peek returns exactly what was
+//! published (every byte, property and header type), and afterwards the queue holds the same
+//! messages in the same order, or, for quorum queues, exactly what the plan said changed.
+//!
+//! Each test declares its own uniquely named queues and deletes them at the end; none of them
+//! stops a node, so they can share the cluster with anything else that only reads it.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{target, unique, warren_on_cluster};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use warren_core::cluster::OpenCluster;
+use warren_core::lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
+    ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
+};
+use warren_core::lapin::types::{
+    AMQPValue, ByteArray, DecimalValue, FieldArray, FieldTable, LongString,
+};
+use warren_core::lapin::Channel;
+use warren_core::message::{Message, Properties};
+use warren_core::peek::{self, PeekEnd, PeekRequest, PeekedMessage};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().unwrap()
+}
+
+/// Message `seq` of a test queue: varied properties, a header of every AMQP type, and a
+/// body that is JSON for some and binary (invalid UTF-8) for others.
+fn test_message(queue: &str, seq: u32) -> Message {
+    let mut m = stream_message(queue, seq);
+    // RabbitMQ 3.10 streams store messages as AMQP 1.0 and lose these header types: a decimal
+    // crashes the publishing channel (rabbit_msg_record:from_091, INTERNAL_ERROR), nested
+    // tables and arrays are silently dropped. Every other queue type keeps them.
+    if let Some(h) = m.properties.headers.as_mut() {
+        let mut nested = FieldTable::default();
+        nested.insert("depth".into(), AMQPValue::ShortInt(seq as i16));
+        h.insert(
+            "decimal".into(),
+            AMQPValue::DecimalValue(DecimalValue {
+                scale: 2,
+                value: 1999,
+            }),
+        );
+        h.insert("table".into(), AMQPValue::FieldTable(nested));
+        h.insert(
+            "array".into(),
+            AMQPValue::FieldArray(FieldArray::from(vec![
+                AMQPValue::LongInt(1),
+                AMQPValue::LongString("two".into()),
+            ])),
+        );
+    }
+    m
+}
+
+/// [`test_message`] without the header types a 3.10 stream cannot keep.
+fn stream_message(queue: &str, seq: u32) -> Message {
+    let mut h = FieldTable::default();
+    h.insert("seq".into(), AMQPValue::LongLongInt(seq.into()));
+    h.insert("bool".into(), AMQPValue::Boolean(seq % 2 == 0));
+    h.insert("i8".into(), AMQPValue::ShortShortInt(-(seq as i8)));
+    h.insert("u8".into(), AMQPValue::ShortShortUInt(200));
+    h.insert("i16".into(), AMQPValue::ShortInt(-300));
+    h.insert("u16".into(), AMQPValue::ShortUInt(60000));
+    h.insert("i32".into(), AMQPValue::LongInt(-70000));
+    h.insert("u32".into(), AMQPValue::LongUInt(4_000_000_000));
+    h.insert("f32".into(), AMQPValue::Float(1.5));
+    h.insert("f64".into(), AMQPValue::Double(seq as f64 / 3.0));
+    h.insert(
+        "text".into(),
+        AMQPValue::LongString(LongString::from(format!("héllo {seq}"))),
+    );
+    h.insert(
+        "timestamp".into(),
+        AMQPValue::Timestamp(1_700_000_000 + u64::from(seq)),
+    );
+    h.insert(
+        "bytes".into(),
+        AMQPValue::ByteArray(ByteArray::from(vec![0, 255, seq as u8])),
+    );
+    h.insert("void".into(), AMQPValue::Void);
+    let body = if seq % 3 == 0 {
+        vec![0xff, 0xfe, 0x00, seq as u8, 0x80]
+    } else {
+        format!("{{\"seq\": {seq}, \"queue\": \"{queue}\"}}").into_bytes()
+    };
+    Message {
+        exchange: String::new(),
+        routing_key: queue.to_owned(),
+        properties: Properties {
+            content_type: Some(
+                if seq % 3 == 0 {
+                    "application/octet-stream"
+                } else {
+                    "application/json"
+                }
+                .into(),
+            ),
+            content_encoding: Some("identity".into()),
+            headers: Some(h),
+            delivery_mode: Some(2),
+            priority: Some((seq % 10) as u8),
+            correlation_id: Some(format!("corr-{seq}")),
+            reply_to: Some("replies".into()),
+            expiration: (seq % 4 == 1).then(|| "3600000".to_owned()),
+            message_id: Some(format!("msg-{seq}")),
+            timestamp: Some(1_700_000_000 + u64::from(seq)),
+            kind: Some("test.event".into()),
+            user_id: Some("guest".into()),
+            app_id: Some("warren-it".into()),
+        },
+        body,
+    }
+}
+
+async fn channel(cluster: &OpenCluster) -> Channel {
+    cluster.session().wait_connected(WAIT).await.unwrap();
+    cluster.session().channel(WAIT).await.unwrap().0
+}
+
+/// Declares `queue` of `kind` ("classic", "quorum", "stream") and publishes messages
+/// 1..=count, confirmed.
+async fn seed(cluster: &OpenCluster, queue: &str, kind: &str, count: u32) -> Vec<Message> {
+    let ch = channel(cluster).await;
+    let mut args = FieldTable::default();
+    if kind != "classic" {
+        args.insert("x-queue-type".into(), AMQPValue::LongString(kind.into()));
+    }
+    ch.queue_declare(
+        queue.into(),
+        QueueDeclareOptions {
+            durable: true,
+            ..QueueDeclareOptions::default()
+        },
+        args,
+    )
+    .await
+    .unwrap();
+    ch.confirm_select(ConfirmSelectOptions::default())
+        .await
+        .unwrap();
+    let mut sent = Vec::new();
+    for seq in 1..=count {
+        let m = if kind == "stream" {
+            stream_message(queue, seq)
+        } else {
+            test_message(queue, seq)
+        };
+        let confirm = ch
+            .basic_publish(
+                "".into(),
+                queue.into(),
+                BasicPublishOptions::default(),
+                &m.body,
+                m.amqp_properties().unwrap(),
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        assert!(confirm.is_ack(), "message {seq} not confirmed");
+        sent.push(m);
+    }
+    sent
+}
+
+async fn delete(cluster: &OpenCluster, queue: &str) {
+    let ch = channel(cluster).await;
+    ch.queue_delete(queue.into(), QueueDeleteOptions::default())
+        .await
+        .unwrap();
+}
+
+/// Consumes and acks every message of `queue` (a plain consumer), in delivery order.
+async fn drain(cluster: &OpenCluster, queue: &str) -> Vec<(Message, bool)> {
+    use futures_util::StreamExt;
+    let ch = channel(cluster).await;
+    ch.basic_qos(100, BasicQosOptions::default()).await.unwrap();
+    let mut consumer = ch
+        .basic_consume(
+            queue.into(),
+            "it-drain".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    while let Ok(Some(d)) = tokio::time::timeout(Duration::from_millis(1500), consumer.next()).await
+    {
+        let d = d.unwrap();
+        d.acker.ack(BasicAckOptions::default()).await.unwrap();
+        out.push((
+            Message::from_amqp(&d.exchange, &d.routing_key, &d.properties, d.data),
+            d.redelivered,
+        ));
+    }
+    out
+}
+
+/// The message without the headers the broker adds on delivery.
+fn without_broker_headers(mut m: Message) -> Message {
+    if let Some(h) = m.properties.headers.take() {
+        let kept: std::collections::BTreeMap<_, _> = h
+            .inner()
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "x-delivery-count" | "x-stream-offset"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        m.properties.headers = Some(FieldTable::from(kept));
+    }
+    m
+}
+
+/// `warren peek` through the real binary; the parsed JSON lines.
+fn cli_peek(queue: &str, extra: &[&str]) -> (Vec<PeekedMessage>, std::process::Output) {
+    let mut args = vec!["peek", queue, "--json"];
+    args.extend_from_slice(extra);
+    let out = warren_on_cluster(&args);
+    let lines = String::from_utf8(out.stdout.clone()).unwrap();
+    let messages = lines
+        .lines()
+        .map(|l| serde_json::from_str::<PeekedMessage>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    (messages, out)
+}
+
+fn assert_same(peeked: &[PeekedMessage], sent: &[Message]) {
+    assert_eq!(peeked.len(), sent.len(), "message count");
+    for (i, (p, s)) in peeked.iter().zip(sent).enumerate() {
+        assert_eq!(p.position, i as u32 + 1);
+        assert_eq!(
+            without_broker_headers(p.message.clone()),
+            *s,
+            "message {} differs",
+            i + 1
+        );
+    }
+}
+
+/// Classic and mirrored classic queues: the peek reads everything exactly, and a plain
+/// consumer then gets the same messages in the same order.
+fn classic_like(prefix: &str) {
+    runtime().block_on(async {
+        let cluster = OpenCluster::open(target()).unwrap();
+        let queue = unique(prefix);
+        let sent = seed(&cluster, &queue, "classic", 12).await;
+        let (peeked, out) = cli_peek(&queue, &["--count", "12"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_same(&peeked, &sent);
+        // A second peek sees the same messages (now marked redelivered, as the plan says).
+        let (again, _) = cli_peek(&queue, &["--count", "5"]);
+        assert_same(&again, &sent[..5]);
+        assert!(again.iter().all(|m| m.redelivered));
+        let drained = drain(&cluster, &queue).await;
+        let bodies: Vec<Message> = drained.into_iter().map(|(m, _)| m).collect();
+        assert_eq!(bodies, sent, "the queue changed: order or content");
+        delete(&cluster, &queue).await;
+        cluster.close().await;
+    });
+}
+
+#[test]
+fn classic_queue_peek_is_exact_and_leaves_the_queue_as_it_was() {
+    classic_like("peek");
+}
+
+#[test]
+fn mirrored_classic_queue_peek_is_exact_and_leaves_the_queue_as_it_was() {
+    // "ha." queues get the demo cluster's ha-mode=all policy (tests/cluster/seed).
+    classic_like("ha");
+}
+
+#[test]
+fn quorum_queue_peek_changes_exactly_what_the_plan_says() {
+    runtime().block_on(async {
+        let cluster = OpenCluster::open(target()).unwrap();
+        let queue = unique("peek.quorum");
+        let sent = seed(&cluster, &queue, "quorum", 8).await;
+
+        // Without consent: refused (exit 5), nothing read.
+        let (none, out) = cli_peek(&queue, &["--count", "5"]);
+        assert_eq!(
+            out.status.code(),
+            Some(5),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(none.is_empty());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("delivery count"));
+
+        let plan_out = warren_on_cluster(&["peek", &queue, "--plan", "--json"]);
+        let plan: Value = serde_json::from_slice(&plan_out.stdout).unwrap();
+        assert_eq!(plan["method"], "close_channel", "{plan}");
+        assert_eq!(plan["harmless"], false);
+        let kinds: Vec<&str> = plan["effects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["redelivered_flag", "delivery_count"]);
+
+        let (peeked, out) = cli_peek(&queue, &["--count", "5", "--allow-side-effects"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_same(&peeked, &sent[..5]);
+
+        // Afterwards: the same 8 messages in the same order; the 5 peeked ones carry
+        // redelivered and a delivery count of 1, the other 3 are untouched.
+        let drained = drain(&cluster, &queue).await;
+        assert_eq!(drained.len(), 8);
+        for (i, ((m, redelivered), s)) in drained.iter().zip(&sent).enumerate() {
+            assert_eq!(without_broker_headers(m.clone()), *s, "message {}", i + 1);
+            let count = m
+                .properties
+                .headers
+                .as_ref()
+                .and_then(|h| h.inner().get("x-delivery-count").cloned());
+            if i < 5 {
+                assert!(
+                    *redelivered,
+                    "message {} should be marked redelivered",
+                    i + 1
+                );
+                assert_eq!(count, Some(AMQPValue::LongLongInt(1)), "message {}", i + 1);
+            } else {
+                assert!(
+                    !*redelivered && count.is_none(),
+                    "message {} was touched",
+                    i + 1
+                );
+            }
+        }
+        delete(&cluster, &queue).await;
+        cluster.close().await;
+    });
+}
+
+#[test]
+fn stream_peek_reads_from_any_offset_and_changes_nothing() {
+    runtime().block_on(async {
+        let cluster = OpenCluster::open(target()).unwrap();
+        let queue = unique("peek.stream");
+        let sent = seed(&cluster, &queue, "stream", 10).await;
+        let (peeked, out) = cli_peek(
+            &queue,
+            &["--count", "10", "--offset", "first", "--idle-ms", "3000"],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_same(&peeked, &sent);
+        let offsets: Vec<u64> = peeked.iter().map(|m| m.offset.unwrap()).collect();
+        assert_eq!(offsets, (0..10).collect::<Vec<u64>>());
+        assert!(peeked.iter().all(|m| !m.redelivered));
+
+        let (from_4, _) = cli_peek(
+            &queue,
+            &["--count", "3", "--offset", "4", "--idle-ms", "3000"],
+        );
+        assert_same(&from_4, &sent[4..7]);
+        assert_eq!(from_4[0].offset, Some(4));
+
+        // Reading again from the start gives the very same messages.
+        let (again, _) = cli_peek(&queue, &["--count", "20", "--idle-ms", "1500"]);
+        assert_same(&again, &sent);
+        delete(&cluster, &queue).await;
+        cluster.close().await;
+    });
+}
+
+#[test]
+fn peek_beside_a_consumer_sees_the_ready_messages_and_loses_none() {
+    use futures_util::StreamExt;
+    runtime().block_on(async {
+        let cluster = OpenCluster::open(target()).unwrap();
+        let queue = unique("peek.busy");
+        let sent = seed(&cluster, &queue, "classic", 6).await;
+        // Another consumer holds the first two messages unacknowledged.
+        let other = channel(&cluster).await;
+        other
+            .basic_qos(2, BasicQosOptions::default())
+            .await
+            .unwrap();
+        let mut consumer = other
+            .basic_consume(
+                queue.as_str().into(),
+                "other".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        for _ in 0..2 {
+            tokio::time::timeout(WAIT, consumer.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+        }
+        let (peeked, out) = cli_peek(&queue, &["--count", "10"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let plan_notes =
+            String::from_utf8_lossy(&warren_on_cluster(&["peek", &queue, "--plan"]).stdout)
+                .into_owned();
+        assert!(plan_notes.contains("consumer"), "{plan_notes}");
+        assert_eq!(peeked.len(), 4, "the peek sees the ready messages only");
+        assert_same(&peeked, &sent[2..]);
+        // The other consumer goes away without acking: all six are back, none lost.
+        other.close(200, "bye".into()).await.unwrap();
+        let drained: Vec<Message> = drain(&cluster, &queue)
+            .await
+            .into_iter()
+            .map(|(m, _)| m)
+            .collect();
+        assert_eq!(drained, sent);
+        delete(&cluster, &queue).await;
+        cluster.close().await;
+    });
+}
+
+#[test]
+fn peek_of_an_empty_queue_and_of_a_missing_queue() {
+    runtime().block_on(async {
+        let cluster = OpenCluster::open(target()).unwrap();
+        let queue = unique("peek.empty");
+        seed(&cluster, &queue, "classic", 0).await;
+        let (none, out) = cli_peek(&queue, &["--count", "10"]);
+        assert!(out.status.success());
+        assert!(none.is_empty());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("held no more"));
+        delete(&cluster, &queue).await;
+
+        let (_, out) = cli_peek("no.such.queue.anywhere", &["--count", "1"]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("no queue \"no.such.queue.anywhere\""), "{err}");
+        cluster.close().await;
+    });
+}
+
+#[test]
+fn a_cancelled_peek_returns_everything_it_held() {
+    runtime().block_on(async {
+        let cluster = OpenCluster::open(target()).unwrap();
+        let queue = unique("peek.cancel");
+        let sent = seed(&cluster, &queue, "classic", 20).await;
+        let cancel = CancellationToken::new();
+        let mut seen = 0;
+        let report = peek::run(
+            &cluster,
+            &PeekRequest {
+                vhost: "/".into(),
+                queue: queue.clone(),
+                count: 20,
+                offset: None,
+                allow_side_effects: false,
+            },
+            peek::DEFAULT_IDLE,
+            cancel.clone(),
+            |_| {
+                seen += 1;
+                if seen == 7 {
+                    cancel.cancel();
+                }
+                Ok(())
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.end, PeekEnd::Cancelled);
+        assert!(
+            report.received >= 7 && report.received < 20,
+            "{}",
+            report.received
+        );
+        let drained: Vec<Message> = drain(&cluster, &queue)
+            .await
+            .into_iter()
+            .map(|(m, _)| m)
+            .collect();
+        assert_eq!(drained, sent, "a cancelled peek lost or reordered messages");
+        delete(&cluster, &queue).await;
+        cluster.close().await;
+    });
+}
+
+#[test]
+fn queues_lists_every_queue_as_json_lines() {
+    runtime().block_on(async {
+        let cluster = OpenCluster::open(target()).unwrap();
+        let queue = unique("peek.list");
+        seed(&cluster, &queue, "quorum", 3).await;
+        // The API's counts lag by a statistics interval.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let row = loop {
+            let out = warren_on_cluster(&["queues", "--filter", &regex_escape(&queue), "--json"]);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let rows: Vec<Value> = String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            assert_eq!(rows.len(), 1, "{rows:?}");
+            if rows[0]["messages_ready"] == 3 || std::time::Instant::now() > deadline {
+                break rows[0].clone();
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        };
+        assert_eq!(row["vhost"], "/");
+        assert_eq!(row["name"], queue.as_str());
+        assert_eq!(row["type"], "quorum");
+        assert_eq!(row["messages_ready"], 3);
+        assert_eq!(row["messages_unacknowledged"], 0);
+        assert_eq!(row["consumers"], 0);
+        assert_eq!(row["replication"]["kind"], "members");
+        delete(&cluster, &queue).await;
+        cluster.close().await;
+    });
+}
+
+fn regex_escape(s: &str) -> String {
+    let mut out = String::from("^");
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('$');
+    out
+}
