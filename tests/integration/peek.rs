@@ -63,7 +63,7 @@ fn test_message(queue: &str, seq: u32) -> Message {
 fn stream_message(queue: &str, seq: u32) -> Message {
     let mut h = FieldTable::default();
     h.insert("seq".into(), AMQPValue::LongLongInt(seq.into()));
-    h.insert("bool".into(), AMQPValue::Boolean(seq % 2 == 0));
+    h.insert("bool".into(), AMQPValue::Boolean(seq.is_multiple_of(2)));
     h.insert("i8".into(), AMQPValue::ShortShortInt(-(seq as i8)));
     h.insert("u8".into(), AMQPValue::ShortShortUInt(200));
     h.insert("i16".into(), AMQPValue::ShortInt(-300));
@@ -85,7 +85,7 @@ fn stream_message(queue: &str, seq: u32) -> Message {
         AMQPValue::ByteArray(ByteArray::from(vec![0, 255, seq as u8])),
     );
     h.insert("void".into(), AMQPValue::Void);
-    let body = if seq % 3 == 0 {
+    let body = if seq.is_multiple_of(3) {
         vec![0xff, 0xfe, 0x00, seq as u8, 0x80]
     } else {
         format!("{{\"seq\": {seq}, \"queue\": \"{queue}\"}}").into_bytes()
@@ -95,7 +95,7 @@ fn stream_message(queue: &str, seq: u32) -> Message {
         routing_key: queue.to_owned(),
         properties: Properties {
             content_type: Some(
-                if seq % 3 == 0 {
+                if seq.is_multiple_of(3) {
                     "application/octet-stream"
                 } else {
                     "application/json"
