@@ -176,6 +176,35 @@ describe('Composer: validation', () => {
     expect(publishButton().disabled).toBe(false);
   });
 
+  it('edits nested tables and arrays; array elements have no names', async () => {
+    backend.publish.mockResolvedValue(summary());
+    render(Composer, { name: 'local' });
+    await fireEvent.click(byId('header-add'));
+    await type('header-name', 'meta', byId('header-name'));
+    await choose(byId('header-type'), 'table');
+    expect(byId('header-editor-row').dataset['type']).toBe('table');
+    await fireEvent.click(byId('header-add-child'));
+    const child = () => screen.getAllByTestId('header-editor-row')[1]!;
+    await type('header-name', 'tags', within(child()).getByTestId('header-name'));
+    await choose(within(child()).getAllByTestId('header-type')[0]!, 'array');
+    await fireEvent.click(within(child()).getByTestId('header-add-child'));
+    const element = () => screen.getAllByTestId('header-editor-row')[2]!;
+    expect(within(element()).queryByTestId('header-name')).toBeNull();
+    await choose(within(element()).getByTestId('header-type'), 'u8');
+    await type('header-value', '7', within(element()).getByTestId('header-value'));
+    await fireEvent.click(within(child()).getAllByTestId('header-add-child')[0]!);
+    const second = () => screen.getAllByTestId('header-editor-row')[3]!;
+    await choose(within(second()).getByTestId('header-type'), 'bool');
+    await choose(within(second()).getByTestId('header-value'), 'false');
+    await fireEvent.click(publishButton());
+    const [, request] = backend.publish.mock.calls[0] as [string, PublishRequest];
+    expect(request.message.properties.headers).toEqual({ meta: { tags: [{ $type: 'u8', value: 7 }, false] } });
+
+    // Removing a row removes its children with it.
+    await fireEvent.click(screen.getAllByTestId('header-remove')[0]!);
+    expect(screen.queryAllByTestId('header-editor-row')).toHaveLength(0);
+  });
+
   it('shows a template error of the backend preview next to its field', async () => {
     backend.previewPublish.mockRejectedValue(new BackendError('invalid_input', 'invalid body: {{random_int 1 x}} is not a range'));
     render(Composer, { name: 'local' });
