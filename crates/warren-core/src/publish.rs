@@ -1,14 +1,46 @@
 //! Publish with a truthful result: publisher confirms always on, `mandatory` on by default,
 //! and every message ends as exactly one [`Outcome`]. Never "sent" on a guess.
 //!
-//! (Contract types; the engine is implemented below them.)
+//! How a run goes, and why:
+//! - [`Plan`] compiles the message templates (see [`crate::template`]); [`run`] renders and
+//!   checks every message (header types, expiration, delivery mode, body size against the
+//!   broker's limit read from `/api/overview`, `user_id` against the login) before the first
+//!   one goes out, so bad input never leaves a run half-sent.
+//! - Messages go out on one fresh channel in confirm mode, at most [`WINDOW`] unconfirmed at a
+//!   time (a bounded window: while the broker blocks publishers nothing piles up beyond it),
+//!   either as fast as confirms come back or paced to a rate by deadlines computed from the
+//!   start (no drift from sleeping).
+//! - Returns are matched to messages by Warren, not by lapin: lapin 4 hands each `basic.return`
+//!   to whichever confirm of a multiple-ack batch it resolves first (a `HashMap` walk), so with
+//!   pipelined confirms a routed message could be reported returned and an unroutable one
+//!   confirmed. The broker sends returns in publishing order, so each return is given to the
+//!   earliest acked message, after the previous returned one, whose content it carries. The
+//!   counts are exact either way; identical messages are interchangeable.
+//! - A channel error (404 unknown exchange, 403, 406) or a lost connection fails the messages
+//!   awaiting a confirm with the broker's reason; the rest are reported "not sent". The next
+//!   run opens a new channel, so the session needs no restart.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
+use bytes::Bytes;
+use futures_util::stream::FuturesOrdered;
+use futures_util::{FutureExt, StreamExt};
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::types::ShortString;
+use lapin::{BasicProperties, Confirmation};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::message::MessageJson;
+use crate::cluster::OpenCluster;
+use crate::error::{Error, Result};
+use crate::management::ManagementClient;
+use crate::message::{Message, MessageJson};
+use crate::session::LinkState;
+use crate::template::{Context, MessageTemplate};
 
 /// What to publish. `message` is a template: `{{seq}}`, `{{uuid}}`, `{{now}}`, `{{now_ms}}`,
 /// `{{now_epoch}}`, `{{random_int A B}}`, `{{random_choice a b c}}` and user `variables` may
@@ -116,4 +148,869 @@ pub struct PublishSummary {
     pub problems: Vec<MessageOutcome>,
     /// The node that carried the publish.
     pub endpoint: String,
+}
+
+/// Unconfirmed messages allowed in flight.
+pub const WINDOW: usize = 1024;
+/// Progress reports are at least this far apart.
+pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+/// After a cancel, how long messages already sent may take to be confirmed.
+const CANCEL_GRACE: Duration = Duration::from_secs(5);
+const CONNECT_WAIT: Duration = Duration::from_secs(10);
+/// The broker's default `max_message_size` on RabbitMQ 3.x (128 MiB) and 4.x (16 MiB).
+pub const MAX_MESSAGE_SIZE_3X: usize = 134_217_728;
+pub const MAX_MESSAGE_SIZE_4X: usize = 16_777_216;
+/// At most this many non-confirmed outcomes are listed in a summary.
+const MAX_PROBLEMS: usize = 100;
+
+/// A publish ready to run: compiled templates and the run's settings. Built without the
+/// network, so a preview and the CLI's checks need no cluster.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    templates: Vec<MessageTemplate>,
+    total: u64,
+    rate: Option<f64>,
+    mandatory: bool,
+    seed: u64,
+}
+
+impl Plan {
+    /// The plan of a request: its one message template, sent `count` times.
+    pub fn from_request(request: &PublishRequest) -> Result<Plan> {
+        Plan::from_messages(std::slice::from_ref(&request.message), request)
+    }
+
+    /// `messages` sent in order, the whole list `request.count` times (`request.message` is
+    /// ignored); `seq` runs over all of them. The request's variables, rate, mandatory flag
+    /// and body file apply to every message.
+    pub fn from_messages(messages: &[MessageJson], request: &PublishRequest) -> Result<Plan> {
+        if messages.is_empty() {
+            return Err(Error::invalid("message", "no message to publish"));
+        }
+        if request.count == 0 {
+            return Err(Error::invalid("count", "must be at least 1"));
+        }
+        if let Some(rate) = request.rate {
+            if !(rate.is_finite() && rate > 0.0) {
+                return Err(Error::invalid(
+                    "rate",
+                    format!("{rate} is not a positive number of messages per second"),
+                ));
+            }
+        }
+        let body = match &request.body_file {
+            Some(path) => Some(Bytes::from(std::fs::read(path).map_err(|e| {
+                Error::File {
+                    path: path.into(),
+                    reason: e.to_string(),
+                }
+            })?)),
+            None => None,
+        };
+        let many = messages.len() > 1;
+        let templates = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                MessageTemplate::compile(m, &request.variables, body.clone()).map_err(|e| {
+                    if many {
+                        in_message(e, i as u64 + 1)
+                    } else {
+                        e
+                    }
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let total = request
+            .count
+            .checked_mul(messages.len() as u64)
+            .ok_or_else(|| Error::invalid("count", "too many messages"))?;
+        Ok(Plan {
+            templates,
+            total,
+            rate: request.rate,
+            mandatory: request.mandatory,
+            seed: rand::random(),
+        })
+    }
+
+    /// How many messages the run sends.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    fn template(&self, seq: u64) -> &MessageTemplate {
+        &self.templates[((seq - 1) % self.templates.len() as u64) as usize]
+    }
+
+    fn all_static(&self) -> bool {
+        self.templates.iter().all(MessageTemplate::is_static)
+    }
+
+    /// Renders message `seq` (1-based) and checks it. `max_body` is the broker's limit;
+    /// `user` the login, which RabbitMQ requires `user_id` to equal.
+    fn render(&self, seq: u64, now: SystemTime, limits: &Limits) -> Result<Message> {
+        let template = self.template(seq);
+        let mut ctx = Context::new(self.seed, seq, now);
+        let name = |e| {
+            if self.total > 1 {
+                in_message(e, seq)
+            } else {
+                e
+            }
+        };
+        let mut message = template.render_head(&mut ctx).map_err(name)?;
+        let body_len = template.fixed_body().map_or(message.body.len(), Bytes::len);
+        check(&message, body_len, limits).map_err(name)?;
+        if let Some(b) = template.fixed_body() {
+            if limits.with_fixed_body {
+                message.body = b.to_vec();
+            }
+        }
+        Ok(message)
+    }
+
+    /// The first `n` messages as they would be sent (random values and the clock aside: the
+    /// run draws its own), each checked like in a run (except against the broker's size
+    /// limit and login, which need the cluster).
+    pub fn preview(&self, n: u64) -> Result<Vec<MessageJson>> {
+        let limits = Limits {
+            max_body: usize::MAX,
+            user: None,
+            with_fixed_body: true,
+        };
+        let now = SystemTime::now();
+        (1..=n.min(self.total))
+            .map(|seq| self.render(seq, now, &limits).map(MessageJson::from))
+            .collect()
+    }
+
+    /// Renders and checks every message of the run (each distinct template once when none
+    /// varies). This is what makes a run all-or-nothing with respect to bad input.
+    pub fn validate(&self, max_body: usize, user: Option<&str>) -> Result<()> {
+        let limits = Limits {
+            max_body,
+            user,
+            with_fixed_body: false,
+        };
+        let now = SystemTime::now();
+        let last = if self.all_static() {
+            self.total.min(self.templates.len() as u64)
+        } else {
+            self.total
+        };
+        for seq in 1..=last {
+            self.render(seq, now, &limits)?;
+        }
+        Ok(())
+    }
+}
+
+struct Limits<'a> {
+    max_body: usize,
+    user: Option<&'a str>,
+    /// Copy a fixed (file) body into the rendered message; only a preview needs it.
+    with_fixed_body: bool,
+}
+
+fn in_message(e: Error, seq: u64) -> Error {
+    match e {
+        Error::InvalidInput { field, reason } => Error::InvalidInput {
+            field: format!("{field} (message {seq})"),
+            reason,
+        },
+        other => other,
+    }
+}
+
+/// The checks the message format leaves to publishing: what the broker would refuse.
+fn check(m: &Message, body_len: usize, limits: &Limits) -> Result<()> {
+    let p = &m.properties;
+    if let Some(e) = &p.expiration {
+        if e.is_empty() || !e.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::invalid(
+                "properties.expiration",
+                format!("\"{e}\" is not a number of milliseconds (a non-negative integer)"),
+            ));
+        }
+        if e.parse::<u64>().map_or(true, |n| n > u64::from(u32::MAX)) {
+            return Err(Error::invalid(
+                "properties.expiration",
+                format!("{e} is larger than {} milliseconds", u32::MAX),
+            ));
+        }
+    }
+    if let Some(d) = p.delivery_mode {
+        if d != 1 && d != 2 {
+            return Err(Error::invalid(
+                "properties.delivery_mode",
+                format!("{d} is neither 1 (transient) nor 2 (persistent)"),
+            ));
+        }
+    }
+    if let (Some(u), Some(login)) = (&p.user_id, limits.user) {
+        if u != login {
+            return Err(Error::invalid(
+                "properties.user_id",
+                format!("\"{u}\" is not the user Warren logs in as (\"{login}\"); RabbitMQ refuses such messages"),
+            ));
+        }
+    }
+    if body_len > limits.max_body {
+        return Err(Error::invalid(
+            "body",
+            format!(
+                "{body_len} bytes is more than the broker's maximum message size of {} bytes",
+                limits.max_body
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The broker's maximum message size: the default of its major version (from
+/// `/api/overview`); 128 MiB when the version cannot be read (the broker then has the last
+/// word, and a refusal is reported as a failed message).
+pub async fn max_message_size(api: &ManagementClient) -> usize {
+    #[derive(Deserialize)]
+    struct Overview {
+        rabbitmq_version: Option<String>,
+    }
+    let version = tokio::time::timeout(
+        Duration::from_secs(5),
+        api.get::<Overview>("overview?columns=rabbitmq_version"),
+    )
+    .await
+    .ok()
+    .and_then(|r| r.ok())
+    .and_then(|o| o.rabbitmq_version);
+    max_size_for_version(version.as_deref())
+}
+
+pub fn max_size_for_version(version: Option<&str>) -> usize {
+    let major = version
+        .and_then(|v| v.split('.').next())
+        .and_then(|m| m.parse::<u32>().ok());
+    match major {
+        Some(m) if m >= 4 => MAX_MESSAGE_SIZE_4X,
+        _ => MAX_MESSAGE_SIZE_3X,
+    }
+}
+
+/// One message as lapin sends it.
+#[derive(Clone)]
+struct Wire {
+    exchange: ShortString,
+    routing_key: ShortString,
+    properties: BasicProperties,
+    body: Bytes,
+    fingerprint: u64,
+}
+
+fn fingerprint(exchange: &str, routing_key: &str, props: &BasicProperties, body: &[u8]) -> u64 {
+    let mut h = DefaultHasher::new();
+    exchange.hash(&mut h);
+    routing_key.hash(&mut h);
+    body.hash(&mut h);
+    format!("{props:?}").hash(&mut h);
+    h.finish()
+}
+
+impl Plan {
+    fn wire(&self, seq: u64, limits: &Limits) -> Result<Wire> {
+        let template = self.template(seq);
+        let m = self.render(seq, SystemTime::now(), limits)?;
+        let properties = m.amqp_properties()?;
+        let body = match template.fixed_body() {
+            Some(b) => b.clone(),
+            None => Bytes::from(m.body),
+        };
+        Ok(Wire {
+            fingerprint: fingerprint(&m.exchange, &m.routing_key, &properties, &body),
+            exchange: m.exchange.into(),
+            routing_key: m.routing_key.into(),
+            properties,
+            body,
+        })
+    }
+}
+
+/// Where one message stands during a run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    NotSent,
+    InFlight,
+    Acked,
+    Returned,
+    Nacked,
+    Failed,
+}
+
+struct Tally {
+    state: Vec<State>,
+    fingerprint: Vec<u64>,
+    failures: HashMap<u64, Arc<str>>,
+    /// Returned messages in arrival (= publishing) order: fingerprint, code, text.
+    returns: Vec<(u64, u16, String)>,
+    /// After [`Tally::settle_returns`]: the reply of each returned message.
+    returned: HashMap<u64, (u16, String)>,
+    published: u64,
+    acks: u64,
+    nacked: u64,
+    failed: u64,
+}
+
+impl Tally {
+    fn idx(seq: u64) -> usize {
+        (seq - 1) as usize
+    }
+
+    fn fail(&mut self, seq: u64, reason: &Arc<str>) {
+        let i = Tally::idx(seq);
+        if self.state[i] != State::Failed {
+            self.state[i] = State::Failed;
+            self.failed += 1;
+            self.failures.insert(seq, reason.clone());
+        }
+    }
+
+    /// Gives each return to a message (see the module documentation).
+    fn settle_returns(&mut self) {
+        let mut cursor = 0usize;
+        let returns = std::mem::take(&mut self.returns);
+        let mut details: HashMap<u64, (u16, String)> = HashMap::new();
+        for (fp, code, text) in returns {
+            let acked = |s: &Vec<State>, i: usize| s[i] == State::Acked;
+            let n = self.state.len();
+            let found = (cursor..n)
+                .find(|&i| acked(&self.state, i) && self.fingerprint[i] == fp)
+                .or_else(|| (0..n).find(|&i| acked(&self.state, i) && self.fingerprint[i] == fp))
+                .or_else(|| (cursor..n).find(|&i| acked(&self.state, i)))
+                .or_else(|| (0..n).find(|&i| acked(&self.state, i)));
+            if let Some(i) = found {
+                self.state[i] = State::Returned;
+                details.insert(i as u64 + 1, (code, text));
+                cursor = i + 1;
+            }
+        }
+        self.returned = details;
+    }
+}
+
+impl Tally {
+    fn new(total: u64) -> Tally {
+        Tally {
+            state: vec![State::NotSent; total as usize],
+            fingerprint: vec![0; total as usize],
+            failures: HashMap::new(),
+            returns: Vec::new(),
+            returned: HashMap::new(),
+            published: 0,
+            acks: 0,
+            nacked: 0,
+            failed: 0,
+        }
+    }
+
+    fn progress(&self, total: u64, started: Instant, blocked: &Blocked) -> PublishProgress {
+        let returned = (self.returns.len() as u64).min(self.acks);
+        PublishProgress {
+            published: self.published,
+            confirmed: self.acks - returned,
+            returned,
+            nacked: self.nacked,
+            failed: self.failed,
+            total,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            blocked: blocked.on,
+            blocked_reason: blocked.on.then(|| blocked.reason.clone()).flatten(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Blocked {
+    on: bool,
+    reason: Option<String>,
+    /// The link's flag as last seen, to notice its changes.
+    link_flag: bool,
+}
+
+/// Why the broker blocks publishers: the nodes with a memory or disk alarm, from the API.
+async fn alarm_reason(api: &ManagementClient) -> String {
+    #[derive(Deserialize)]
+    struct Node {
+        name: String,
+        #[serde(default)]
+        mem_alarm: bool,
+        #[serde(default)]
+        disk_free_alarm: bool,
+    }
+    let nodes = tokio::time::timeout(
+        Duration::from_secs(2),
+        api.get::<Vec<Node>>("nodes?columns=name,mem_alarm,disk_free_alarm"),
+    )
+    .await;
+    let alarms: Vec<String> = match nodes {
+        Ok(Ok(nodes)) => nodes
+            .iter()
+            .flat_map(|n| {
+                let mut a = Vec::new();
+                if n.mem_alarm {
+                    a.push(format!("memory alarm on {}", n.name));
+                }
+                if n.disk_free_alarm {
+                    a.push(format!("disk alarm on {}", n.name));
+                }
+                a
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    if alarms.is_empty() {
+        "the broker blocks publishing (a resource alarm)".to_owned()
+    } else {
+        format!("the broker blocks publishing: {}", alarms.join(", "))
+    }
+}
+
+/// Runs a publish: checks every message, then sends them on one channel of a connected node
+/// with confirms, reporting progress at most every [`PROGRESS_EVERY`]. Errors before the
+/// first message is sent (bad input, no node, a refused channel) are returned as `Err`; from
+/// then on every message ends in the summary as exactly one [`Outcome`]. Cancelling stops
+/// sending; messages already sent are given [`CANCEL_GRACE`] to be confirmed.
+pub async fn run(
+    cluster: &OpenCluster,
+    plan: &Plan,
+    cancel: tokio_util::sync::CancellationToken,
+    mut on_progress: impl FnMut(&PublishProgress),
+) -> Result<PublishSummary> {
+    let session = cluster.session();
+    let user = session.target().amqp_credentials.username.clone();
+    let max_body = max_message_size(cluster.api()).await;
+    plan.validate(max_body, Some(&user))?;
+    let limits = Limits {
+        max_body,
+        user: Some(&user),
+        with_fixed_body: false,
+    };
+    let (channel, endpoint) = session.channel(CONNECT_WAIT).await?;
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await
+        .map_err(|e| session.operation_error(&endpoint, e))?;
+    let options = BasicPublishOptions {
+        mandatory: plan.mandatory,
+        immediate: false,
+    };
+    let total = plan.total;
+    // A message that does not vary is rendered once.
+    let fixed: Option<Vec<Wire>> = if plan.all_static() {
+        Some(
+            (1..=(plan.templates.len() as u64).min(total))
+                .map(|seq| plan.wire(seq, &limits))
+                .collect::<Result<_>>()?,
+        )
+    } else {
+        None
+    };
+    let mut links = session.watch_links();
+    let mut tally = Tally::new(total);
+    let mut blocked = Blocked::default();
+    let mut inflight = FuturesOrdered::new();
+    let mut sending: Option<(
+        u64,
+        futures_util::future::BoxFuture<'_, lapin::Result<lapin::PublisherConfirm>>,
+    )> = None;
+    let mut next: u64 = 1;
+    // Why the run stopped sending early (a failed channel or connection).
+    let mut fatal: Option<Arc<str>> = None;
+    let mut cancelled = false;
+    let mut grace_until: Option<tokio::time::Instant> = None;
+    let started = Instant::now();
+    let start_tokio = tokio::time::Instant::now();
+    let mut last_progress = Instant::now();
+    let mut ticker = tokio::time::interval(PROGRESS_EVERY);
+    on_progress(&tally.progress(total, started, &blocked));
+    let op_err =
+        |e: lapin::Error| -> Arc<str> { session.operation_error(&endpoint, e).to_string().into() };
+
+    loop {
+        let stopped = fatal.is_some() || cancelled;
+        // Start the next send when the window and the pacer allow it.
+        let mut due: Option<tokio::time::Instant> = None;
+        if sending.is_none() && !stopped && next <= total && inflight.len() < WINDOW {
+            if let Some(rate) = plan.rate {
+                let at = start_tokio + Duration::from_secs_f64((next - 1) as f64 / rate);
+                if at > tokio::time::Instant::now() {
+                    due = Some(at);
+                }
+            }
+            if due.is_none() {
+                let seq = next;
+                next += 1;
+                let wire = match &fixed {
+                    Some(w) => Ok(w[((seq - 1) % w.len() as u64) as usize].clone()),
+                    None => plan.wire(seq, &limits),
+                };
+                match wire {
+                    Ok(w) => {
+                        tally.fingerprint[Tally::idx(seq)] = w.fingerprint;
+                        let ch = &channel;
+                        sending = Some((
+                            seq,
+                            async move {
+                                ch.basic_publish(
+                                    w.exchange,
+                                    w.routing_key,
+                                    options,
+                                    &w.body,
+                                    w.properties,
+                                )
+                                .await
+                            }
+                            .boxed(),
+                        ));
+                    }
+                    // Only the clock differs from the validated render; report, go on.
+                    Err(e) => tally.fail(seq, &format!("not sent: {e}").into()),
+                }
+                continue;
+            }
+        }
+        if sending.is_none() && inflight.is_empty() && (stopped || next > total) {
+            break;
+        }
+        if last_progress.elapsed() >= PROGRESS_EVERY {
+            last_progress = Instant::now();
+            on_progress(&tally.progress(total, started, &blocked));
+        }
+        tokio::select! {
+            biased;
+            r = async { sending.as_mut().expect("guarded").1.as_mut().await }, if sending.is_some() => {
+                let (seq, _) = sending.take().expect("guarded");
+                match r {
+                    Ok(confirm) => {
+                        tally.published += 1;
+                        tally.state[Tally::idx(seq)] = State::InFlight;
+                        inflight.push_back(confirm.map(move |c| (seq, c)));
+                        // Frames go out only while the connection is not blocked.
+                        if blocked.on && !blocked.link_flag {
+                            blocked.on = false;
+                        }
+                    }
+                    Err(e) => {
+                        let reason = op_err(e);
+                        tally.fail(seq, &format!("not sent: {reason}").into());
+                        fatal.get_or_insert(reason);
+                    }
+                }
+            }
+            Some((seq, c)) = inflight.next(), if !inflight.is_empty() => {
+                let i = Tally::idx(seq);
+                match c {
+                    Ok(Confirmation::Ack(ret)) => {
+                        tally.state[i] = State::Acked;
+                        tally.acks += 1;
+                        if let Some(r) = ret {
+                            tally.returns.push(returned(&r));
+                        }
+                    }
+                    Ok(Confirmation::Nack(ret)) => {
+                        tally.state[i] = State::Nacked;
+                        tally.nacked += 1;
+                        if let Some(r) = ret {
+                            tally.returns.push(returned(&r));
+                        }
+                    }
+                    Ok(Confirmation::NotRequested) => {
+                        tally.fail(seq, &"the channel was not in confirm mode".into());
+                    }
+                    Err(e) => {
+                        let reason = op_err(e);
+                        tally.fail(seq, &reason);
+                        fatal.get_or_insert(reason);
+                    }
+                }
+            }
+            () = tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now)), if due.is_some() => {}
+            () = cancel.cancelled(), if !cancelled => {
+                cancelled = true;
+                grace_until = Some(tokio::time::Instant::now() + CANCEL_GRACE);
+            }
+            () = tokio::time::sleep_until(grace_until.unwrap_or_else(tokio::time::Instant::now)), if grace_until.is_some() => {
+                let reason: Arc<str> = "cancelled before the broker confirmed it; it may or may not have been delivered".into();
+                if let Some((seq, _)) = sending.take() {
+                    tally.published += 1;
+                    tally.fail(seq, &reason);
+                }
+                while let Some(Some((seq, _))) = inflight.next().now_or_never() {
+                    tally.fail(seq, &reason);
+                }
+                for (i, s) in tally.state.clone().iter().enumerate() {
+                    if *s == State::InFlight {
+                        tally.fail(i as u64 + 1, &reason);
+                    }
+                }
+                break;
+            }
+            changed = links.changed() => {
+                if changed.is_err() {
+                    continue;
+                }
+                let link = links
+                    .borrow_and_update()
+                    .iter()
+                    .find(|l| l.endpoint == endpoint)
+                    .map(|l| (l.blocked, l.state));
+                if let Some((flag, state)) = link {
+                    if flag && !blocked.link_flag {
+                        blocked.on = true;
+                        blocked.reason = Some(alarm_reason(cluster.api()).await);
+                    } else if !flag && blocked.link_flag && state == LinkState::Connected {
+                        blocked.on = false;
+                    }
+                    // A blocked connection cannot even write pings, so the session may call
+                    // the link down; the alarm is still what holds the messages back.
+                    blocked.link_flag = flag;
+                }
+            }
+            _ = ticker.tick() => {}
+        }
+    }
+    let elapsed = started.elapsed();
+    drop(sending);
+    drop(inflight);
+    if channel.status().connected() {
+        let _ = tokio::time::timeout(Duration::from_secs(2), channel.close(200, "OK".into())).await;
+    }
+    // Messages never sent because the channel or connection failed.
+    if let Some(reason) = &fatal {
+        let not_sent: Arc<str> = format!("not sent: {reason}").into();
+        for seq in 1..=total {
+            if tally.state[Tally::idx(seq)] == State::NotSent {
+                tally.fail(seq, &not_sent);
+            }
+        }
+    }
+    tally.settle_returns();
+    let mut summary = PublishSummary {
+        published: tally.published,
+        elapsed_ms: elapsed.as_millis() as u64,
+        cancelled,
+        endpoint,
+        ..PublishSummary::default()
+    };
+    for (i, s) in tally.state.iter().enumerate() {
+        let seq = i as u64 + 1;
+        let outcome = match s {
+            State::Acked => {
+                summary.confirmed += 1;
+                continue;
+            }
+            State::NotSent | State::InFlight => continue,
+            State::Returned => {
+                summary.returned += 1;
+                let (reply_code, reply_text) = tally.returned.remove(&seq).unwrap_or_default();
+                Outcome::Returned {
+                    reply_code,
+                    reply_text,
+                }
+            }
+            State::Nacked => {
+                summary.nacked += 1;
+                Outcome::Nacked
+            }
+            State::Failed => {
+                summary.failed += 1;
+                Outcome::Failed {
+                    reason: tally
+                        .failures
+                        .get(&seq)
+                        .map(|r| r.to_string())
+                        .unwrap_or_default(),
+                }
+            }
+        };
+        if summary.problems.len() < MAX_PROBLEMS {
+            summary.problems.push(MessageOutcome { seq, outcome });
+        }
+    }
+    summary.rate = if elapsed.as_secs_f64() > 0.0 {
+        summary.confirmed as f64 / elapsed.as_secs_f64()
+    } else {
+        0.0
+    };
+    let mut last = tally.progress(total, started, &blocked);
+    last.confirmed = summary.confirmed;
+    last.returned = summary.returned;
+    last.failed = summary.failed;
+    last.blocked = false;
+    last.blocked_reason = None;
+    on_progress(&last);
+    Ok(summary)
+}
+
+fn returned(r: &lapin::message::BasicReturnMessage) -> (u64, u16, String) {
+    let d = &r.delivery;
+    (
+        fingerprint(
+            d.exchange.as_str(),
+            d.routing_key.as_str(),
+            &d.properties,
+            &d.data,
+        ),
+        r.reply_code,
+        r.reply_text.as_str().to_owned(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(message: serde_json::Value) -> PublishRequest {
+        serde_json::from_value(serde_json::json!({ "message": message })).unwrap()
+    }
+
+    fn invalid(message: serde_json::Value, max_body: usize) -> String {
+        let plan = Plan::from_request(&request(message)).unwrap();
+        plan.validate(max_body, Some("guest"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn broker_refusals_are_caught_before_sending_naming_the_field() {
+        let cases = [
+            (
+                serde_json::json!({"properties": {"expiration": "abc"}}),
+                "properties.expiration",
+            ),
+            (
+                serde_json::json!({"properties": {"expiration": "-5"}}),
+                "properties.expiration",
+            ),
+            (
+                serde_json::json!({"properties": {"expiration": ""}}),
+                "properties.expiration",
+            ),
+            (
+                serde_json::json!({"properties": {"delivery_mode": 3}}),
+                "properties.delivery_mode",
+            ),
+            (
+                serde_json::json!({"properties": {"user_id": "bob"}}),
+                "properties.user_id",
+            ),
+            (serde_json::json!({"body": "12345"}), "body"),
+        ];
+        for (m, field) in cases {
+            let err = invalid(m.clone(), 4);
+            assert!(err.starts_with(&format!("invalid {field}")), "{m}: {err}");
+        }
+        let ok = Plan::from_request(&request(serde_json::json!({
+            "properties": {"expiration": "60000", "delivery_mode": 2, "user_id": "guest"},
+            "body": "1234"
+        })))
+        .unwrap();
+        ok.validate(4, Some("guest")).unwrap();
+    }
+
+    #[test]
+    fn every_message_is_checked_and_the_bad_one_is_named() {
+        let mut req = request(serde_json::json!({
+            "properties": {"headers": {"n": {"$type": "i8", "value": "{{seq}}"}}}
+        }));
+        req.count = 200;
+        let plan = Plan::from_request(&req).unwrap();
+        assert_eq!(plan.total(), 200);
+        let err = plan.validate(usize::MAX, None).unwrap_err().to_string();
+        assert!(
+            err.contains("properties.headers.n (message 128)") && err.contains("does not fit i8"),
+            "{err}"
+        );
+        // The preview renders only what it shows.
+        assert_eq!(plan.preview(3).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn counts_rates_and_unknown_variables_are_checked_when_planning() {
+        let mut req = request(serde_json::json!({"body": "x"}));
+        req.count = 0;
+        assert!(Plan::from_request(&req)
+            .unwrap_err()
+            .to_string()
+            .contains("count"));
+        req.count = 1;
+        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            req.rate = Some(rate);
+            assert!(Plan::from_request(&req)
+                .unwrap_err()
+                .to_string()
+                .contains("rate"));
+        }
+        let req = request(serde_json::json!({"routing_key": "{{tenant}}"}));
+        let err = Plan::from_request(&req).unwrap_err().to_string();
+        assert!(
+            err.contains("routing_key") && err.contains("tenant"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_body_file_replaces_the_body_and_is_not_templated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("body.bin");
+        std::fs::write(&path, b"{{seq}}\xff").unwrap();
+        let mut req = request(serde_json::json!({"body": "ignored"}));
+        req.body_file = Some(path.display().to_string());
+        let plan = Plan::from_request(&req).unwrap();
+        let m = &plan.preview(1).unwrap()[0];
+        assert_eq!(m.body_encoding, crate::message::BodyEncoding::Base64);
+        assert_eq!(crate::message::base64_encode(b"{{seq}}\xff"), m.body);
+        assert!(plan
+            .validate(7, None)
+            .unwrap_err()
+            .to_string()
+            .contains("8 bytes"));
+        req.body_file = Some(dir.path().join("missing").display().to_string());
+        assert!(matches!(Plan::from_request(&req), Err(Error::File { .. })));
+    }
+
+    #[test]
+    fn the_size_limit_follows_the_major_version() {
+        assert_eq!(max_size_for_version(Some("3.10.8")), 134_217_728);
+        assert_eq!(max_size_for_version(Some("4.0.5")), 16_777_216);
+        assert_eq!(max_size_for_version(None), 134_217_728);
+    }
+
+    fn tally(fingerprints: &[u64]) -> Tally {
+        let mut t = Tally::new(fingerprints.len() as u64);
+        t.fingerprint = fingerprints.to_vec();
+        t.state = vec![State::Acked; fingerprints.len()];
+        t
+    }
+
+    #[test]
+    fn returns_go_to_the_message_whose_content_they_carry_in_order() {
+        // Messages 2 and 4 (content 20 and 40) came back, whichever confirm carried them.
+        let mut t = tally(&[10, 20, 30, 40]);
+        t.returns = vec![(20, 312, "NO_ROUTE".into()), (40, 312, "NO_ROUTE".into())];
+        t.settle_returns();
+        let states: Vec<bool> = t.state.iter().map(|s| *s == State::Returned).collect();
+        assert_eq!(states, [false, true, false, true]);
+        assert_eq!(t.returned[&2], (312, "NO_ROUTE".to_owned()));
+        // Identical messages: returns are given in order, each message at most once.
+        let mut t = tally(&[7, 7, 7]);
+        t.state[1] = State::Nacked;
+        t.returns = vec![(7, 312, "NO_ROUTE".into()), (7, 312, "NO_ROUTE".into())];
+        t.settle_returns();
+        assert!(t.state[0] == State::Returned && t.state[2] == State::Returned);
+        // A return whose content matches nothing still counts, on the next acked message.
+        let mut t = tally(&[1, 2]);
+        t.returns = vec![(99, 312, "NO_ROUTE".into())];
+        t.settle_returns();
+        assert!(t.state[0] == State::Returned && t.state[1] == State::Acked);
+    }
 }
