@@ -57,10 +57,65 @@ class App {
     await this.client.elementClick(el[ELEMENT]);
   }
 
+  /** Sets an input's, textarea's or select's value as a person would, firing input and change. */
+  async setValue(selector, value) {
+    const ok = await this.eval(
+      (sel, v) => {
+        const el = document.querySelector(sel);
+        if (!el) return false;
+        el.focus();
+        const proto = Object.getPrototypeOf(el);
+        const setter = Object.getOwnPropertyDescriptor(proto, "value")?.set;
+        if (setter) setter.call(el, v);
+        else el.value = v;
+        el.dispatchEvent(new Event("input", { bubbles: true }));
+        el.dispatchEvent(new Event("change", { bubbles: true }));
+        return true;
+      },
+      selector,
+      value,
+    );
+    if (!ok) throw new Error(`no element ${selector}`);
+  }
+
+  /** Waits for `selector` to exist, then clicks it. */
+  async clickWhenReady(selector, timeoutMs = 20_000) {
+    await this.until(`${selector} to appear`, () => this.eval((sel) => !!document.querySelector(sel), selector), timeoutMs);
+    await this.click(selector);
+  }
+
+  /** The text of the first element matching `selector`, or null. */
+  async text(selector) {
+    return this.eval((sel) => document.querySelector(sel)?.textContent ?? null, selector);
+  }
+
   async screenshot(path) {
     const png = await this.client.takeScreenshot();
     writeFileSync(resolve(repo, path), Buffer.from(png, "base64"));
   }
+}
+
+/** Calls the local cluster's management API (node 1) as guest. */
+export async function api(method, path, body) {
+  const res = await fetch(`http://127.0.0.1:15781/api/${path}`, {
+    method,
+    headers: {
+      authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}`,
+      "content-type": "application/json",
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok && res.status !== 404) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
+  return res.status === 204 || res.status === 201 ? null : res.json().catch(() => null);
+}
+
+/** Runs `warren ARGS...` (the debug CLI) against the local cluster and returns its stdout. */
+export function warren(...args) {
+  const nodes = [];
+  for (const n of [1, 2, 3]) {
+    nodes.push("--node", `amqp://guest:guest@127.0.0.1:578${n}/%2f`, "--api", `http://guest:guest@127.0.0.1:1578${n}`);
+  }
+  return execFileSync(resolve(repo, "target/debug/warren"), [...nodes, ...args], { encoding: "utf8" });
 }
 
 /** Runs tests/cluster/node ACTION N and waits for it to finish. */
