@@ -34,7 +34,9 @@ pub async fn list_queues(
     query: QueueQuery,
 ) -> CmdResult<QueuePage> {
     let cluster = state.cluster(&name).await.map_err(report)?;
-    queues::list_page(cluster.api(), &query).await.map_err(report)
+    queues::list_page(cluster.api(), &query)
+        .await
+        .map_err(report)
 }
 
 #[tauri::command]
@@ -266,7 +268,13 @@ pub fn suggest_save_path(queue: String) -> String {
         .unwrap_or_else(std::env::temp_dir);
     let safe: String = queue
         .chars()
-        .map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let stamp = warren_core::session::now_ms() / 1000;
     dir.join(format!("{safe}-{stamp}.jsonl"))

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use warren_core::cluster::OpenCluster;
 use warren_core::endpoint::ClusterTarget;
 use warren_core::peek::{self, PeekEnd, PeekPhase, PeekRequest, StreamOffset};
-use warren_core::queues::{self, QueueRow};
+use warren_core::queues::{self, QueueQuery, QueueRow, QueueSort};
 use warren_core::{Error, Result};
 
 #[derive(Args)]
@@ -31,6 +31,50 @@ pub struct QueuesArgs {
     /// One JSON object per queue per line.
     #[arg(long)]
     json: bool,
+    /// Print only this page (1-based), sorted and filtered by the management API: the quick
+    /// way to look at a vhost with tens of thousands of queues.
+    #[arg(long)]
+    page: Option<u32>,
+    /// Queues per page (at most 500).
+    #[arg(long, default_value_t = 100, requires = "page")]
+    page_size: u32,
+    /// The column a page is sorted by.
+    #[arg(long, value_enum, default_value_t = SortColumn::Name, requires = "page")]
+    sort: SortColumn,
+    /// Sort a page in descending order.
+    #[arg(long, requires = "page")]
+    reverse: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SortColumn {
+    Name,
+    Type,
+    State,
+    Ready,
+    Unacked,
+    Messages,
+    PublishRate,
+    DeliverRate,
+    Consumers,
+    Node,
+}
+
+impl From<SortColumn> for QueueSort {
+    fn from(c: SortColumn) -> QueueSort {
+        match c {
+            SortColumn::Name => QueueSort::Name,
+            SortColumn::Type => QueueSort::Type,
+            SortColumn::State => QueueSort::State,
+            SortColumn::Ready => QueueSort::MessagesReady,
+            SortColumn::Unacked => QueueSort::MessagesUnacknowledged,
+            SortColumn::Messages => QueueSort::Messages,
+            SortColumn::PublishRate => QueueSort::PublishRate,
+            SortColumn::DeliverRate => QueueSort::DeliverRate,
+            SortColumn::Consumers => QueueSort::Consumers,
+            SortColumn::Node => QueueSort::Node,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -73,7 +117,29 @@ pub async fn queues(target: ClusterTarget, args: QueuesArgs) -> Result<ExitCode>
     } else {
         Some(args.vhost.unwrap_or_else(|| target.vhost.clone()))
     };
-    let rows = queues::list_all(&api, vhost.as_deref(), args.filter.as_deref()).await?;
+    let rows = match args.page {
+        None => queues::list_all(&api, vhost.as_deref(), args.filter.as_deref()).await?,
+        Some(page) => {
+            let p = queues::list_page(
+                &api,
+                &QueueQuery {
+                    vhost: vhost.clone(),
+                    filter: args.filter.clone().unwrap_or_default(),
+                    regex: args.filter.is_some(),
+                    page,
+                    page_size: args.page_size,
+                    sort: args.sort.into(),
+                    sort_reverse: args.reverse,
+                },
+            )
+            .await?;
+            eprintln!(
+                "page {} of {} ({} of {} queues match)",
+                p.page, p.page_count, p.filtered_count, p.total_count
+            );
+            p.items
+        }
+    };
     let mut out = std::io::stdout().lock();
     if args.json {
         for r in &rows {
@@ -113,14 +179,28 @@ fn type_name(t: warren_core::status::QueueType) -> String {
 }
 
 fn write_table(out: &mut impl Write, rows: &[QueueRow], with_vhost: bool) -> std::io::Result<()> {
-    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).clamp(4, 60);
+    let width = rows
+        .iter()
+        .map(|r| r.name.len())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 60);
     if with_vhost {
         write!(out, "{:<12} ", "VHOST")?;
     }
     writeln!(
         out,
         "{:<width$} {:<8} {:<8} {:>9} {:>9} {:>9} {:>10} {:>10} {:>9}  {:<24} REPLICATION",
-        "NAME", "TYPE", "STATE", "READY", "UNACKED", "TOTAL", "PUBLISH", "DELIVER", "CONSUMERS", "NODE"
+        "NAME",
+        "TYPE",
+        "STATE",
+        "READY",
+        "UNACKED",
+        "TOTAL",
+        "PUBLISH",
+        "DELIVER",
+        "CONSUMERS",
+        "NODE"
     )?;
     for r in rows {
         if with_vhost {
@@ -158,7 +238,11 @@ pub async fn peek(target: ClusterTarget, args: PeekArgs) -> Result<ExitCode> {
         vhost: args.vhost.clone().unwrap_or_else(|| target.vhost.clone()),
         queue: args.queue.clone(),
         count: args.count,
-        offset: args.offset.as_deref().map(StreamOffset::parse).transpose()?,
+        offset: args
+            .offset
+            .as_deref()
+            .map(StreamOffset::parse)
+            .transpose()?,
         allow_side_effects: args.allow_side_effects,
     };
     let cluster = OpenCluster::open(target)?;
@@ -173,7 +257,11 @@ pub async fn peek(target: ClusterTarget, args: PeekArgs) -> Result<ExitCode> {
     }
 }
 
-async fn run_peek(cluster: &OpenCluster, request: &PeekRequest, args: &PeekArgs) -> Result<ExitCode> {
+async fn run_peek(
+    cluster: &OpenCluster,
+    request: &PeekRequest,
+    args: &PeekArgs,
+) -> Result<ExitCode> {
     if args.plan {
         let plan = peek::make_plan(cluster, request).await?;
         if args.json {
