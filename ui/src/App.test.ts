@@ -1,6 +1,7 @@
 import { fireEvent, render, screen } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
+import { queuePage, queueRow } from './test/browseFixtures';
 import { clusterStatus, profileEntry } from './test/fixtures';
 
 const backend = vi.hoisted(() => ({
@@ -11,6 +12,7 @@ const backend = vi.hoisted(() => ({
   saveProfile: vi.fn(),
   testProfile: vi.fn(),
   deleteProfile: vi.fn(),
+  listQueues: vi.fn(),
 }));
 vi.mock('./lib/backend', async (importOriginal) => {
   const actual = await importOriginal<typeof import('./lib/backend')>();
@@ -67,5 +69,24 @@ describe('App', () => {
     const editor = await screen.findByTestId('profile-editor');
     expect(editor.dataset['mode']).toBe('add');
     expect(editor.querySelector<HTMLInputElement>('[name="vhost"]')?.value).toBe('/');
+  });
+
+  it('opens a cluster on its Status tab and lists queues of the profile\'s vhost', async () => {
+    // A name of its own: the status cache is shared across the tests of this file.
+    const entry = profileEntry('stage');
+    entry.profile.vhost = 'orders';
+    backend.listProfiles.mockResolvedValue([entry]);
+    backend.clusterStatus.mockResolvedValue(clusterStatus());
+    backend.listQueues.mockResolvedValue(queuePage([queueRow('payments', { vhost: 'orders' })]));
+    render(App);
+    await fireEvent.click(await screen.findByTestId('open-cluster'));
+    expect(await screen.findByTestId('cluster-view')).toBeTruthy();
+    expect(screen.getByTestId('tab-status').getAttribute('aria-selected')).toBe('true');
+
+    await fireEvent.click(screen.getByTestId('tab-queues'));
+    const row = await screen.findByTestId('queue-row');
+    expect(row.dataset['queue']).toBe('payments');
+    expect(backend.listQueues.mock.calls[0]?.[1]).toMatchObject({ vhost: 'orders', page: 1, page_size: 100 });
+    expect(screen.queryByTestId('cluster-view')).toBeNull();
   });
 });

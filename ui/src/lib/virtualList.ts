@@ -90,10 +90,10 @@ export class BlockCache<T> {
   }
 
   /**
-   * Fetches a block with `fetch(start, count)` (count clipped to `total`). Resolves true when
+   * Fetches a block with `read(start, count)` (count clipped to `total`). Resolves true when
    * the rows were stored, false when the cache was reset meanwhile or the block is in flight.
    */
-  async load(block: number, total: number, fetch: (start: number, count: number) => Promise<T[]>): Promise<boolean> {
+  async load(block: number, total: number, read: (start: number, count: number) => Promise<T[]>): Promise<boolean> {
     if (this.pending.has(block) || this.blocks.has(block)) return false;
     const start = block * this.blockSize;
     const count = Math.min(this.blockSize, Math.max(0, total - start));
@@ -101,7 +101,7 @@ export class BlockCache<T> {
     const generation = this.generation;
     this.pending.add(block);
     try {
-      const rows = await fetch(start, count);
+      const rows = await read(start, count);
       if (generation !== this.generation) return false;
       this.blocks.set(block, rows);
       while (this.blocks.size > this.maxBlocks) {

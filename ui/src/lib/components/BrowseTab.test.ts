@@ -1,0 +1,289 @@
+import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+import {
+  harmfulPlan,
+  inspectionSummary,
+  messageDetail,
+  peekPlan,
+  queuePage,
+  rowsOf,
+} from '../../test/browseFixtures';
+import type { PeekProgress } from '../bindings/PeekProgress';
+
+const backend = vi.hoisted(() => ({
+  listQueues: vi.fn(),
+  planPeek: vi.fn(),
+  startPeek: vi.fn(),
+  cancelPeek: vi.fn(),
+  filterInspection: vi.fn(),
+  inspectionRows: vi.fn(),
+  inspectionMessage: vi.fn(),
+  saveMessages: vi.fn(),
+  suggestSavePath: vi.fn(),
+  closeInspection: vi.fn(),
+}));
+vi.mock('../backend', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../backend')>();
+  return { ...actual, ...backend };
+});
+
+import BrowseTab from './BrowseTab.svelte';
+
+const TOTAL = 100_000;
+const onEditResend = vi.fn();
+const props = () => ({
+  name: 'prod',
+  vhost: '/',
+  target: { vhost: '/', queue: 'orders', type: 'classic' as const },
+  onEditResend,
+});
+
+async function settle(ms = 0): Promise<void> {
+  await vi.advanceTimersByTimeAsync(ms);
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ shouldAdvanceTime: false });
+  for (const f of Object.values(backend)) f.mockReset();
+  onEditResend.mockReset();
+  backend.listQueues.mockResolvedValue(queuePage([]));
+  backend.planPeek.mockResolvedValue(peekPlan({ count: TOTAL }));
+  backend.startPeek.mockResolvedValue(inspectionSummary(TOTAL));
+  backend.inspectionRows.mockImplementation(rowsOf(TOTAL));
+  backend.inspectionMessage.mockImplementation((_id: number, index: number) => Promise.resolve(messageDetail(index)));
+  backend.suggestSavePath.mockResolvedValue('/tmp/orders.jsonl');
+  backend.closeInspection.mockResolvedValue(undefined);
+  backend.cancelPeek.mockResolvedValue(undefined);
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+async function peekAll(): Promise<void> {
+  render(BrowseTab, { props: props() });
+  await settle();
+  await fireEvent.input(screen.getByTestId('peek-count'), { target: { value: String(TOTAL) } });
+  await fireEvent.click(screen.getByTestId('peek-start'));
+  await settle();
+}
+
+describe('BrowseTab: peek', () => {
+  it('runs a harmless peek without asking', async () => {
+    await peekAll();
+    expect(backend.planPeek).toHaveBeenCalledWith('prod', {
+      vhost: '/',
+      queue: 'orders',
+      count: TOTAL,
+      allow_side_effects: false,
+    });
+    expect(screen.queryByTestId('peek-consent')).toBeNull();
+    expect(backend.startPeek).toHaveBeenCalledTimes(1);
+    expect(backend.startPeek.mock.calls[0]?.[1]).toMatchObject({ allow_side_effects: false });
+    expect(screen.getByTestId('message-count').textContent).toBe('100,000 of 100,000');
+  });
+
+  it('asks before a peek with side effects, listing each effect, and runs only after consent', async () => {
+    backend.planPeek.mockResolvedValue(harmfulPlan());
+    await peekAll();
+    const dialog = screen.getByTestId('peek-consent');
+    expect(within(dialog).getAllByTestId('peek-effect').map((e) => e.dataset['kind'])).toEqual([
+      'delivery_count',
+      'limit_exceeded',
+    ]);
+    expect(within(dialog).getByTestId('peek-delivery-limit').textContent).toBe('20');
+    expect(within(dialog).getByTestId('peek-over-limit').textContent).toBe('dead-lettered to dlx');
+    expect(backend.startPeek).not.toHaveBeenCalled();
+
+    await fireEvent.click(screen.getByTestId('peek-consent-accept'));
+    await settle();
+    expect(backend.startPeek).toHaveBeenCalledTimes(1);
+    expect(backend.startPeek.mock.calls[0]?.[1]).toMatchObject({ queue: 'orders', allow_side_effects: true });
+    expect(screen.queryByTestId('peek-consent')).toBeNull();
+  });
+
+  it('does not run when consent is refused', async () => {
+    backend.planPeek.mockResolvedValue(harmfulPlan());
+    await peekAll();
+    await fireEvent.click(screen.getByTestId('peek-consent-cancel'));
+    await settle();
+    expect(screen.queryByTestId('peek-consent')).toBeNull();
+    expect(backend.startPeek).not.toHaveBeenCalled();
+  });
+
+  it('shows progress and cancels the running peek by its id', async () => {
+    let report: (p: PeekProgress) => void = () => {};
+    backend.startPeek.mockImplementation(
+      (_n: string, _r: unknown, _id: number, onProgress: (p: PeekProgress) => void) => {
+        report = onProgress;
+        return new Promise(() => {});
+      },
+    );
+    await peekAll();
+    report({ received: 250, expected: 1000, phase: 'receiving' });
+    await settle();
+    const bar = screen.getByRole('progressbar');
+    expect(bar.getAttribute('aria-valuenow')).toBe('250');
+    expect(bar.getAttribute('aria-valuemax')).toBe('1000');
+    await fireEvent.click(screen.getByTestId('peek-cancel'));
+    const peekId = backend.startPeek.mock.calls[0]?.[2] as number;
+    expect(backend.cancelPeek).toHaveBeenCalledWith(peekId);
+  });
+
+  it('offers the offset picker for streams', async () => {
+    render(BrowseTab, { props: { ...props(), target: { vhost: '/', queue: 'events', type: 'stream' } } });
+    await settle();
+    await fireEvent.change(screen.getByTestId('peek-offset-kind'), { target: { value: 'offset' } });
+    await fireEvent.input(screen.getByTestId('peek-offset'), { target: { value: '5000' } });
+    await fireEvent.click(screen.getByTestId('peek-start'));
+    await settle();
+    expect(backend.planPeek.mock.calls[0]?.[1]).toMatchObject({ queue: 'events', offset: { kind: 'offset', value: 5000 } });
+  });
+});
+
+describe('BrowseTab: the inspector', () => {
+  it('fetches only the rows of the visible window, block by block', async () => {
+    await peekAll();
+    expect(backend.inspectionRows.mock.calls).toEqual([[7, 0, 200, []]]);
+    const rows = screen.getAllByTestId('message-row');
+    expect(rows.length).toBeGreaterThan(10);
+    expect(rows.length).toBeLessThan(50);
+    expect(rows[0]?.dataset['position']).toBe('1');
+
+    const list = screen.getByTestId('message-list');
+    list.scrollTop = 24 * 50_000;
+    await fireEvent.scroll(list);
+    await settle();
+    expect(backend.inspectionRows.mock.calls.slice(1)).toEqual([
+      [7, 49_800, 200, []],
+      [7, 50_000, 200, []],
+    ]);
+    const positions = screen.getAllByTestId('message-row').map((r) => Number(r.dataset['position']));
+    expect(positions.length).toBeLessThan(50);
+    expect(positions).toContain(50_001);
+    expect(Math.min(...positions)).toBeGreaterThan(49_900);
+
+    // Back to the top: the first block is still cached.
+    list.scrollTop = 0;
+    await fireEvent.scroll(list);
+    await settle();
+    expect(backend.inspectionRows).toHaveBeenCalledTimes(3);
+  });
+
+  it('keeps the view when the filter is rejected, and applies a valid one', async () => {
+    await peekAll();
+    backend.filterInspection.mockRejectedValueOnce({ kind: 'invalid_input', message: 'filter: not a valid regular expression: unclosed group' });
+    await fireEvent.click(screen.getByTestId('message-filter-regex'));
+    await fireEvent.input(screen.getByTestId('message-filter'), { target: { value: '(order' } });
+    await settle(250);
+    expect(backend.filterInspection).toHaveBeenCalledWith(7, {
+      text: '(order',
+      regex: true,
+      case_sensitive: false,
+      scope: 'everything',
+      field: null,
+    });
+    expect(screen.getByTestId('filter-error').textContent).toContain('not a valid regular expression');
+    expect(screen.getByTestId('message-filter').getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByTestId('message-count').textContent).toBe('100,000 of 100,000');
+    expect(screen.getAllByTestId('message-row').length).toBeGreaterThan(10);
+    expect(backend.inspectionRows).toHaveBeenCalledTimes(1);
+
+    backend.filterInspection.mockResolvedValueOnce({ total: TOTAL, matched: 12 });
+    backend.inspectionRows.mockImplementation(rowsOf(12));
+    await fireEvent.input(screen.getByTestId('message-filter'), { target: { value: 'order\\.1' } });
+    await settle(250);
+    expect(screen.queryByTestId('filter-error')).toBeNull();
+    expect(screen.getByTestId('message-count').textContent).toBe('12 of 100,000');
+    expect(backend.inspectionRows).toHaveBeenLastCalledWith(7, 0, 12, []);
+    expect(screen.getAllByTestId('message-row')).toHaveLength(12);
+  });
+
+  it('debounces the filter', async () => {
+    await peekAll();
+    backend.filterInspection.mockResolvedValue({ total: TOTAL, matched: 5 });
+    for (const text of ['o', 'or', 'ord']) {
+      await fireEvent.input(screen.getByTestId('message-filter'), { target: { value: text } });
+      await settle(50);
+    }
+    await settle(250);
+    expect(backend.filterInspection).toHaveBeenCalledTimes(1);
+    expect(backend.filterInspection.mock.calls[0]?.[1]).toMatchObject({ text: 'ord' });
+  });
+
+  it('moves the selection with the arrow keys and shows the message with typed headers', async () => {
+    await peekAll();
+    const list = screen.getByTestId('message-list');
+    list.focus();
+    await fireEvent.keyDown(list, { key: 'ArrowDown' });
+    await settle();
+    expect(backend.inspectionMessage).toHaveBeenLastCalledWith(7, 0);
+    expect(screen.getByTestId('message-detail').dataset['position']).toBe('1');
+    await fireEvent.keyDown(list, { key: 'ArrowDown' });
+    await settle();
+    expect(backend.inspectionMessage).toHaveBeenLastCalledWith(7, 1);
+    expect(screen.getByTestId('message-detail').dataset['position']).toBe('2');
+    expect(screen.getAllByTestId('message-row').find((r) => r.getAttribute('aria-selected') === 'true')?.dataset['position']).toBe('2');
+
+    const headers = screen.getAllByTestId('header-row').map((r) => [r.dataset['header'], r.dataset['type']]);
+    expect(headers).toEqual([
+      ['big', 'i64'],
+      ['nested', 'table'],
+      ['retries', 'i32'],
+      ['small', 'i16'],
+      ['tenant', 'string'],
+    ]);
+    const nested = screen.getAllByTestId('header-row').find((r) => r.dataset['header'] === 'nested');
+    await fireEvent.click(within(nested as HTMLElement).getByRole('button'));
+    expect(screen.getAllByTestId('header-child').map((r) => [r.dataset['header'], r.dataset['type']])).toEqual([['a', 'array']]);
+
+    expect(screen.getByTestId('message-body').dataset['view']).toBe('json');
+    await fireEvent.click(screen.getByTestId('body-tab-hex'));
+    expect(screen.getByTestId('message-body').textContent).toContain('00000000');
+
+    await fireEvent.click(screen.getByTestId('edit-resend'));
+    expect(onEditResend).toHaveBeenCalledWith(messageDetail(1).message);
+  });
+
+  it('shows the x-death history', async () => {
+    backend.inspectionMessage.mockResolvedValue(
+      messageDetail(0, {
+        x_death: [
+          { queue: 'orders', reason: 'rejected', count: 3, exchange: 'orders', routing_keys: ['order.1'], time: 1_700_000_000, original_expiration: null },
+        ],
+      }),
+    );
+    await peekAll();
+    await fireEvent.click(screen.getAllByTestId('message-row')[0] as HTMLElement);
+    await settle();
+    const row = screen.getByTestId('x-death-row');
+    expect(row.textContent).toContain('rejected');
+    expect(row.textContent).toContain('order.1');
+  });
+
+  it('saves the ticked messages, or the whole view, to the suggested path', async () => {
+    backend.saveMessages.mockResolvedValue(100_000);
+    await peekAll();
+    expect((screen.getByTestId('save-path') as HTMLInputElement).value).toBe('/tmp/orders.jsonl');
+    await fireEvent.click(screen.getByTestId('save-messages'));
+    await settle();
+    expect(backend.saveMessages).toHaveBeenCalledWith(7, { kind: 'view' }, '/tmp/orders.jsonl');
+    expect(screen.getByTestId('save-result').textContent).toBe('Wrote 100,000 messages to /tmp/orders.jsonl');
+
+    backend.saveMessages.mockResolvedValue(2);
+    const boxes = screen.getAllByRole('checkbox', { name: /Select message \d+ for saving/ });
+    await fireEvent.click(boxes[3] as HTMLElement);
+    await fireEvent.click(boxes[1] as HTMLElement);
+    await fireEvent.click(screen.getByTestId('save-messages'));
+    await settle();
+    expect(backend.saveMessages).toHaveBeenLastCalledWith(7, { kind: 'indices', indices: [1, 3] }, '/tmp/orders.jsonl');
+  });
+
+  it('closes the inspection when the result is closed', async () => {
+    await peekAll();
+    await fireEvent.click(screen.getByTestId('close-inspection'));
+    expect(backend.closeInspection).toHaveBeenCalledWith(7);
+    expect(screen.queryByTestId('inspector')).toBeNull();
+  });
+});
