@@ -394,6 +394,17 @@ fn float_value(f: f64) -> Value {
     }
 }
 
+/// Integers beyond ±2^53 are written as strings of digits: a JavaScript reader (the app's UI,
+/// `jq`) would round them as numbers.
+fn exact_integer(n: i64) -> Value {
+    const SAFE: i64 = 1 << 53;
+    if (-SAFE..=SAFE).contains(&n) {
+        Value::from(n)
+    } else {
+        Value::String(n.to_string())
+    }
+}
+
 /// Encodes one field value: plain JSON where the type is implied, the typed form otherwise.
 pub fn encode_value(v: &AMQPValue) -> Value {
     match v {
@@ -404,9 +415,10 @@ pub fn encode_value(v: &AMQPValue) -> Value {
         AMQPValue::ShortUInt(n) => typed("u16", (*n).into()),
         AMQPValue::LongInt(n) => Value::from(*n),
         AMQPValue::LongUInt(n) => typed("u32", (*n).into()),
-        AMQPValue::LongLongInt(n) => typed("i64", (*n).into()),
+        AMQPValue::LongLongInt(n) => typed("i64", exact_integer(*n)),
         AMQPValue::Float(f) => typed("f32", float_value(f64::from(*f))),
-        AMQPValue::Double(f) if f.is_finite() => float_value(*f),
+        // Whole doubles are typed: JavaScript reads `3.0` as the integer 3.
+        AMQPValue::Double(f) if f.is_finite() && f.fract() != 0.0 => float_value(*f),
         AMQPValue::Double(f) => typed("f64", float_value(*f)),
         AMQPValue::DecimalValue(d) => {
             let mut m = Map::new();
@@ -425,7 +437,10 @@ pub fn encode_value(v: &AMQPValue) -> Value {
             }
         },
         AMQPValue::FieldArray(a) => Value::Array(a.as_slice().iter().map(encode_value).collect()),
-        AMQPValue::Timestamp(t) => typed("timestamp", (*t).into()),
+        AMQPValue::Timestamp(t) => typed(
+            "timestamp",
+            i64::try_from(*t).map_or_else(|_| Value::String(t.to_string()), exact_integer),
+        ),
         AMQPValue::FieldTable(t) => {
             let inner = encode_table(t);
             if inner.contains_key(TYPE_KEY) {
