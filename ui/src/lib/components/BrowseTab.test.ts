@@ -171,6 +171,24 @@ describe('BrowseTab: the inspector', () => {
     expect(backend.inspectionRows).toHaveBeenCalledTimes(3);
   });
 
+  it('adds header columns: rows are fetched again with their values, at the same place', async () => {
+    await peekAll();
+    const list = screen.getByTestId('message-list');
+    list.scrollTop = 24 * 1_000;
+    await fireEvent.scroll(list);
+    await settle();
+    backend.inspectionRows.mockClear();
+    const menu = screen.getByTestId('header-columns');
+    await fireEvent.click(within(menu).getByRole('checkbox', { name: 'tenant' }));
+    await settle();
+    expect(backend.inspectionRows.mock.calls).toEqual([
+      [7, 800, 200, ['tenant']],
+      [7, 1_000, 200, ['tenant']],
+    ]);
+    expect(list.scrollTop).toBe(24_000);
+    expect(screen.getByRole('columnheader', { name: 'tenant' })).toBeTruthy();
+  });
+
   it('keeps the view when the filter is rejected, and applies a valid one', async () => {
     await peekAll();
     backend.filterInspection.mockRejectedValueOnce({ kind: 'invalid_input', message: 'filter: not a valid regular expression: unclosed group' });
