@@ -4,6 +4,7 @@
 //! are one line on stderr and a non-zero exit status.
 
 mod browse;
+mod publish;
 mod render;
 
 use std::io::{IsTerminal, Read};
@@ -61,6 +62,8 @@ enum Command {
     Queues(browse::QueuesArgs),
     /// Read messages from the head of a queue and leave the queue as it was.
     Peek(browse::PeekArgs),
+    /// Publish messages with confirms; every message ends confirmed, returned, nacked or failed.
+    Publish(publish::PublishArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -158,6 +161,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Profile(cmd) => profile(cmd, &cli.connection).await,
         Command::Queues(args) => browse::queues(resolve(&cli.connection).await?, args).await,
         Command::Peek(args) => browse::peek(resolve(&cli.connection).await?, args).await,
+        Command::Publish(args) => publish::publish(resolve(&cli.connection), args).await,
     }
 }
 
