@@ -26,5 +26,8 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.test.ts'],
     restoreMocks: true,
+    // jsdom renders big tables slowly on a loaded 2-core machine; a timeout is a hang guard,
+    // not a speed check.
+    testTimeout: 20_000,
   },
 });
