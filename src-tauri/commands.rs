@@ -59,6 +59,10 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         crate::browse::save_messages,
         crate::browse::suggest_save_path,
         crate::browse::close_inspection,
+        crate::compose::preview_publish,
+        crate::compose::publish,
+        crate::compose::cancel_publish,
+        crate::compose::read_message_file,
     ]
 }
 

@@ -3,6 +3,7 @@
 
 mod browse;
 mod commands;
+mod compose;
 mod state;
 
 pub use commands::ProfileEntry;

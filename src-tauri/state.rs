@@ -20,6 +20,8 @@ pub struct AppState {
     pub inspections: Mutex<HashMap<u32, Inspection>>,
     /// Running peeks, by the UI's peek id, so that they can be cancelled.
     pub peeks: Mutex<HashMap<u32, CancellationToken>>,
+    /// Running publishes, by the UI's publish id, so that they can be cancelled.
+    pub publishes: Mutex<HashMap<u32, CancellationToken>>,
 }
 
 impl AppState {
@@ -30,6 +32,7 @@ impl AppState {
             open: Mutex::new(HashMap::new()),
             inspections: Mutex::new(HashMap::new()),
             peeks: Mutex::new(HashMap::new()),
+            publishes: Mutex::new(HashMap::new()),
         })
     }
 
