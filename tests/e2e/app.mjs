@@ -48,7 +48,10 @@ class App {
       }
       await new Promise((r) => setTimeout(r, 250));
     }
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last})`);
+    // What the window showed when it gave up, for the person reading the failure.
+    const shot = `target/e2e-timeout-${Date.now()}.png`;
+    await this.screenshot(shot).catch(() => {});
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last}); window: ${shot}`);
   }
 
   async click(selector) {

@@ -39,7 +39,7 @@ test("browse a seeded queue, open a message, filter the list", async () => {
     }),
   );
 
-  await app.click(row);
+  await app.click(`${row} button`);
   await app.clickWhenReady('[data-testid="browse-queue"]');
   await app.setValue('[data-testid="peek-count"]', "100");
   await app.clickWhenReady('[data-testid="peek-start"]');

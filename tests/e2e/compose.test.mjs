@@ -95,7 +95,7 @@ test("compose a JSON message with typed headers, publish it, see it confirmed an
   // And the app's own browser shows it.
   await app.click('[data-testid="tab-queues"]');
   await app.setValue('[data-testid="queue-filter"]', QUEUE);
-  await app.clickWhenReady(`[data-testid="queue-row"][data-queue="${QUEUE}"]`);
+  await app.clickWhenReady(`[data-testid="queue-row"][data-queue="${QUEUE}"] button`);
   await app.clickWhenReady('[data-testid="browse-queue"]');
   await app.clickWhenReady('[data-testid="peek-start"]');
   await app.clickWhenReady('[data-testid="message-row"][data-position="1"]', 30_000);

@@ -583,8 +583,8 @@ export function localInputToEpoch(value: string): number | null {
 
 let lastPublishId = 0;
 
-/** A publish id unique in this session (what `cancelPublish` takes). */
+/** A publish id unique in this session (what `cancelPublish` takes; the backend's u32). */
 export function nextPublishId(): number {
-  lastPublishId = Math.max(lastPublishId + 1, Date.now());
+  lastPublishId = (lastPublishId % 0xffff_fffe) + 1;
   return lastPublishId;
 }
