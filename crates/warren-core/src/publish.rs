@@ -498,6 +498,48 @@ impl Tally {
 }
 
 impl Tally {
+    /// Records the broker's answer for message `seq`; returns the reason of a failure.
+    fn confirmed(
+        &mut self,
+        seq: u64,
+        c: lapin::Result<Confirmation>,
+        op_err: &impl Fn(lapin::Error) -> Arc<str>,
+    ) -> Option<Arc<str>> {
+        let i = Tally::idx(seq);
+        match c {
+            Ok(Confirmation::Ack(ret)) => {
+                self.state[i] = State::Acked;
+                self.acks += 1;
+                if let Some(r) = ret {
+                    let r = returned(&r);
+                    if r.0 != self.fingerprint[i] {
+                        tracing::debug!(
+                            seq,
+                            "lapin attached another message's return to this confirm"
+                        );
+                    }
+                    self.returns.push(r);
+                }
+            }
+            Ok(Confirmation::Nack(ret)) => {
+                self.state[i] = State::Nacked;
+                self.nacked += 1;
+                if let Some(r) = ret {
+                    self.returns.push(returned(&r));
+                }
+            }
+            Ok(Confirmation::NotRequested) => {
+                self.fail(seq, &"the channel was not in confirm mode".into());
+            }
+            Err(e) => {
+                let reason = op_err(e);
+                self.fail(seq, &reason);
+                return Some(reason);
+            }
+        }
+        None
+    }
+
     fn new(total: u64) -> Tally {
         Tally {
             state: vec![State::NotSent; total as usize],
@@ -625,6 +667,7 @@ pub async fn run(
     let mut next: u64 = 1;
     // Why the run stopped sending early (a failed channel or connection).
     let mut fatal: Option<Arc<str>> = None;
+    let mut send_error: Option<Arc<str>> = None;
     let mut cancelled = false;
     let mut grace_until: Option<tokio::time::Instant> = None;
     let started = Instant::now();
@@ -636,7 +679,7 @@ pub async fn run(
         |e: lapin::Error| -> Arc<str> { session.operation_error(&endpoint, e).to_string().into() };
 
     loop {
-        let stopped = fatal.is_some() || cancelled;
+        let stopped = fatal.is_some() || send_error.is_some() || cancelled;
         // Start the next send when the window and the pacer allow it.
         let mut due: Option<tokio::time::Instant> = None;
         if sending.is_none() && !stopped && next <= total && inflight.len() < WINDOW {
@@ -699,42 +742,17 @@ pub async fn run(
                             blocked.on = false;
                         }
                     }
+                    // Not sent. The channel's state error says less than the broker's
+                    // reason for closing it, which the confirms awaited carry: the reason of
+                    // the unsent messages is chosen at the end.
                     Err(e) => {
-                        let reason = op_err(e);
-                        tally.fail(seq, &format!("not sent: {reason}").into());
-                        fatal.get_or_insert(reason);
+                        send_error.get_or_insert(op_err(e));
                     }
                 }
             }
             Some((seq, c)) = inflight.next(), if !inflight.is_empty() => {
-                let i = Tally::idx(seq);
-                match c {
-                    Ok(Confirmation::Ack(ret)) => {
-                        tally.state[i] = State::Acked;
-                        tally.acks += 1;
-                        if let Some(r) = ret {
-                            let r = returned(&r);
-                            if r.0 != tally.fingerprint[i] {
-                                tracing::debug!(seq, "lapin attached another message's return to this confirm");
-                            }
-                            tally.returns.push(r);
-                        }
-                    }
-                    Ok(Confirmation::Nack(ret)) => {
-                        tally.state[i] = State::Nacked;
-                        tally.nacked += 1;
-                        if let Some(r) = ret {
-                            tally.returns.push(returned(&r));
-                        }
-                    }
-                    Ok(Confirmation::NotRequested) => {
-                        tally.fail(seq, &"the channel was not in confirm mode".into());
-                    }
-                    Err(e) => {
-                        let reason = op_err(e);
-                        tally.fail(seq, &reason);
-                        fatal.get_or_insert(reason);
-                    }
+                if let Some(reason) = tally.confirmed(seq, c, &op_err) {
+                    fatal.get_or_insert(reason);
                 }
             }
             () = tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now)), if due.is_some() => {}
@@ -748,8 +766,11 @@ pub async fn run(
                     tally.published += 1;
                     tally.fail(seq, &reason);
                 }
-                while let Some(Some((seq, _))) = inflight.next().now_or_never() {
-                    tally.fail(seq, &reason);
+                // Those confirmed by now keep their outcome; the rest cannot be known.
+                while let Some(Some((seq, c))) = inflight.next().now_or_never() {
+                    if let Some(r) = tally.confirmed(seq, c, &op_err) {
+                        fatal.get_or_insert(r);
+                    }
                 }
                 for (i, s) in tally.state.clone().iter().enumerate() {
                     if *s == State::InFlight {
@@ -789,7 +810,7 @@ pub async fn run(
         let _ = tokio::time::timeout(Duration::from_secs(2), channel.close(200, "OK".into())).await;
     }
     // Messages never sent because the channel or connection failed.
-    if let Some(reason) = &fatal {
+    if let Some(reason) = fatal.as_ref().or(send_error.as_ref()) {
         let not_sent: Arc<str> = format!("not sent: {reason}").into();
         for seq in 1..=total {
             if tally.state[Tally::idx(seq)] == State::NotSent {
