@@ -80,6 +80,10 @@ test("compose a JSON message with typed headers, publish it, see it confirmed an
   assert.equal(summary.failed, "0");
   assert.equal(summary.returned, "0");
   assert.equal(summary.nacked, "0");
+  await app.eval(() => {
+    document.activeElement?.blur();
+    document.querySelector("main")?.scrollTo(0, 0);
+  });
   await app.screenshot("docs/screenshots/compose.png");
 
   // The broker holds exactly that message, with the header types the composer showed.
@@ -95,7 +99,13 @@ test("compose a JSON message with typed headers, publish it, see it confirmed an
   // And the app's own browser shows it.
   await app.click('[data-testid="tab-queues"]');
   await app.setValue('[data-testid="queue-filter"]', QUEUE);
-  await app.clickWhenReady(`[data-testid="queue-row"][data-queue="${QUEUE}"] button`);
+  await app.until("the filter to leave only the test queue", () =>
+    app.eval((q) => {
+      const names = [...document.querySelectorAll('[data-testid="queue-row"]')].map((r) => r.dataset.queue);
+      return names.length === 1 && names[0] === q;
+    }, QUEUE),
+  );
+  await app.click(`[data-testid="queue-row"][data-queue="${QUEUE}"] button`);
   await app.clickWhenReady('[data-testid="browse-queue"]');
   await app.clickWhenReady('[data-testid="peek-start"]');
   await app.clickWhenReady('[data-testid="message-row"][data-position="1"]', 30_000);
