@@ -12,7 +12,9 @@ pub fn run() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WARREN_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+                // lapin logs every returned (unroutable) message, body included, at warn:
+                // message contents do not belong in a log.
+                .unwrap_or_else(|_| "warn,lapin=error".into()),
         )
         .init();
     let state = match state::AppState::load() {
