@@ -70,6 +70,9 @@ pub struct PublishRequest {
     pub body_file: Option<String>,
 }
 
+/// How much of a body a preview carries.
+pub const PREVIEW_BODY_LIMIT: usize = 64 * 1024;
+
 fn one() -> u64 {
     1
 }
@@ -272,7 +275,7 @@ impl Plan {
 
     /// The first `n` messages as they would be sent (random values and the clock aside: the
     /// run draws its own), each checked like in a run (except against the broker's size
-    /// limit and login, which need the cluster).
+    /// limit and login, which need the cluster). Bodies are cut at [`PREVIEW_BODY_LIMIT`].
     pub fn preview(&self, n: u64) -> Result<Vec<MessageJson>> {
         let limits = Limits {
             max_body: usize::MAX,
@@ -281,7 +284,13 @@ impl Plan {
         };
         let now = SystemTime::now();
         (1..=n.min(self.total))
-            .map(|seq| self.render(seq, now, &limits).map(MessageJson::from))
+            .map(|seq| {
+                self.render(seq, now, &limits).map(|mut m| {
+                    // A preview is for reading: a 100 MB body file need not cross to the UI.
+                    m.body.truncate(PREVIEW_BODY_LIMIT);
+                    MessageJson::from(m)
+                })
+            })
             .collect()
     }
 
