@@ -265,6 +265,30 @@ impl ClusterSession {
         )
     }
 
+    /// A connected node not in `failed`, waiting until `deadline` for one. Once every node has
+    /// failed, `failed` is cleared so that nodes which have since reconnected are tried again.
+    async fn pick_until(
+        &self,
+        deadline: Instant,
+        failed: &mut Vec<usize>,
+    ) -> Result<(usize, Arc<Connection>)> {
+        loop {
+            if let Some(picked) = self.shared.pick(failed) {
+                return Ok(picked);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(self.unavailable());
+            }
+            // Wait for any link to change, then look again.
+            let mut rx = self.watch_links();
+            let _ = tokio::time::timeout(left.min(Duration::from_millis(500)), rx.changed()).await;
+            if failed.len() >= self.shared.links.lock().map(|l| l.len()).unwrap_or(0) {
+                failed.clear();
+            }
+        }
+    }
+
     /// Runs `op` on a fresh channel of a connected node. When the node fails under it (socket
     /// error, timeout, connection closed), the operation is retried on another node, so `op`
     /// must be safe to repeat. Errors of the operation itself (404, 403, 406...) are returned
@@ -277,21 +301,7 @@ impl ClusterSession {
         let deadline = Instant::now() + wait;
         let mut failed: Vec<usize> = Vec::new();
         loop {
-            let Some((i, connection)) = self.shared.pick(&failed) else {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Err(self.unavailable());
-                }
-                // Wait for any link to change, then look again, allowing retries of nodes
-                // that failed before and have since reconnected.
-                let mut rx = self.watch_links();
-                let _ =
-                    tokio::time::timeout(left.min(Duration::from_millis(500)), rx.changed()).await;
-                if failed.len() >= self.shared.links.lock().map(|l| l.len()).unwrap_or(0) {
-                    failed.clear();
-                }
-                continue;
-            };
+            let (i, connection) = self.pick_until(deadline, &mut failed).await?;
             let endpoint = self.links()[i].endpoint.clone();
             let result = match connection.create_channel().await {
                 Ok(channel) => {
@@ -331,19 +341,7 @@ impl ClusterSession {
         let deadline = Instant::now() + wait;
         let mut failed: Vec<usize> = Vec::new();
         loop {
-            let Some((i, connection)) = self.shared.pick(&failed) else {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Err(self.unavailable());
-                }
-                let mut rx = self.watch_links();
-                let _ =
-                    tokio::time::timeout(left.min(Duration::from_millis(500)), rx.changed()).await;
-                if failed.len() >= self.shared.links.lock().map(|l| l.len()).unwrap_or(0) {
-                    failed.clear();
-                }
-                continue;
-            };
+            let (i, connection) = self.pick_until(deadline, &mut failed).await?;
             let endpoint = self.links()[i].endpoint.clone();
             match connection.create_channel().await {
                 Ok(channel) => return Ok((channel, endpoint)),

@@ -645,12 +645,7 @@ fn mirroring_supported(overview: &ApiOverview) -> bool {
 }
 
 fn queue_type(q: &ApiQueue) -> QueueType {
-    match q.queue_type.as_deref() {
-        Some("quorum") => QueueType::Quorum,
-        Some("stream") => QueueType::Stream,
-        Some("classic") | None => QueueType::Classic,
-        Some(_) => QueueType::Other,
-    }
+    crate::queues::parse_queue_type(q.queue_type.as_deref())
 }
 
 fn is_healthy_state(state: &str) -> bool {
