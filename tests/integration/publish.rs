@@ -4,7 +4,8 @@
 //! is sent; a rate is held; a cancel leaves an exact account.
 //!
 //! Each test declares its own uniquely named queues and deletes them at the end; none stops a
-//! node, so they can share the cluster with other tests that leave it running.
+//! node. One raises a disk alarm (which blocks publishing in the whole cluster) and clears it
+//! with a guard, also when an assertion fails.
 
 mod common;
 
@@ -517,4 +518,88 @@ fn a_preview_renders_the_first_messages_without_a_cluster() {
     assert_eq!(preview[2].body, "3 me");
     let headers = preview[2].properties.headers.clone().unwrap();
     assert_eq!(headers["n"], json!({"$type": "i16", "value": 3}));
+}
+
+/// Clears node `n`'s disk alarm when dropped.
+struct ClearAlarm(u8);
+
+impl Drop for ClearAlarm {
+    fn drop(&mut self) {
+        cluster_node("clear-alarm", self.0);
+    }
+}
+
+fn cluster_node(action: &str, n: u8) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cluster/node");
+    let out = std::process::Command::new(script)
+        .args([action, &n.to_string()])
+        .output()
+        .expect("run tests/cluster/node");
+    assert!(
+        out.status.success(),
+        "tests/cluster/node {action} {n}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_disk_alarm_shows_as_blocked_and_the_publish_completes_once_it_clears() {
+    runtime().block_on(async {
+        let b = Broker::open().await;
+        let q = unique("publish.alarm");
+        b.declare(&q).await;
+        let cluster = OpenCluster::open(common::target()).unwrap();
+        cluster
+            .session()
+            .wait_connected(Duration::from_secs(10))
+            .await
+            .unwrap();
+        cluster_node("alarm", 1);
+        let mut clear = Some(ClearAlarm(1));
+        let request: PublishRequest = serde_json::from_value(json!({
+            "message": {"routing_key": q, "body": "during an alarm {{seq}}"},
+            "count": 20
+        }))
+        .unwrap();
+        let plan = Plan::from_request(&request).unwrap();
+        let reports = std::sync::Mutex::new(Vec::<publish::PublishProgress>::new());
+        let run = publish::run(&cluster, &plan, CancellationToken::new(), |p| {
+            reports.lock().unwrap().push(p.clone())
+        });
+        let controller = async {
+            // The publish must say it is blocked, and nothing may be confirmed meanwhile.
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let blocked = loop {
+                let seen = reports.lock().unwrap().iter().find(|p| p.blocked).cloned();
+                if let Some(p) = seen {
+                    break p;
+                }
+                assert!(Instant::now() < deadline, "no blocked progress within 30 s");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            };
+            assert_eq!(blocked.confirmed, 0, "{blocked:?}");
+            let reason = blocked.blocked_reason.clone().unwrap_or_default();
+            assert!(reason.contains("disk"), "reason: {reason}");
+            assert_eq!(b.count(&q).await, 0);
+            tokio::task::spawn_blocking(move || drop(clear.take()))
+                .await
+                .unwrap();
+        };
+        let (summary, ()) = tokio::join!(run, controller);
+        let summary = summary.unwrap();
+        assert_eq!(
+            (
+                summary.confirmed,
+                summary.failed,
+                summary.returned,
+                summary.nacked
+            ),
+            (20, 0, 0, 0),
+            "{summary:?}"
+        );
+        assert!(!reports.lock().unwrap().last().unwrap().blocked);
+        assert_eq!(b.count(&q).await, 20);
+        cluster.close().await;
+        b.delete(&q).await;
+    });
 }
