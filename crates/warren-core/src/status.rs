@@ -637,11 +637,8 @@ fn node_status(n: &ApiNode, overview: &ApiOverview, endpoints: &[EndpointStatus]
 
 /// Classic queue mirroring exists before RabbitMQ 4.0 (assumed when the version is unknown).
 fn mirroring_supported(overview: &ApiOverview) -> bool {
-    overview
-        .rabbitmq_version
-        .as_deref()
-        .and_then(|v| v.split('.').next()?.parse::<u32>().ok())
-        .is_none_or(|major| major < 4)
+    crate::peek::BrokerVersion::parse(overview.rabbitmq_version.as_deref())
+        .is_none_or(|v| v.major < 4)
 }
 
 fn queue_type(q: &ApiQueue) -> QueueType {
