@@ -371,10 +371,6 @@ impl Inspection {
         }
     }
 
-    pub fn messages(&self) -> &[PeekedMessage] {
-        &self.messages
-    }
-
     fn view_len(&self) -> u32 {
         self.view
             .as_ref()
