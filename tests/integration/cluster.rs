@@ -264,27 +264,34 @@ async fn publish_and_count(session: &ClusterSession, queue: &str, expected: u32)
         let acked = session
             .run(Duration::from_secs(20), |ch| {
                 let (queue, args) = (queue.to_owned(), args.clone());
+                // The whole attempt is bounded: a declare or publish on a channel whose quorum
+                // leader just died can wait indefinitely (seen on 3.10); then try again.
                 async move {
-                    ch.confirm_select(ConfirmSelectOptions::default()).await?;
-                    let durable = QueueDeclareOptions {
-                        durable: true,
-                        ..Default::default()
+                    let attempt = async {
+                        ch.confirm_select(ConfirmSelectOptions::default()).await?;
+                        let durable = QueueDeclareOptions {
+                            durable: true,
+                            ..Default::default()
+                        };
+                        ch.queue_declare(queue.as_str().into(), durable, args)
+                            .await?;
+                        let confirm = ch
+                            .basic_publish(
+                                "".into(),
+                                queue.as_str().into(),
+                                BasicPublishOptions::default(),
+                                b"failover",
+                                BasicProperties::default().with_delivery_mode(2),
+                            )
+                            .await?;
+                        match tokio::time::timeout(Duration::from_secs(10), confirm).await {
+                            Ok(c) => Ok(c?.is_ack()),
+                            Err(_) => Ok(false),
+                        }
                     };
-                    ch.queue_declare(queue.as_str().into(), durable, args)
-                        .await?;
-                    let confirm = ch
-                        .basic_publish(
-                            "".into(),
-                            queue.as_str().into(),
-                            BasicPublishOptions::default(),
-                            b"failover",
-                            BasicProperties::default().with_delivery_mode(2),
-                        )
-                        .await?;
-                    match tokio::time::timeout(Duration::from_secs(10), confirm).await {
-                        Ok(c) => Ok(c?.is_ack()),
-                        Err(_) => Ok(false),
-                    }
+                    tokio::time::timeout(Duration::from_secs(20), attempt)
+                        .await
+                        .unwrap_or(Ok(false))
                 }
             })
             .await
