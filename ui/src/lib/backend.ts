@@ -1,5 +1,7 @@
 // The one door to the Rust side. No other module imports `@tauri-apps/*` (a test checks it):
 // components call these typed functions, and every rejection arrives as a `BackendError`.
+// Long operations (peek, publish) report `started` with their id, then progress, over a
+// channel; `cancelOperation(id)` stops any of them (see shared/operation.svelte.ts).
 //
 // Argument names are camelCase, as Tauri 2 expects; it maps them to the commands' snake_case
 // parameters (`storedAs` -> `stored_as`). Passwords only ever travel from here to the backend.
@@ -19,6 +21,7 @@ import type { Message } from './bindings/Message';
 import type { MessageDetail } from './bindings/MessageDetail';
 import type { MessageFilter } from './bindings/MessageFilter';
 import type { MessageRow } from './bindings/MessageRow';
+import type { OperationEvent } from './bindings/OperationEvent';
 import type { PeekPlan } from './bindings/PeekPlan';
 import type { PeekProgress } from './bindings/PeekProgress';
 import type { PeekRequest } from './bindings/PeekRequest';
@@ -60,31 +63,40 @@ export function isErrorKind(value: unknown): value is ErrorKind {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_KINDS, value);
 }
 
-/** A failed backend call: the Rust side's `{kind, message}`, or an IPC failure mapped to one. */
+/**
+ * A failed backend call: the Rust side's `{kind, message, field?}`, or an IPC failure mapped to
+ * one. `field` names the input the error is about (a form shows it there); the message is for
+ * people and is never parsed.
+ */
 export class BackendError extends Error {
   readonly kind: ErrorKind;
+  readonly field?: string;
 
-  constructor(kind: ErrorKind, message: string) {
+  constructor(kind: ErrorKind, message: string, field?: string) {
     super(message);
     this.name = 'BackendError';
     this.kind = kind;
+    if (field !== undefined) this.field = field;
   }
 
   toReport(): ErrorReport {
-    return { kind: this.kind, message: this.message };
+    return this.field === undefined
+      ? { kind: this.kind, message: this.message }
+      : { kind: this.kind, message: this.message, field: this.field };
   }
 }
 
 function isErrorReport(value: unknown): value is ErrorReport {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return isErrorKind(v['kind']) && typeof v['message'] === 'string';
+  const field = v['field'];
+  return isErrorKind(v['kind']) && typeof v['message'] === 'string' && (field === undefined || typeof field === 'string');
 }
 
 /** Turns whatever `invoke` rejected with into a BackendError. */
 export function toBackendError(reason: unknown): BackendError {
   if (reason instanceof BackendError) return reason;
-  if (isErrorReport(reason)) return new BackendError(reason.kind, reason.message);
+  if (isErrorReport(reason)) return new BackendError(reason.kind, reason.message, reason.field);
   if (typeof reason === 'string') {
     // Tauri itself rejects with a bare string (unknown command, bad arguments, ...).
     return new BackendError('protocol', `the app's backend refused the call: ${reason}`);
@@ -157,6 +169,38 @@ export function closeCluster(name: string): Promise<void> {
   return call<void>('close_cluster', { name });
 }
 
+/**
+ * The UI left cluster `name` (its workspace closed): the backend cancels every operation
+ * started on it and frees every inspection of it.
+ */
+export function releaseCluster(name: string): Promise<void> {
+  return call<void>('release_cluster', { name });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Long operations. Each reports `started` with an id unique in the app, then its progress.
+
+/** What a caller of a long operation hears while it runs. */
+export interface OperationHandlers<P> {
+  /** The backend's id of the operation, first of all its events: what `cancelOperation` takes. */
+  onStarted: (id: number) => void;
+  onProgress: (progress: P) => void;
+}
+
+function operationChannel<P>(handlers: OperationHandlers<P>): Channel<OperationEvent<P>> {
+  const events = new Channel<OperationEvent<P>>();
+  events.onmessage = (e) => {
+    if (e.event === 'started') handlers.onStarted(e.id);
+    else handlers.onProgress(e.progress);
+  };
+  return events;
+}
+
+/** Cancels a running operation by its id; a no-op when it already ended. */
+export function cancelOperation(id: number): Promise<void> {
+  return call<void>('cancel_operation', { id });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Browse: queues, exchanges, bindings. `name` is always the profile's name.
 
@@ -198,24 +242,17 @@ export function planPeek(name: string, request: PeekRequest): Promise<PeekPlan> 
 }
 
 /**
- * Runs a peek and keeps its messages in the backend as an inspection. `peekId` (chosen by the
- * caller, unique per run) is what `cancelPeek` takes. Rejects with kind `needs_consent` when
- * the plan has side effects and `request.allow_side_effects` is false.
+ * Runs a peek and keeps its messages in the backend as an inspection (the summary's `id` is
+ * the inspection's, not the operation's). Rejects with kind `needs_consent` when the plan has
+ * side effects and `request.allow_side_effects` is false, and with kind `cancelled` when
+ * cancelled (what it held goes back to the queue).
  */
 export function startPeek(
   name: string,
   request: PeekRequest,
-  peekId: number,
-  onProgress: (p: PeekProgress) => void,
+  handlers: OperationHandlers<PeekProgress>,
 ): Promise<InspectionSummary> {
-  const events = new Channel<PeekProgress>();
-  events.onmessage = onProgress;
-  return call<InspectionSummary>('start_peek', { name, request, peekId, events });
-}
-
-/** Stops a running peek; what it holds goes back to the queue and it resolves as cancelled. */
-export function cancelPeek(peekId: number): Promise<void> {
-  return call<void>('cancel_peek', { peekId });
+  return call<InspectionSummary>('start_peek', { name, request, events: operationChannel(handlers) });
 }
 
 /** Sets the inspection's filter; rows and indices then refer to the filtered view. */
@@ -257,30 +294,22 @@ export function closeInspection(id: number): Promise<void> {
 
 /**
  * Renders the first `count` messages of a publish request (templates applied) without
- * sending anything. Rejects with kind `invalid_input` naming the field on bad input.
+ * sending anything. Rejects with kind `invalid_input` and the `field` of the input at fault.
  */
 export function previewPublish(request: PublishRequest, count: number): Promise<Message[]> {
   return call<Message[]>('preview_publish', { request, count });
 }
 
 /**
- * Publishes with confirms; resolves with the summary once every message has an outcome.
- * `publishId` (chosen by the caller) is what `cancelPublish` takes.
+ * Publishes with confirms; resolves with the summary once every message has an outcome, also
+ * when cancelled (it stops sending; messages already sent still get their outcome).
  */
 export function publish(
   name: string,
   request: PublishRequest,
-  publishId: number,
-  onProgress: (p: PublishProgress) => void,
+  handlers: OperationHandlers<PublishProgress>,
 ): Promise<PublishSummary> {
-  const events = new Channel<PublishProgress>();
-  events.onmessage = onProgress;
-  return call<PublishSummary>('publish', { name, request, publishId, events });
-}
-
-/** Stops sending; messages already sent still get their outcome. */
-export function cancelPublish(publishId: number): Promise<void> {
-  return call<void>('cancel_publish', { publishId });
+  return call<PublishSummary>('publish', { name, request, events: operationChannel(handlers) });
 }
 
 /** Reads one message, or JSON Lines of messages, in the message format from a file. */

@@ -4,4 +4,4 @@ import type { ErrorKind } from "./ErrorKind";
 /**
  * An error as it crosses a process boundary: to the UI over IPC, or to scripts as JSON.
  */
-export type ErrorReport = { kind: ErrorKind, message: string, };
+export type ErrorReport = { kind: ErrorKind, message: string, field?: string, };

@@ -9,13 +9,15 @@ import {
   queuePage,
   rowsOf,
 } from '../../test/browseFixtures';
+import type { OperationHandlers } from '../backend';
+import type { InspectionSummary } from '../bindings/InspectionSummary';
 import type { PeekProgress } from '../bindings/PeekProgress';
 
 const backend = vi.hoisted(() => ({
   listQueues: vi.fn(),
   planPeek: vi.fn(),
   startPeek: vi.fn(),
-  cancelPeek: vi.fn(),
+  cancelOperation: vi.fn(),
   filterInspection: vi.fn(),
   inspectionRows: vi.fn(),
   inspectionMessage: vi.fn(),
@@ -54,7 +56,7 @@ beforeEach(() => {
   backend.inspectionMessage.mockImplementation((_id: number, index: number) => Promise.resolve(messageDetail(index)));
   backend.suggestSavePath.mockResolvedValue('/tmp/orders.jsonl');
   backend.closeInspection.mockResolvedValue(undefined);
-  backend.cancelPeek.mockResolvedValue(undefined);
+  backend.cancelOperation.mockResolvedValue(undefined);
 });
 
 afterEach(() => {
@@ -112,23 +114,89 @@ describe('BrowseTab: peek', () => {
     expect(backend.startPeek).not.toHaveBeenCalled();
   });
 
-  it('shows progress and cancels the running peek by its id', async () => {
-    let report: (p: PeekProgress) => void = () => {};
-    backend.startPeek.mockImplementation(
-      (_n: string, _r: unknown, _id: number, onProgress: (p: PeekProgress) => void) => {
-        report = onProgress;
-        return new Promise(() => {});
-      },
-    );
+  it('shows progress and cancels the running peek by the id the backend gave it', async () => {
+    let handlers: OperationHandlers<PeekProgress> | null = null;
+    backend.startPeek.mockImplementation((_n: string, _r: unknown, h: OperationHandlers<PeekProgress>) => {
+      handlers = h;
+      return new Promise(() => {});
+    });
     await peekAll();
-    report({ received: 250, expected: 1000, phase: 'receiving' });
+    handlers!.onStarted(417);
+    handlers!.onProgress({ received: 250, expected: 1000, phase: 'receiving' });
     await settle();
     const bar = screen.getByRole('progressbar');
     expect(bar.getAttribute('aria-valuenow')).toBe('250');
     expect(bar.getAttribute('aria-valuemax')).toBe('1000');
     await fireEvent.click(screen.getByTestId('peek-cancel'));
-    const peekId = backend.startPeek.mock.calls[0]?.[2] as number;
-    expect(backend.cancelPeek).toHaveBeenCalledWith(peekId);
+    expect(backend.cancelOperation).toHaveBeenCalledWith(417);
+  });
+
+  it('sends a Cancel pressed before the peek started as soon as its id arrives', async () => {
+    let handlers: OperationHandlers<PeekProgress> | null = null;
+    backend.startPeek.mockImplementation((_n: string, _r: unknown, h: OperationHandlers<PeekProgress>) => {
+      handlers = h;
+      return new Promise(() => {});
+    });
+    await peekAll();
+    await fireEvent.click(screen.getByTestId('peek-cancel'));
+    expect(backend.cancelOperation).not.toHaveBeenCalled();
+    handlers!.onStarted(9);
+    expect(backend.cancelOperation).toHaveBeenCalledTimes(1);
+    expect(backend.cancelOperation).toHaveBeenCalledWith(9);
+  });
+
+  it('cancels in each tab the peek of that tab, whatever the tabs count', async () => {
+    // Two Browse tabs (two clusters' workspaces), each with its peek running: the ids are the
+    // backend's, so Cancel in one tab cannot reach the other's peek.
+    const started: OperationHandlers<PeekProgress>[] = [];
+    backend.startPeek.mockImplementation((_n: string, _r: unknown, h: OperationHandlers<PeekProgress>) => {
+      started.push(h);
+      h.onStarted(started.length + 100);
+      return new Promise(() => {});
+    });
+    const first = render(BrowseTab, { props: props() });
+    const second = render(BrowseTab, { props: { ...props(), name: 'staging' } });
+    await settle();
+    await fireEvent.click(within(first.container).getByTestId('peek-start'));
+    await settle();
+    await fireEvent.click(within(second.container).getByTestId('peek-start'));
+    await settle();
+    expect(started).toHaveLength(2);
+    await fireEvent.click(within(second.container).getByTestId('peek-cancel'));
+    expect(backend.cancelOperation.mock.calls).toEqual([[102]]);
+    await fireEvent.click(within(first.container).getByTestId('peek-cancel'));
+    expect(backend.cancelOperation.mock.calls).toEqual([[102], [101]]);
+  });
+
+  it('closing the tab cancels its running peek and closes the inspection it brings later', async () => {
+    let handlers: OperationHandlers<PeekProgress> | null = null;
+    let finish: (s: InspectionSummary) => void = () => {};
+    backend.startPeek.mockImplementation((_n: string, _r: unknown, h: OperationHandlers<PeekProgress>) => {
+      handlers = h;
+      return new Promise<InspectionSummary>((resolve) => (finish = resolve));
+    });
+    const view = render(BrowseTab, { props: props() });
+    await settle();
+    await fireEvent.click(screen.getByTestId('peek-start'));
+    await settle();
+    handlers!.onStarted(55);
+    view.unmount();
+    expect(backend.cancelOperation).toHaveBeenCalledWith(55);
+    // The backend had already finished: the inspection it made is freed, not leaked.
+    finish(inspectionSummary(10, { id: 8 }));
+    await settle();
+    expect(backend.closeInspection).toHaveBeenCalledWith(8);
+  });
+
+  it('closing the tab closes the inspection it shows', async () => {
+    const view = render(BrowseTab, { props: props() });
+    await settle();
+    await fireEvent.click(screen.getByTestId('peek-start'));
+    await settle();
+    expect(screen.getByTestId('inspector')).toBeTruthy();
+    view.unmount();
+    expect(backend.closeInspection).toHaveBeenCalledWith(7);
+    expect(backend.cancelOperation).not.toHaveBeenCalled();
   });
 
   it('offers the offset picker for streams', async () => {

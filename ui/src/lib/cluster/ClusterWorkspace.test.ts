@@ -27,6 +27,7 @@ const backend = vi.hoisted(() => ({
   inspectionMessage: vi.fn(),
   suggestSavePath: vi.fn(),
   closeInspection: vi.fn(),
+  releaseCluster: vi.fn(),
 }));
 vi.mock('../backend', async (importOriginal) => {
   const actual = await importOriginal<typeof import('../backend')>();
@@ -56,6 +57,7 @@ beforeEach(() => {
   backend.inspectionMessage.mockImplementation((_id: number, i: number) => Promise.resolve(messageDetail(i)));
   backend.suggestSavePath.mockResolvedValue('/tmp/orders.jsonl');
   backend.closeInspection.mockResolvedValue(undefined);
+  backend.releaseCluster.mockResolvedValue(undefined);
 });
 
 afterEach(() => {
@@ -113,5 +115,22 @@ describe('ClusterWorkspace', () => {
     await fireEvent.click(screen.getByTestId('tab-browse'));
     expect(screen.getByTestId('inspector')).toBeTruthy();
     expect(backend.closeInspection).not.toHaveBeenCalled();
+  });
+
+  it('releases the cluster when it is left, and only then', async () => {
+    const view = render(ClusterWorkspace, props);
+    await settle();
+    await fireEvent.click(screen.getByTestId('tab-browse'));
+    await fireEvent.click(screen.getByTestId('tab-status'));
+    await settle();
+    expect(backend.releaseCluster).not.toHaveBeenCalled();
+
+    // The same workspace shown for another profile leaves the first cluster.
+    await view.rerender({ ...props, name: 'staging' });
+    await settle();
+    expect(backend.releaseCluster.mock.calls).toEqual([['prod']]);
+
+    view.unmount();
+    expect(backend.releaseCluster.mock.calls).toEqual([['prod'], ['staging']]);
   });
 });

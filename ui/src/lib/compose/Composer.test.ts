@@ -13,7 +13,7 @@ const backend = vi.hoisted(() => ({
   listProfiles: vi.fn(),
   previewPublish: vi.fn(),
   publish: vi.fn(),
-  cancelPublish: vi.fn(),
+  cancelOperation: vi.fn(),
   readMessageFile: vi.fn(),
 }));
 vi.mock('../backend', async (importOriginal) => {
@@ -21,7 +21,10 @@ vi.mock('../backend', async (importOriginal) => {
   return { ...actual, ...backend };
 });
 
-import { BackendError } from '../backend';
+import { BackendError, type OperationHandlers } from '../backend';
+
+/** The id the backend gives the publishes of these tests. */
+const PUBLISH_ID = 23;
 import Composer from './Composer.svelte';
 
 function byId<T extends HTMLElement = HTMLInputElement>(id: string): T {
@@ -51,8 +54,9 @@ function deferredPublish(): {
   let reject: (e: unknown) => void = () => {};
   let onProgress: ((p: PublishProgress) => void) | null = null;
   let request: PublishRequest | null = null;
-  backend.publish.mockImplementation((_name: string, req: PublishRequest, _id: number, cb: (p: PublishProgress) => void) => {
-    onProgress = cb;
+  backend.publish.mockImplementation((_name: string, req: PublishRequest, handlers: OperationHandlers<PublishProgress>) => {
+    handlers.onStarted(PUBLISH_ID);
+    onProgress = handlers.onProgress;
     request = req;
     return new Promise<PublishSummary>((res, rej) => {
       resolve = res;
@@ -79,7 +83,7 @@ beforeEach(() => {
   backend.listBindings.mockResolvedValue(BINDINGS);
   backend.listProfiles.mockResolvedValue([profileEntry('local')]);
   backend.previewPublish.mockResolvedValue([]);
-  backend.cancelPublish.mockResolvedValue(undefined);
+  backend.cancelOperation.mockResolvedValue(undefined);
 });
 
 describe('Composer: target', () => {
@@ -323,7 +327,7 @@ describe('Composer: publish', () => {
     await fireEvent.click(publishButton());
 
     expect(backend.publish).toHaveBeenCalledTimes(1);
-    const [name, request, id] = backend.publish.mock.calls[0] as [string, PublishRequest, number];
+    const [name, request] = backend.publish.mock.calls[0] as [string, PublishRequest];
     expect(name).toBe('local');
     expect(request).toEqual({
       message: {
@@ -351,7 +355,7 @@ describe('Composer: publish', () => {
     await vi.waitFor(() => expect(byId('publish-blocked').textContent).toContain('Publishing blocked by the broker: memory alarm on rabbit@a'));
 
     await fireEvent.click(byId('publish-cancel'));
-    expect(backend.cancelPublish).toHaveBeenCalledWith(id);
+    expect(backend.cancelOperation).toHaveBeenCalledWith(PUBLISH_ID);
 
     d.resolve(
       summary({
