@@ -5,6 +5,8 @@
 // (or i64 when it does not fit), fractional number -> f64 (d), object -> table (F),
 // array -> array (A), null -> void (V). Every other type is an object with "$type".
 
+import type { HeaderType } from './bindings/HeaderType';
+
 /** The names of the typed form, with the AMQP letter each one stands for. */
 export const FIELD_TYPES = {
   bool: 't',
@@ -24,7 +26,7 @@ export const FIELD_TYPES = {
   void: 'V',
   table: 'F',
   array: 'A',
-} as const;
+} as const satisfies Record<HeaderType, string>;
 
 export type FieldTypeName = keyof typeof FIELD_TYPES;
 
@@ -33,6 +35,8 @@ export type TypedFieldValue =
   | { $type: 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'timestamp'; value: number | string }
   | { $type: 'f32' | 'f64'; value: number | 'NaN' | 'Infinity' | '-Infinity' }
   | { $type: 'decimal'; value: { scale: number; value: number } }
+  // A decimal as written ("12.34"), for the core to read: the composer sends this form.
+  | { $type: 'decimal'; value: string }
   | { $type: 'string'; value: string }
   | { $type: 'string'; base64: string }
   | { $type: 'bytes'; value: string }

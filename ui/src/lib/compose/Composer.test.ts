@@ -157,12 +157,10 @@ describe('Composer: validation', () => {
     await type('prop-expiration', '-5');
     await type('prop-priority', '300');
     await type('compose-count', '0');
-    await type('prop-message_id', '{{nope}}');
     const errors = Object.fromEntries(screen.getAllByTestId('field-error').map((e) => [e.dataset['field'], e.textContent]));
     expect(errors['prop-expiration']).toContain('Expiration');
     expect(errors['prop-priority']).toContain('0 to 255');
     expect(errors['compose-count']).toContain('Count');
-    expect(errors['prop-message_id']).toContain('unknown template variable {{nope}}');
     expect(publishButton().disabled).toBe(true);
     expect(backend.previewPublish).not.toHaveBeenCalled();
   });
@@ -210,13 +208,64 @@ describe('Composer: validation', () => {
   });
 
   it('shows a template error of the backend preview next to its field', async () => {
-    backend.previewPublish.mockRejectedValue(new BackendError('invalid_input', 'invalid body: {{random_int 1 x}} is not a range'));
+    backend.previewPublish.mockRejectedValue(
+      new BackendError('invalid_input', 'invalid body: {{random_int 1 x}} is not a range', 'body'),
+    );
     render(Composer, { name: 'local' });
     await type('compose-body', 'n={{random_int 1 2}}');
     await vi.waitFor(() => expect(screen.getByTestId('compose-preview-error')).toBeTruthy());
     expect(byId('compose-body-error').textContent).toContain('invalid body: {{random_int 1 x}} is not a range');
     // A backend opinion, not a client-side error: publishing stays possible.
     expect(publishButton().disabled).toBe(false);
+  });
+});
+
+describe('Composer: errors of the core, at the input their field names', () => {
+  async function previewFails(field: string | undefined, message: string): Promise<void> {
+    backend.previewPublish.mockRejectedValue(new BackendError('invalid_input', message, field));
+  }
+
+  it('a property: the template problem the core found', async () => {
+    await previewFails('properties.message_id', 'invalid properties.message_id: unknown variable "nope"');
+    render(Composer, { name: 'local' });
+    await type('prop-message_id', '{{nope}}');
+    await vi.waitFor(() => expect(screen.getByTestId('compose-preview-error')).toBeTruthy());
+    const errors = Object.fromEntries(screen.getAllByTestId('field-error').map((e) => [e.dataset['field'], e.textContent]));
+    expect(errors['prop-message_id']).toContain('unknown variable "nope"');
+    expect(publishButton().disabled).toBe(false);
+  });
+
+  it('a header: at its row, nested ones too', async () => {
+    await previewFails('properties.headers.meta.price', 'invalid properties.headers.meta.price: "1,5" is not a decimal');
+    render(Composer, { name: 'local' });
+    await fireEvent.click(byId('header-add'));
+    await type('header-name', 'meta', byId('header-name'));
+    await choose(byId('header-type'), 'table');
+    await fireEvent.click(byId('header-add-child'));
+    const child = () => screen.getAllByTestId('header-editor-row')[1]!;
+    await type('header-name', 'price', within(child()).getByTestId('header-name'));
+    await choose(within(child()).getByTestId('header-type'), 'decimal');
+    await type('header-value', '1,5', within(child()).getByTestId('header-value'));
+    await vi.waitFor(() => expect(within(child()).getByTestId('header-error').textContent).toContain('is not a decimal'));
+    const [request] = backend.previewPublish.mock.lastCall as [PublishRequest, number];
+    expect(request.message.properties.headers).toEqual({ meta: { price: { $type: 'decimal', value: '1,5' } } });
+  });
+
+  it('a variable: at the row of that name', async () => {
+    await previewFails('variables.seq', 'invalid variables.seq: is a built-in name; choose another');
+    render(Composer, { name: 'local' });
+    await fireEvent.click(byId('compose-variable-add'));
+    await type('compose-variable-name', 'seq', byId('compose-variable-name'));
+    await vi.waitFor(() => expect(screen.getByTestId('compose-variable').textContent).toContain('is a built-in name'));
+  });
+
+  it('an error without a field stays with the preview: no input is marked from its text', async () => {
+    await previewFails(undefined, 'invalid body: looks like a field but is not one');
+    render(Composer, { name: 'local' });
+    await type('compose-body', 'x');
+    await vi.waitFor(() => expect(screen.getByTestId('compose-preview-error')).toBeTruthy());
+    expect(screen.queryByTestId('compose-body-error')).toBeNull();
+    expect(screen.queryAllByTestId('field-error')).toHaveLength(0);
   });
 });
 

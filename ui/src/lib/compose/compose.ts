@@ -1,11 +1,14 @@
-// The composer's form: its state, its checks (each error keyed by the field it belongs to),
-// the PublishRequest it builds, and a Message loaded back into it.
+// The composer's form: its state, the checks of what the form itself holds (each error keyed
+// by the input it belongs to), the PublishRequest it builds, and a Message loaded back into it.
+// Templates and typed values are checked by the core: the debounced preview asks it, and its
+// errors name their input by `field` (`inputOfField`).
 
-import type { BackendError } from '../backend';
 import type { Message } from '../bindings/Message';
 import type { MessageOutcome } from '../bindings/MessageOutcome';
 import type { MessageProperties } from '../bindings/MessageProperties';
+import type { PropertyName } from '../bindings/PropertyName';
 import type { PublishRequest } from '../bindings/PublishRequest';
+import type { TemplateBuiltin } from '../bindings/TemplateBuiltin';
 import {
   base64ToBytes,
   bytesToBase64,
@@ -41,7 +44,7 @@ export function defaultContentType(mode: BodyMode): string {
   }
 }
 
-/** The basic properties, in the order the form shows them. */
+/** The basic properties a message of the format carries, in the order the form shows them. */
 export const PROPERTY_NAMES = [
   'content_type',
   'content_encoding',
@@ -55,7 +58,7 @@ export const PROPERTY_NAMES = [
   'type',
   'user_id',
   'app_id',
-] as const;
+] as const satisfies readonly (PropertyName & keyof MessageProperties)[];
 
 export type PropName = (typeof PROPERTY_NAMES)[number];
 
@@ -72,7 +75,7 @@ export const STRING_PROPS = [
   'app_id',
 ] as const satisfies readonly PropName[];
 
-export const PROPERTY_LABELS: Readonly<Record<PropName, string>> = {
+export const PROPERTY_LABELS = {
   content_type: 'Content type',
   content_encoding: 'Content encoding',
   delivery_mode: 'Delivery mode',
@@ -85,7 +88,8 @@ export const PROPERTY_LABELS: Readonly<Record<PropName, string>> = {
   type: 'Type',
   user_id: 'User ID',
   app_id: 'App ID',
-};
+  cluster_id: 'Cluster ID',
+} as const satisfies Record<PropertyName, string>;
 
 export interface VariableRow {
   id: number;
@@ -196,8 +200,8 @@ export function convertBody(body: string, from: BodyMode, to: BodyMode): string 
 // ---------------------------------------------------------------------------------------------
 // Templates
 
-/** The template's built-in variables and the arguments each takes. */
-export const TEMPLATE_BUILTINS: Readonly<Record<string, string>> = {
+/** What each template built-in gives (the core implements them: crates/warren-core/src/template.rs). */
+export const TEMPLATE_BUILTINS = {
   seq: '1-based number of the message in this publish',
   uuid: 'a random UUID (v4)',
   now: 'the time of sending, RFC 3339',
@@ -205,92 +209,12 @@ export const TEMPLATE_BUILTINS: Readonly<Record<string, string>> = {
   now_ms: 'the time of sending, milliseconds since the epoch',
   random_int: '{{random_int A B}}: a random integer from A to B',
   random_choice: '{{random_choice a b c}}: one of the words, at random',
-};
-
-/** The words inside `{{ }}`, "double-quoted" ones grouping spaces (`\\"` and `\\\\` escape). */
-function splitWords(inside: string): string[] | null {
-  const words: string[] = [];
-  let i = 0;
-  for (;;) {
-    while (i < inside.length && /\s/.test(inside.charAt(i))) i++;
-    if (i >= inside.length) return words;
-    let word = '';
-    if (inside.charAt(i) === '"') {
-      i++;
-      for (;;) {
-        if (i >= inside.length) return null;
-        const ch = inside.charAt(i++);
-        if (ch === '"') break;
-        if (ch === '\\') {
-          if (i >= inside.length) break;
-          word += inside.charAt(i++);
-        } else word += ch;
-      }
-    } else {
-      while (i < inside.length && !/\s/.test(inside.charAt(i))) word += inside.charAt(i++);
-    }
-    words.push(word);
-  }
-}
-
-const I64_MIN = -9223372036854775808n;
-const I64_MAX = 9223372036854775807n;
-
-/**
- * The first template problem of `text` (an unknown variable, bad arguments, an unclosed
- * "{{"), or null. The rules of crates/warren-core/src/template.rs: a placeholder runs from
- * "{{" to the next "}}", and `\\{{` is a literal "{{".
- */
-export function templateProblem(text: string, variables: ReadonlySet<string>): string | null {
-  let pos = 0;
-  for (;;) {
-    const i = text.indexOf('{{', pos);
-    if (i < 0) return null;
-    if (i > pos && text.charAt(i - 1) === '\\') {
-      pos = i + 2;
-      continue;
-    }
-    const end = text.indexOf('}}', i + 2);
-    if (end < 0) return '"{{" without a closing "}}" (write \\{{ for a literal "{{")';
-    const placeholder = text.slice(i, end + 2);
-    pos = end + 2;
-    const words = splitWords(text.slice(i + 2, end));
-    if (words === null) return `${placeholder}: an unterminated "quoted" argument`;
-    const [head, ...args] = words;
-    if (head === undefined) return `empty template ${placeholder}`;
-    if (head === 'random_int') {
-      const [a, b] = args;
-      if (args.length !== 2 || a === undefined || b === undefined) {
-        return `${placeholder}: random_int takes two integers, e.g. {{random_int 1 100}}`;
-      }
-      for (const n of [a, b]) {
-        if (!/^[+-]?\d+$/.test(n) || BigInt(n) < I64_MIN || BigInt(n) > I64_MAX) {
-          return `${placeholder}: random_int takes two integers, and "${n}" is not one`;
-        }
-      }
-      if (BigInt(a) > BigInt(b)) return `${placeholder}: ${a} is more than ${b}`;
-      continue;
-    }
-    if (head === 'random_choice') {
-      if (args.length === 0) return `${placeholder}: random_choice takes one or more words`;
-      continue;
-    }
-    if (Object.prototype.hasOwnProperty.call(TEMPLATE_BUILTINS, head) || variables.has(head)) {
-      if (args.length > 0) return `${placeholder}: ${head} takes no arguments`;
-      continue;
-    }
-    return `unknown template variable {{${head}}}`;
-  }
-}
-
-export function hasTemplate(text: string): boolean {
-  return containsTemplate(text);
-}
+} as const satisfies Record<TemplateBuiltin, string>;
 
 // ---------------------------------------------------------------------------------------------
 // Checks and the request
 
-/** Errors by field key: "exchange", "routing_key", "body", "body_file", "prop-<name>",
+/** Errors by input key: "exchange", "routing_key", "body", "body_file", "prop-<name>",
  * "count", "rate", "variable-<id>"; header errors are keyed by row. */
 export type FieldErrors = Record<string, string>;
 
@@ -316,30 +240,17 @@ export function compile(form: ComposeForm): Compiled {
   const errors: FieldErrors = {};
   let bodyPosition: Compiled['bodyPosition'] = null;
 
-  // Variables first: the templates of every other field refer to them.
+  // Variables: what a name means is the core's to say; the form can only hold each name once.
   const variables: Record<string, string> = {};
-  const names = new Set<string>();
   for (const v of form.variables) {
     const key = `variable-${v.id}`;
     const name = v.name.trim();
     if (name === '') errors[key] = 'a variable needs a name';
-    else if (/[\s{}]/.test(name)) {
-      errors[key] = `"${name}": a variable name is one word without spaces or braces`;
-    } else if (Object.prototype.hasOwnProperty.call(TEMPLATE_BUILTINS, name)) {
-      errors[key] = `"${name}" is a built-in variable`;
-    } else if (names.has(name)) errors[key] = `"${name}" is defined twice`;
-    else {
-      names.add(name);
-      variables[name] = v.value;
-    }
+    else if (Object.prototype.hasOwnProperty.call(variables, name)) errors[key] = `"${name}" is defined twice`;
+    else variables[name] = v.value;
   }
-  const template = (key: string, label: string, text: string) => {
-    const p = templateProblem(text, names);
-    if (p && !errors[key]) errors[key] = `${label}: ${p}`;
-  };
 
   checkShort(errors, 'routing_key', 'The routing key', form.routingKey);
-  template('routing_key', 'Routing key', form.routingKey);
 
   // Body.
   let body = '';
@@ -348,14 +259,13 @@ export function compile(form: ComposeForm): Compiled {
   switch (form.bodyMode) {
     case 'text':
       body = form.body;
-      template('body', 'Body', body);
       break;
     case 'json': {
       const p = checkJson(form.body);
       if (p) {
         errors['body'] = `Invalid JSON at line ${p.line}, column ${p.column} (${p.line}:${p.column}): ${p.message}`;
         bodyPosition = { line: p.line, column: p.column };
-      } else template('body', 'Body', form.body);
+      }
       body = form.body;
       break;
     }
@@ -386,11 +296,10 @@ export function compile(form: ComposeForm): Compiled {
     if (value === '') continue;
     const key = `prop-${p}`;
     checkShort(errors, key, PROPERTY_LABELS[p], value);
-    template(key, PROPERTY_LABELS[p], value);
     properties[p] = value;
   }
   const expiration = form.props.expiration.trim();
-  if (expiration !== '' && !hasTemplate(expiration) && !isNonNegativeInteger(expiration)) {
+  if (expiration !== '' && !containsTemplate(expiration) && !isNonNegativeInteger(expiration)) {
     errors['prop-expiration'] = `Expiration: "${expiration}" is not a whole number of milliseconds (0 or more)`;
   }
   const mode = form.props.delivery_mode.trim();
@@ -412,18 +321,6 @@ export function compile(form: ComposeForm): Compiled {
 
   // Headers.
   const { headers, errors: headerErrors } = rowsToHeaders(form.headers);
-  const headerTemplates = (rows: readonly HeaderRow[], path: string, elements: boolean): void => {
-    rows.forEach((row, i) => {
-      const rowPath = elements ? `${path}[${i}]` : `${path}.${row.name}`;
-      const templated = row.type === 'string' || (!['bool', 'bytes', 'binary_string', 'decimal', 'void'].includes(row.type) && containsTemplate(row.value));
-      if (templated && !headerErrors.has(row.id)) {
-        const p = templateProblem(row.value, names);
-        if (p) headerErrors.set(row.id, { path: rowPath, message: p, field: 'value' });
-      }
-      headerTemplates(row.children, rowPath, row.type === 'array');
-    });
-  };
-  headerTemplates(form.headers, 'headers', false);
   if (form.headers.length > 0) properties.headers = headers;
 
   // Sending.
@@ -511,19 +408,26 @@ export function formFromMessage(m: Message, base: ComposeForm = emptyForm()): Co
 // ---------------------------------------------------------------------------------------------
 // Backend errors and outcomes
 
-/** The form field a backend `invalid_input` error names ("invalid <field>: <reason>"). */
-export function fieldOfBackendError(error: Pick<BackendError, 'kind' | 'message'>): string | null {
-  if (error.kind !== 'invalid_input') return null;
-  const m = /^invalid ([^:\s]+):/.exec(error.message);
-  if (!m) return null;
-  const path = (m[1] ?? '').replace(/^message\./, '').replace(/^properties\./, '');
-  if (path === 'body' || path === 'body_file') return path;
-  if (path === 'routing_key' || path === 'exchange') return path;
-  if (path === 'count' || path === 'rate') return path;
-  if (path.startsWith('headers')) return 'headers';
-  if (path.startsWith('variables')) return 'variables';
-  const prop = PROPERTY_NAMES.find((p) => p === path || (p === 'type' && path === 'kind'));
-  return prop ? `prop-${prop}` : null;
+/** The input of the form a backend error is about. */
+export type FormInput =
+  | { kind: 'field'; key: string }
+  | { kind: 'header'; path: string }
+  | { kind: 'variable'; name: string };
+
+const FORM_FIELDS = ['exchange', 'routing_key', 'body', 'body_file', 'count', 'rate'];
+
+/**
+ * The input a backend error's `field` names ("routing_key", "properties.expiration",
+ * "properties.headers.t.inner", "variables.tenant", ...), or null when the form has none.
+ * Header paths are the editor's row paths ("headers.t.inner", "headers.list[2]").
+ */
+export function inputOfField(field: string): FormInput | null {
+  const path = field.replace(/^message\./, '').replace(/^properties\./, '');
+  if (FORM_FIELDS.includes(path)) return { kind: 'field', key: path };
+  if (path === 'headers' || path.startsWith('headers.') || path.startsWith('headers[')) return { kind: 'header', path };
+  if (path.startsWith('variables.')) return { kind: 'variable', name: path.slice('variables.'.length) };
+  const prop = PROPERTY_NAMES.find((p) => p === path);
+  return prop ? { kind: 'field', key: `prop-${prop}` } : null;
 }
 
 export function outcomeLabel(o: MessageOutcome['outcome']): string {
@@ -579,12 +483,4 @@ export function localInputToEpoch(value: string): number | null {
   const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? '0'));
   const t = d.getTime();
   return Number.isFinite(t) && t >= 0 ? Math.floor(t / 1000) : null;
-}
-
-let lastPublishId = 0;
-
-/** A publish id unique in this session (what `cancelPublish` takes; the backend's u32). */
-export function nextPublishId(): number {
-  lastPublishId = (lastPublishId % 0xffff_fffe) + 1;
-  return lastPublishId;
 }

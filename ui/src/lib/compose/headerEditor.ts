@@ -2,58 +2,69 @@
 // from the typed JSON form of the message format (see fieldValue.ts and
 // crates/warren-core/src/message.rs). The output is what the backend's encoder writes: plain
 // JSON for string, bool, i32, finite non-whole f64, table and array; `{"$type": ..., "value":
-// ...}` for the rest. Values are range-checked per width before anything is sent.
+// ...}` for the rest. Integers and floats are range-checked per width before anything is
+// sent; a decimal goes as written ("12.34") and the core reads it (and says what is wrong with
+// it, through the preview).
 
 import { base64ToBytes, normalizeBase64, utf8Length } from './composeCodec';
-import type { FieldTypeName, FieldValue, TypedFieldValue } from '../fieldValue';
+import type { HeaderType } from '../bindings/HeaderType';
+import type { FieldValue, TypedFieldValue } from '../fieldValue';
 
-/** The field types, plus a long string that is not UTF-8 (written as base64). */
-export type HeaderType = FieldTypeName | 'binary_string';
+/** The header types of the message format, plus a long string that is not UTF-8 (written as
+ * base64). */
+export type HeaderRowType = HeaderType | 'binary_string';
 
 export interface HeaderRow {
   id: number;
   name: string;
-  type: HeaderType;
+  type: HeaderRowType;
   /** The value as typed: digits, "true"/"false", base64, "12.34" for a decimal; unused by
    * void, table and array. */
   value: string;
   /** The entries of a table or the elements of an array (whose names are unused). */
   children: HeaderRow[];
+  /** The decimal a loaded row held: sent back as it was while `value` still reads the same. */
+  decimal?: { scale: number; value: number };
 }
 
 export interface HeaderTypeInfo {
-  type: HeaderType;
+  type: HeaderRowType;
   label: string;
   hint: string;
 }
 
-/** Every type the editor offers, in the order of its select. */
-export const HEADER_TYPES: readonly HeaderTypeInfo[] = [
-  { type: 'string', label: 'string', hint: 'text (long string); templates apply' },
-  { type: 'i32', label: 'i32', hint: 'integer, -2147483648 to 2147483647' },
-  { type: 'i64', label: 'i64', hint: 'integer, -9223372036854775808 to 9223372036854775807' },
-  { type: 'bool', label: 'bool', hint: 'true or false' },
-  { type: 'f64', label: 'f64', hint: 'double: a number, NaN, Infinity or -Infinity' },
-  { type: 'i8', label: 'i8', hint: 'integer, -128 to 127' },
-  { type: 'u8', label: 'u8', hint: 'integer, 0 to 255' },
-  { type: 'i16', label: 'i16', hint: 'integer, -32768 to 32767' },
-  { type: 'u16', label: 'u16', hint: 'integer, 0 to 65535' },
-  { type: 'u32', label: 'u32', hint: 'integer, 0 to 4294967295' },
-  { type: 'f32', label: 'f32', hint: 'float: a number, NaN, Infinity or -Infinity' },
-  { type: 'decimal', label: 'decimal', hint: 'e.g. 12.34: up to 4294967295 without the point, 255 decimals' },
-  { type: 'timestamp', label: 'timestamp', hint: 'seconds since the Unix epoch' },
-  { type: 'bytes', label: 'bytes (base64)', hint: 'a byte array, written in base64' },
-  { type: 'binary_string', label: 'string (base64)', hint: 'a long string of raw bytes, written in base64' },
-  { type: 'void', label: 'void', hint: 'no value' },
-  { type: 'table', label: 'table', hint: 'nested headers' },
-  { type: 'array', label: 'array', hint: 'a list of values' },
-];
+/** Every type the editor offers, in the order of its select: each type of the format. */
+const TYPE_INFO = {
+  string: { label: 'string', hint: 'text (long string); templates apply' },
+  i32: { label: 'i32', hint: 'integer, -2147483648 to 2147483647' },
+  i64: { label: 'i64', hint: 'integer, -9223372036854775808 to 9223372036854775807' },
+  bool: { label: 'bool', hint: 'true or false' },
+  f64: { label: 'f64', hint: 'double: a number, NaN, Infinity or -Infinity' },
+  i8: { label: 'i8', hint: 'integer, -128 to 127' },
+  u8: { label: 'u8', hint: 'integer, 0 to 255' },
+  i16: { label: 'i16', hint: 'integer, -32768 to 32767' },
+  u16: { label: 'u16', hint: 'integer, 0 to 65535' },
+  u32: { label: 'u32', hint: 'integer, 0 to 4294967295' },
+  f32: { label: 'f32', hint: 'float: a number, NaN, Infinity or -Infinity' },
+  decimal: { label: 'decimal', hint: 'e.g. 12.34: up to 4294967295 without the point, 255 decimals' },
+  timestamp: { label: 'timestamp', hint: 'seconds since the Unix epoch' },
+  bytes: { label: 'bytes (base64)', hint: 'a byte array, written in base64' },
+  binary_string: { label: 'string (base64)', hint: 'a long string of raw bytes, written in base64' },
+  void: { label: 'void', hint: 'no value' },
+  table: { label: 'table', hint: 'nested headers' },
+  array: { label: 'array', hint: 'a list of values' },
+} as const satisfies Record<HeaderRowType, { label: string; hint: string }>;
 
-export function typeLabel(type: HeaderType): string {
-  return HEADER_TYPES.find((t) => t.type === type)?.label ?? type;
+export const HEADER_TYPES: readonly HeaderTypeInfo[] = Object.entries(TYPE_INFO).map(([type, info]) => ({
+  type: type as HeaderRowType,
+  ...info,
+}));
+
+export function typeLabel(type: HeaderRowType): string {
+  return TYPE_INFO[type].label;
 }
 
-export function isContainer(type: HeaderType): type is 'table' | 'array' {
+export function isContainer(type: HeaderRowType): type is 'table' | 'array' {
   return type === 'table' || type === 'array';
 }
 
@@ -79,7 +90,7 @@ export const INT_RANGES: Readonly<Record<IntType, readonly [bigint, bigint]>> = 
   timestamp: [0n, 9223372036854775807n],
 };
 
-function isIntType(t: HeaderType): t is IntType {
+function isIntType(t: HeaderRowType): t is IntType {
   return Object.prototype.hasOwnProperty.call(INT_RANGES, t);
 }
 
@@ -132,30 +143,7 @@ function floatText(v: number | string): string {
   return typeof v === 'number' ? String(v) : v;
 }
 
-const U32_MAX = 4294967295n;
-
-/** "12.34" -> {scale: 2, value: 1234}. */
-export function parseDecimal(text: string): { ok: true; value: { scale: number; value: number } } | { ok: false; error: string } {
-  const s = text.trim();
-  if (s === '') return { ok: false, error: 'a decimal value is required' };
-  const m = /^(\d+)(?:\.(\d+))?$/.exec(s);
-  if (!m) {
-    return {
-      ok: false,
-      error: s.startsWith('-')
-        ? 'a decimal here has no sign: 0 or more'
-        : `"${s}" is not a decimal like 12.34`,
-    };
-  }
-  const fraction = m[2] ?? '';
-  if (fraction.length > 255) return { ok: false, error: 'a decimal has at most 255 digits after the point' };
-  const digits = BigInt((m[1] ?? '') + fraction);
-  if (digits > U32_MAX) {
-    return { ok: false, error: `${s} does not fit a decimal: ${digits} is more than 4294967295 without the point` };
-  }
-  return { ok: true, value: { scale: fraction.length, value: Number(digits) } };
-}
-
+/** A decimal of the typed form ({scale: 2, value: 1234}) as written: "12.34". */
 export function decimalText(d: { scale: number; value: number }): string {
   const digits = String(d.value);
   if (d.scale <= 0) return digits;
@@ -208,8 +196,10 @@ export function scalarValue(row: HeaderRow): { ok: true; value: FieldValue } | {
       return { ok: true, value: { $type: t, value: v } };
     }
     case 'decimal': {
-      const r = parseDecimal(row.value);
-      return r.ok ? { ok: true, value: { $type: 'decimal', value: r.value } } : r;
+      const text = row.value.trim();
+      if (row.decimal && decimalText(row.decimal) === text) return { ok: true, value: { $type: 'decimal', value: row.decimal } };
+      // As written: the core reads it, and says through the preview when it is no decimal.
+      return { ok: true, value: { $type: 'decimal', value: text } };
     }
     case 'bytes':
     case 'binary_string': {
@@ -331,7 +321,8 @@ export function rowFromValue(name: string, v: FieldValue): HeaderRow {
       const scale = d['scale'];
       const digits = d['value'];
       if (typeof scale === 'number' && typeof digits === 'number') {
-        return newRow({ name, type: 'decimal', value: decimalText({ scale, value: digits }) });
+        const decimal = { scale, value: digits };
+        return newRow({ name, type: 'decimal', value: decimalText(decimal), decimal });
       }
       return newRow({ name, type: 'decimal', value: '' });
     }
@@ -359,7 +350,7 @@ export function headersToRows(headers: { [key: string]: FieldValue } | null | un
 }
 
 /** A row switched to another type, keeping what still makes sense. */
-export function withType(row: HeaderRow, type: HeaderType): HeaderRow {
+export function withType(row: HeaderRow, type: HeaderRowType): HeaderRow {
   let value = row.value;
   if (type === 'bool') value = row.value.trim() === 'false' ? 'false' : 'true';
   else if (type === 'void' || isContainer(type)) value = '';

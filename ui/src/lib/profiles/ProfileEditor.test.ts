@@ -86,12 +86,21 @@ describe('ProfileEditor', () => {
     backend.saveProfile.mockRejectedValue({
       kind: 'invalid_input',
       message: 'invalid node 2 AMQP URI: amqp://:5673 has no host',
+      field: 'node 2 AMQP URI',
     });
     render(ProfileEditor, { entry: profileEntry('prod'), onSaved: vi.fn(), onDeleted: vi.fn(), onCancel: vi.fn() });
     await fireEvent.click(screen.getByTestId('save-profile'));
     await vi.waitFor(() => expect(screen.getByTestId('error-box').dataset['kind']).toBe('invalid_input'));
     expect(screen.getByTestId('error-box').textContent).toContain('invalid node 2 AMQP URI');
     expect(input('amqp-1').getAttribute('aria-invalid')).toBe('true');
+  });
+
+  it('marks no field from the message text: only the field the error names', async () => {
+    backend.saveProfile.mockRejectedValue({ kind: 'invalid_input', message: 'invalid node 2 AMQP URI: amqp://:5673 has no host' });
+    render(ProfileEditor, { entry: profileEntry('prod'), onSaved: vi.fn(), onDeleted: vi.fn(), onCancel: vi.fn() });
+    await fireEvent.click(screen.getByTestId('save-profile'));
+    await vi.waitFor(() => expect(screen.getByTestId('error-box').dataset['kind']).toBe('invalid_input'));
+    expect(input('amqp-1').getAttribute('aria-invalid')).toBeNull();
   });
 
   it('tests the unsaved form with the stored password of the saved name', async () => {

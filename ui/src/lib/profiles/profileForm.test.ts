@@ -4,7 +4,8 @@ import { profileEntry } from '../../test/fixtures';
 import {
   draftFromProfile,
   emptyDraft,
-  fieldOfInvalidInput,
+  inputOfField,
+  reasonFor,
   nextNode,
   nodePlaceholder,
   passwordToSend,
@@ -127,24 +128,31 @@ describe('validateDraft', () => {
   });
 });
 
-describe('fieldOfInvalidInput', () => {
+describe('inputOfField', () => {
   it('maps the backend field names to inputs', () => {
-    expect(fieldOfInvalidInput('invalid name: a profile needs a name')).toBe('name');
-    expect(fieldOfInvalidInput('invalid username: a user name is required')).toBe('username');
-    expect(fieldOfInvalidInput('invalid password: enter the password')).toBe('password');
-    expect(fieldOfInvalidInput('invalid vhost: use "/" for the default vhost')).toBe('vhost');
-    expect(fieldOfInvalidInput('invalid nodes: a profile needs at least one node')).toBe('amqp-0');
-    expect(fieldOfInvalidInput('invalid tls: a client certificate needs its private key')).toBe('tls-cert');
+    expect(inputOfField('name')).toBe('name');
+    expect(inputOfField('username')).toBe('username');
+    expect(inputOfField('password')).toBe('password');
+    expect(inputOfField('vhost')).toBe('vhost');
+    expect(inputOfField('nodes')).toBe('amqp-0');
+    expect(inputOfField('tls')).toBe('tls-cert');
   });
 
-  it('maps per-node fields, 1-based in the message, 0-based in the inputs', () => {
-    expect(fieldOfInvalidInput('invalid node 2 AMQP URI: http://x must start with amqp://')).toBe('amqp-1');
-    expect(fieldOfInvalidInput('invalid node 1 management URL: x has no host')).toBe('management-0');
-    expect(fieldOfInvalidInput('invalid node 3: remove the user name and password from the URL')).toBe('amqp-2');
+  it('maps per-node fields, 1-based in the field, 0-based in the inputs', () => {
+    expect(inputOfField('node 2 AMQP URI')).toBe('amqp-1');
+    expect(inputOfField('node 1 management URL')).toBe('management-0');
+    expect(inputOfField('node 3')).toBe('amqp-2');
   });
 
   it('returns null for anything else', () => {
-    expect(fieldOfInvalidInput('connection refused')).toBeNull();
-    expect(fieldOfInvalidInput('invalid management path: bad')).toBeNull();
+    expect(inputOfField('management path')).toBeNull();
+    expect(inputOfField('')).toBeNull();
+  });
+});
+
+describe('reasonFor', () => {
+  it('drops the field the core names first, and only that', () => {
+    expect(reasonFor('vhost', 'invalid vhost: use "/" for the default vhost')).toBe('use "/" for the default vhost');
+    expect(reasonFor('vhost', 'invalid name: taken')).toBe('invalid name: taken');
   });
 });

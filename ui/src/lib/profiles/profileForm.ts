@@ -159,14 +159,11 @@ export function validateDraft(d: ProfileDraft, passwordRequired: boolean): Field
 }
 
 /**
- * The input an `invalid_input` message ("invalid <field>: <reason>") is about, or null.
- * The backend names fields "name", "vhost", "username", "password", "tls", "nodes",
- * "node 2" and "node 2 AMQP URI" / "node 2 management URL" (1-based).
+ * The input a backend error's `field` is about, or null. The core names the fields of a
+ * profile "name", "vhost", "username", "password", "tls", "nodes", "node 2" and
+ * "node 2 AMQP URI" / "node 2 management URL" (1-based).
  */
-export function fieldOfInvalidInput(message: string): string | null {
-  const m = /^invalid (.+?): /.exec(message);
-  const field = m?.[1];
-  if (field === undefined) return null;
+export function inputOfField(field: string): string | null {
   switch (field) {
     case 'name':
     case 'vhost':
@@ -184,4 +181,10 @@ export function fieldOfInvalidInput(message: string): string | null {
     return node[2] === 'management URL' ? `management-${index}` : `amqp-${index}`;
   }
   return null;
+}
+
+/** The reason of an error about `field`, without the "invalid <field>: " the core puts first. */
+export function reasonFor(field: string, message: string): string {
+  const prefix = `invalid ${field}: `;
+  return message.startsWith(prefix) ? message.slice(prefix.length) : message;
 }
