@@ -7,7 +7,7 @@
 // owns the operation goes away) cancels a running one, and hands every result nobody will show
 // to `onDiscard` (an inspection to close, for instance), also one that arrives afterwards.
 
-import { BackendError, cancelOperation, toBackendError, type OperationHandlers } from '../backend';
+import { cancelOperation, toBackendError, type BackendError, type OperationHandlers } from '../backend';
 
 /** Starts one run of the operation with the handlers the controller listens with. */
 export type Start<P, R> = (handlers: OperationHandlers<P>) => Promise<R>;
@@ -33,7 +33,6 @@ export class Operation<P, R> {
   /** What the last run failed with (also a failed cancel); cleared by the next run. */
   error = $state<BackendError | null>(null);
 
-  #run = 0;
   #disposed = false;
   readonly #onDiscard: (result: R) => void;
   readonly #cancel: (id: number) => Promise<void>;
@@ -43,10 +42,6 @@ export class Operation<P, R> {
     this.#cancel = options.cancel ?? cancelOperation;
   }
 
-  get disposed(): boolean {
-    return this.#disposed;
-  }
-
   /**
    * Runs the operation; resolves with its result, or null when it failed (see `error`), was
    * already running, or the controller was disposed meanwhile. `initial` is the progress
@@ -54,8 +49,6 @@ export class Operation<P, R> {
    */
   async run(start: Start<P, R>, initial: P | null = null): Promise<R | null> {
     if (this.running || this.#disposed) return null;
-    const run = ++this.#run;
-    const current = () => run === this.#run && !this.#disposed;
     this.running = true;
     this.id = null;
     this.cancelling = false;
@@ -64,16 +57,15 @@ export class Operation<P, R> {
     try {
       const value = await start({
         onStarted: (id) => {
-          if (run !== this.#run) return;
           this.id = id;
           // Cancel was pressed, or the owner went away, before the id arrived.
           if (this.#disposed || this.cancelling) this.#sendCancel(id);
         },
         onProgress: (p) => {
-          if (current()) this.progress = p;
+          if (!this.#disposed) this.progress = p;
         },
       });
-      if (!current()) {
+      if (this.#disposed) {
         this.#onDiscard(value);
         return null;
       }
@@ -82,15 +74,13 @@ export class Operation<P, R> {
       if (previous !== null) this.#onDiscard(previous);
       return value;
     } catch (e) {
-      if (current()) this.error = toBackendError(e);
+      if (!this.#disposed) this.error = toBackendError(e);
       return null;
     } finally {
-      if (run === this.#run) {
-        this.running = false;
-        this.id = null;
-        this.cancelling = false;
-        this.progress = null;
-      }
+      this.running = false;
+      this.id = null;
+      this.cancelling = false;
+      this.progress = null;
     }
   }
 
