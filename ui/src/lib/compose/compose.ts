@@ -6,9 +6,9 @@
 import type { Message } from '../bindings/Message';
 import type { MessageOutcome } from '../bindings/MessageOutcome';
 import type { MessageProperties } from '../bindings/MessageProperties';
-import type { PropertyName } from '../bindings/PropertyName';
 import type { PublishRequest } from '../bindings/PublishRequest';
 import type { TemplateBuiltin } from '../bindings/TemplateBuiltin';
+import { PROPERTY_LABELS, PROPERTY_NAMES, type PropName } from '../shared/properties';
 import {
   base64ToBytes,
   bytesToBase64,
@@ -44,24 +44,6 @@ export function defaultContentType(mode: BodyMode): string {
   }
 }
 
-/** The basic properties a message of the format carries, in the order the form shows them. */
-export const PROPERTY_NAMES = [
-  'content_type',
-  'content_encoding',
-  'delivery_mode',
-  'priority',
-  'correlation_id',
-  'reply_to',
-  'expiration',
-  'message_id',
-  'timestamp',
-  'type',
-  'user_id',
-  'app_id',
-] as const satisfies readonly (PropertyName & keyof MessageProperties)[];
-
-export type PropName = (typeof PROPERTY_NAMES)[number];
-
 /** The properties that are AMQP short strings (templates apply to them). */
 export const STRING_PROPS = [
   'content_type',
@@ -74,22 +56,6 @@ export const STRING_PROPS = [
   'user_id',
   'app_id',
 ] as const satisfies readonly PropName[];
-
-export const PROPERTY_LABELS = {
-  content_type: 'Content type',
-  content_encoding: 'Content encoding',
-  delivery_mode: 'Delivery mode',
-  priority: 'Priority',
-  correlation_id: 'Correlation ID',
-  reply_to: 'Reply to',
-  expiration: 'Expiration (ms)',
-  message_id: 'Message ID',
-  timestamp: 'Timestamp',
-  type: 'Type',
-  user_id: 'User ID',
-  app_id: 'App ID',
-  cluster_id: 'Cluster ID',
-} as const satisfies Record<PropertyName, string>;
 
 export interface VariableRow {
   id: number;
