@@ -15,6 +15,7 @@ import {
   type ComposeForm,
 } from './compose';
 import type { Message } from '../bindings/Message';
+import { headerRowAt } from './composer.svelte';
 import { newRow } from './headerEditor';
 import { EVERY_TYPE_HEADERS, message } from '../../test/composeFixtures';
 
@@ -285,5 +286,22 @@ describe('backend errors and formatting', () => {
     expect(local).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/);
     expect(localInputToEpoch(local)).toBe(1700000000);
     expect(localInputToEpoch('')).toBeNull();
+  });
+});
+
+describe('the header row a backend field names', () => {
+  it('follows tables by name and arrays by index, as the core writes the path', () => {
+    const inner = newRow({ name: 'inner', type: 'i16', value: '1' });
+    const second = newRow({ type: 'u8', value: '2' });
+    const rows = [
+      newRow({ name: 'a', value: 'x' }),
+      newRow({ name: 't', type: 'table', children: [inner] }),
+      newRow({ name: 'list', type: 'array', children: [newRow({ type: 'i32', value: '1' }), second] }),
+    ];
+    expect(headerRowAt(rows, 'headers.a')).toBe(rows[0]!.id);
+    expect(headerRowAt(rows, 'headers.t.inner')).toBe(inner.id);
+    expect(headerRowAt(rows, 'headers.list[1]')).toBe(second.id);
+    expect(headerRowAt(rows, 'headers.list[2]')).toBeNull();
+    expect(headerRowAt(rows, 'headers.nope')).toBeNull();
   });
 });
