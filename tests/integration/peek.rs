@@ -468,7 +468,8 @@ fn a_cancelled_peek_returns_everything_it_held() {
         let cancel = CancellationToken::new();
         let mut seen = 0;
         let report = peek::run(
-            &cluster,
+            cluster.session(),
+            cluster.api(),
             &PeekRequest {
                 vhost: "/".into(),
                 queue: queue.clone(),

@@ -19,6 +19,7 @@ import type { Message } from './bindings/Message';
 import type { MessageDetail } from './bindings/MessageDetail';
 import type { MessageFilter } from './bindings/MessageFilter';
 import type { MessageRow } from './bindings/MessageRow';
+import type { OperationEvent } from './bindings/OperationEvent';
 import type { PeekPlan } from './bindings/PeekPlan';
 import type { PeekProgress } from './bindings/PeekProgress';
 import type { PeekRequest } from './bindings/PeekRequest';
@@ -157,6 +158,29 @@ export function closeCluster(name: string): Promise<void> {
   return call<void>('close_cluster', { name });
 }
 
+/** The UI left cluster `name`: cancels every operation started there and frees its inspections. */
+export function releaseCluster(name: string): Promise<void> {
+  return call<void>('release_cluster', { name });
+}
+
+/** Cancels a running operation (a peek, a publish) by the id its `started` event gave. */
+export function cancelOperation(id: number): Promise<void> {
+  return call<void>('cancel_operation', { id });
+}
+
+/** A channel that hands the operation's id to `onStarted` and its progress to `onProgress`. */
+function operationChannel<P>(
+  onStarted: (id: number) => void,
+  onProgress: (p: P) => void,
+): Channel<OperationEvent<P>> {
+  const events = new Channel<OperationEvent<P>>();
+  events.onmessage = (e) => {
+    if (e.event === 'started') onStarted(e.id);
+    else onProgress(e.progress);
+  };
+  return events;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Browse: queues, exchanges, bindings. `name` is always the profile's name.
 
@@ -198,24 +222,19 @@ export function planPeek(name: string, request: PeekRequest): Promise<PeekPlan> 
 }
 
 /**
- * Runs a peek and keeps its messages in the backend as an inspection. `peekId` (chosen by the
- * caller, unique per run) is what `cancelPeek` takes. Rejects with kind `needs_consent` when
- * the plan has side effects and `request.allow_side_effects` is false.
+ * Runs a peek and keeps its messages in the backend as an inspection. `onStarted` gets the
+ * operation id that `cancelOperation` takes (cancelled, what it holds goes back to the queue and
+ * it resolves as cancelled). Rejects with kind `needs_consent` when the plan has side effects
+ * and `request.allow_side_effects` is false.
  */
 export function startPeek(
   name: string,
   request: PeekRequest,
-  peekId: number,
+  onStarted: (id: number) => void,
   onProgress: (p: PeekProgress) => void,
 ): Promise<InspectionSummary> {
-  const events = new Channel<PeekProgress>();
-  events.onmessage = onProgress;
-  return call<InspectionSummary>('start_peek', { name, request, peekId, events });
-}
-
-/** Stops a running peek; what it holds goes back to the queue and it resolves as cancelled. */
-export function cancelPeek(peekId: number): Promise<void> {
-  return call<void>('cancel_peek', { peekId });
+  const events = operationChannel(onStarted, onProgress);
+  return call<InspectionSummary>('start_peek', { name, request, events });
 }
 
 /** Sets the inspection's filter; rows and indices then refer to the filtered view. */
@@ -265,22 +284,17 @@ export function previewPublish(request: PublishRequest, count: number): Promise<
 
 /**
  * Publishes with confirms; resolves with the summary once every message has an outcome.
- * `publishId` (chosen by the caller) is what `cancelPublish` takes.
+ * `onStarted` gets the operation id that `cancelOperation` takes (cancelled, it stops sending;
+ * messages already sent still get their outcome).
  */
 export function publish(
   name: string,
   request: PublishRequest,
-  publishId: number,
+  onStarted: (id: number) => void,
   onProgress: (p: PublishProgress) => void,
 ): Promise<PublishSummary> {
-  const events = new Channel<PublishProgress>();
-  events.onmessage = onProgress;
-  return call<PublishSummary>('publish', { name, request, publishId, events });
-}
-
-/** Stops sending; messages already sent still get their outcome. */
-export function cancelPublish(publishId: number): Promise<void> {
-  return call<void>('cancel_publish', { publishId });
+  const events = operationChannel(onStarted, onProgress);
+  return call<PublishSummary>('publish', { name, request, events });
 }
 
 /** Reads one message, or JSON Lines of messages, in the message format from a file. */

@@ -15,7 +15,7 @@ const backend = vi.hoisted(() => ({
   listQueues: vi.fn(),
   planPeek: vi.fn(),
   startPeek: vi.fn(),
-  cancelPeek: vi.fn(),
+  cancelOperation: vi.fn(),
   filterInspection: vi.fn(),
   inspectionRows: vi.fn(),
   inspectionMessage: vi.fn(),
@@ -54,7 +54,7 @@ beforeEach(() => {
   backend.inspectionMessage.mockImplementation((_id: number, index: number) => Promise.resolve(messageDetail(index)));
   backend.suggestSavePath.mockResolvedValue('/tmp/orders.jsonl');
   backend.closeInspection.mockResolvedValue(undefined);
-  backend.cancelPeek.mockResolvedValue(undefined);
+  backend.cancelOperation.mockResolvedValue(undefined);
 });
 
 afterEach(() => {
@@ -115,7 +115,8 @@ describe('BrowseTab: peek', () => {
   it('shows progress and cancels the running peek by its id', async () => {
     let report: (p: PeekProgress) => void = () => {};
     backend.startPeek.mockImplementation(
-      (_n: string, _r: unknown, _id: number, onProgress: (p: PeekProgress) => void) => {
+      (_n: string, _r: unknown, started: (id: number) => void, onProgress: (p: PeekProgress) => void) => {
+        started(17);
         report = onProgress;
         return new Promise(() => {});
       },
@@ -127,8 +128,7 @@ describe('BrowseTab: peek', () => {
     expect(bar.getAttribute('aria-valuenow')).toBe('250');
     expect(bar.getAttribute('aria-valuemax')).toBe('1000');
     await fireEvent.click(screen.getByTestId('peek-cancel'));
-    const peekId = backend.startPeek.mock.calls[0]?.[2] as number;
-    expect(backend.cancelPeek).toHaveBeenCalledWith(peekId);
+    expect(backend.cancelOperation).toHaveBeenCalledWith(17);
   });
 
   it('offers the offset picker for streams', async () => {

@@ -13,7 +13,7 @@ const backend = vi.hoisted(() => ({
   listProfiles: vi.fn(),
   previewPublish: vi.fn(),
   publish: vi.fn(),
-  cancelPublish: vi.fn(),
+  cancelOperation: vi.fn(),
   readMessageFile: vi.fn(),
 }));
 vi.mock('../backend', async (importOriginal) => {
@@ -40,6 +40,9 @@ function publishButton(): HTMLButtonElement {
   return byId<HTMLButtonElement>('compose-publish');
 }
 
+/** The operation id the backend gives the publishes of these tests. */
+const PUBLISH_OPERATION = 42;
+
 /** A publish the test settles by hand, with the progress callback it was given. */
 function deferredPublish(): {
   resolve: (s: PublishSummary) => void;
@@ -51,7 +54,8 @@ function deferredPublish(): {
   let reject: (e: unknown) => void = () => {};
   let onProgress: ((p: PublishProgress) => void) | null = null;
   let request: PublishRequest | null = null;
-  backend.publish.mockImplementation((_name: string, req: PublishRequest, _id: number, cb: (p: PublishProgress) => void) => {
+  backend.publish.mockImplementation((_name: string, req: PublishRequest, started: (id: number) => void, cb: (p: PublishProgress) => void) => {
+    started(PUBLISH_OPERATION);
     onProgress = cb;
     request = req;
     return new Promise<PublishSummary>((res, rej) => {
@@ -79,7 +83,7 @@ beforeEach(() => {
   backend.listBindings.mockResolvedValue(BINDINGS);
   backend.listProfiles.mockResolvedValue([profileEntry('local')]);
   backend.previewPublish.mockResolvedValue([]);
-  backend.cancelPublish.mockResolvedValue(undefined);
+  backend.cancelOperation.mockResolvedValue(undefined);
 });
 
 describe('Composer: target', () => {
@@ -323,7 +327,7 @@ describe('Composer: publish', () => {
     await fireEvent.click(publishButton());
 
     expect(backend.publish).toHaveBeenCalledTimes(1);
-    const [name, request, id] = backend.publish.mock.calls[0] as [string, PublishRequest, number];
+    const [name, request] = backend.publish.mock.calls[0] as [string, PublishRequest];
     expect(name).toBe('local');
     expect(request).toEqual({
       message: {
@@ -351,7 +355,7 @@ describe('Composer: publish', () => {
     await vi.waitFor(() => expect(byId('publish-blocked').textContent).toContain('Publishing blocked by the broker: memory alarm on rabbit@a'));
 
     await fireEvent.click(byId('publish-cancel'));
-    expect(backend.cancelPublish).toHaveBeenCalledWith(id);
+    expect(backend.cancelOperation).toHaveBeenCalledWith(PUBLISH_OPERATION);
 
     d.resolve(
       summary({
