@@ -587,9 +587,9 @@ pub fn encode_table(table: &FieldTable) -> Map<String, Value> {
         .collect()
 }
 
-fn typed(name: &str, value: Value) -> Value {
+fn typed(ty: HeaderType, value: Value) -> Value {
     let mut m = Map::new();
-    m.insert(TYPE_KEY.into(), Value::String(name.into()));
+    m.insert(TYPE_KEY.into(), Value::String(ty.name().into()));
     m.insert("value".into(), value);
     Value::Object(m)
 }
@@ -626,50 +626,50 @@ fn exact_integer(n: i64) -> Value {
 pub fn encode_value(v: &AMQPValue) -> Value {
     match v {
         AMQPValue::Boolean(b) => Value::Bool(*b),
-        AMQPValue::ShortShortInt(n) => typed("i8", (*n).into()),
-        AMQPValue::ShortShortUInt(n) => typed("u8", (*n).into()),
-        AMQPValue::ShortInt(n) => typed("i16", (*n).into()),
-        AMQPValue::ShortUInt(n) => typed("u16", (*n).into()),
+        AMQPValue::ShortShortInt(n) => typed(HeaderType::I8, (*n).into()),
+        AMQPValue::ShortShortUInt(n) => typed(HeaderType::U8, (*n).into()),
+        AMQPValue::ShortInt(n) => typed(HeaderType::I16, (*n).into()),
+        AMQPValue::ShortUInt(n) => typed(HeaderType::U16, (*n).into()),
         AMQPValue::LongInt(n) => Value::from(*n),
-        AMQPValue::LongUInt(n) => typed("u32", (*n).into()),
-        AMQPValue::LongLongInt(n) => typed("i64", exact_integer(*n)),
-        AMQPValue::Float(f) => typed("f32", float_value(f64::from(*f))),
+        AMQPValue::LongUInt(n) => typed(HeaderType::U32, (*n).into()),
+        AMQPValue::LongLongInt(n) => typed(HeaderType::I64, exact_integer(*n)),
+        AMQPValue::Float(f) => typed(HeaderType::F32, float_value(f64::from(*f))),
         // Whole doubles are typed: JavaScript reads `3.0` as the integer 3.
         AMQPValue::Double(f) if f.is_finite() && f.fract() != 0.0 => float_value(*f),
-        AMQPValue::Double(f) => typed("f64", float_value(*f)),
+        AMQPValue::Double(f) => typed(HeaderType::F64, float_value(*f)),
         AMQPValue::DecimalValue(d) => {
             let mut m = Map::new();
             m.insert("scale".into(), d.scale.into());
             m.insert("value".into(), d.value.into());
-            typed("decimal", Value::Object(m))
+            typed(HeaderType::Decimal, Value::Object(m))
         }
         AMQPValue::ShortString(s) => Value::String(s.as_str().to_owned()),
         AMQPValue::LongString(s) => match std::str::from_utf8(s.as_bytes()) {
             Ok(text) => Value::String(text.to_owned()),
             Err(_) => {
                 let mut m = Map::new();
-                m.insert(TYPE_KEY.into(), "string".into());
+                m.insert(TYPE_KEY.into(), HeaderType::String.name().into());
                 m.insert("base64".into(), BASE64.encode(s.as_bytes()).into());
                 Value::Object(m)
             }
         },
         AMQPValue::FieldArray(a) => Value::Array(a.as_slice().iter().map(encode_value).collect()),
         AMQPValue::Timestamp(t) => typed(
-            "timestamp",
+            HeaderType::Timestamp,
             i64::try_from(*t).map_or_else(|_| Value::String(t.to_string()), exact_integer),
         ),
         AMQPValue::FieldTable(t) => {
             let inner = encode_table(t);
             if inner.contains_key(TYPE_KEY) {
-                typed("table", Value::Object(inner))
+                typed(HeaderType::Table, Value::Object(inner))
             } else {
                 Value::Object(inner)
             }
         }
-        AMQPValue::ByteArray(b) => typed("bytes", BASE64.encode(b.as_slice()).into()),
+        AMQPValue::ByteArray(b) => typed(HeaderType::Bytes, BASE64.encode(b.as_slice()).into()),
         AMQPValue::Void => {
             let mut m = Map::new();
-            m.insert(TYPE_KEY.into(), "void".into());
+            m.insert(TYPE_KEY.into(), HeaderType::Void.name().into());
             Value::Object(m)
         }
     }
@@ -729,9 +729,16 @@ pub fn decode_value(path: &str, v: &Value) -> Result<AMQPValue> {
 
 fn decode_typed(path: &str, name: &str, obj: &Map<String, Value>) -> Result<AMQPValue> {
     let bad = |reason: String| Error::invalid(path, reason);
-    let allowed: &[&str] = match name {
-        "void" => &[],
-        "string" => &["value", "base64"],
+    let Some(ty) = HeaderType::parse(name) else {
+        let names: Vec<&str> = HeaderType::ALL.iter().map(|t| t.name()).collect();
+        return Err(bad(format!(
+            "unknown type \"{name}\" (known: {})",
+            names.join(", ")
+        )));
+    };
+    let allowed: &[&str] = match ty {
+        HeaderType::Void => &[],
+        HeaderType::String => &["value", "base64"],
         _ => &["value"],
     };
     if let Some(extra) = obj
@@ -774,28 +781,28 @@ fn decode_typed(path: &str, name: &str, obj: &Map<String, Value>) -> Result<AMQP
             other => Err(bad(format!("{other} is not a number"))),
         }
     };
-    Ok(match name {
-        "bool" => match value()? {
+    Ok(match ty {
+        HeaderType::Bool => match value()? {
             Value::Bool(b) => AMQPValue::Boolean(*b),
             other => return Err(bad(format!("{other} is not true or false"))),
         },
-        "i8" => AMQPValue::ShortShortInt(int(i8::MIN.into(), i8::MAX.into())? as i8),
-        "u8" => AMQPValue::ShortShortUInt(int(0, u8::MAX.into())? as u8),
-        "i16" => AMQPValue::ShortInt(int(i16::MIN.into(), i16::MAX.into())? as i16),
-        "u16" => AMQPValue::ShortUInt(int(0, u16::MAX.into())? as u16),
-        "i32" => AMQPValue::LongInt(int(i32::MIN.into(), i32::MAX.into())? as i32),
-        "u32" => AMQPValue::LongUInt(int(0, u32::MAX.into())? as u32),
-        "i64" => AMQPValue::LongLongInt(int(i64::MIN.into(), i64::MAX.into())? as i64),
-        "f32" => {
+        HeaderType::I8 => AMQPValue::ShortShortInt(int(i8::MIN.into(), i8::MAX.into())? as i8),
+        HeaderType::U8 => AMQPValue::ShortShortUInt(int(0, u8::MAX.into())? as u8),
+        HeaderType::I16 => AMQPValue::ShortInt(int(i16::MIN.into(), i16::MAX.into())? as i16),
+        HeaderType::U16 => AMQPValue::ShortUInt(int(0, u16::MAX.into())? as u16),
+        HeaderType::I32 => AMQPValue::LongInt(int(i32::MIN.into(), i32::MAX.into())? as i32),
+        HeaderType::U32 => AMQPValue::LongUInt(int(0, u32::MAX.into())? as u32),
+        HeaderType::I64 => AMQPValue::LongLongInt(int(i64::MIN.into(), i64::MAX.into())? as i64),
+        HeaderType::F32 => {
             let f = float()?;
             if f.is_finite() && (f as f32).is_infinite() {
                 return Err(bad(format!("{f} does not fit f32")));
             }
             AMQPValue::Float(f as f32)
         }
-        "f64" => AMQPValue::Double(float()?),
-        "timestamp" => AMQPValue::Timestamp(int(0, i64::MAX.into())? as u64),
-        "decimal" => {
+        HeaderType::F64 => AMQPValue::Double(float()?),
+        HeaderType::Timestamp => AMQPValue::Timestamp(int(0, i64::MAX.into())? as u64),
+        HeaderType::Decimal => {
             let v = value()?;
             if let Value::String(text) = v {
                 return Ok(AMQPValue::DecimalValue(parse_decimal(path, text)?));
@@ -817,7 +824,7 @@ fn decode_typed(path: &str, name: &str, obj: &Map<String, Value>) -> Result<AMQP
                 value: digits as u32,
             })
         }
-        "string" => {
+        HeaderType::String => {
             let bytes = match (obj.get("value"), obj.get("base64")) {
                 (Some(Value::String(s)), None) => s.as_bytes().to_vec(),
                 (None, Some(Value::String(b))) => BASE64
@@ -831,7 +838,7 @@ fn decode_typed(path: &str, name: &str, obj: &Map<String, Value>) -> Result<AMQP
             };
             AMQPValue::LongString(LongString::from(bytes))
         }
-        "bytes" => match value()? {
+        HeaderType::Bytes => match value()? {
             Value::String(b) => AMQPValue::ByteArray(ByteArray::from(
                 BASE64
                     .decode(b.as_bytes())
@@ -839,22 +846,15 @@ fn decode_typed(path: &str, name: &str, obj: &Map<String, Value>) -> Result<AMQP
             )),
             other => return Err(bad(format!("{other} is not a base64 string"))),
         },
-        "void" => AMQPValue::Void,
-        "table" => match value()? {
+        HeaderType::Void => AMQPValue::Void,
+        HeaderType::Table => match value()? {
             Value::Object(t) => AMQPValue::FieldTable(decode_table(path, t)?),
             other => return Err(bad(format!("{other} is not an object"))),
         },
-        "array" => match value()? {
+        HeaderType::Array => match value()? {
             Value::Array(_) => decode_value(path, value()?)?,
             other => return Err(bad(format!("{other} is not an array"))),
         },
-        other => {
-            let names: Vec<&str> = HeaderType::ALL.iter().map(|t| t.name()).collect();
-            return Err(bad(format!(
-                "unknown type \"{other}\" (known: {})",
-                names.join(", ")
-            )));
-        }
     })
 }
 

@@ -496,7 +496,7 @@ pub async fn run(
     };
     // Every request to the broker below gives up on cancel or after BROKER_REPLY_WAIT.
     let queue: ShortString = request.queue.as_str().into();
-    let prepared: Result<(Option<u32>, u16)> = async {
+    let prepared: Result<Option<u32>> = async {
         // The exact number of ready messages, from the queue itself (the API's figure lags).
         let ready = if plan.method == PeekMethod::StreamOffset {
             None
@@ -532,11 +532,11 @@ pub async fn run(
             op_err,
         )
         .await?;
-        Ok((ready, prefetch))
+        Ok(ready)
     }
     .await;
     let ready = match prepared {
-        Ok((ready, _)) => ready,
+        Ok(ready) => ready,
         Err(e) => {
             // Nothing is held yet; the channel only has to go.
             close_quietly(&channel).await;
