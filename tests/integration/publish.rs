@@ -442,6 +442,16 @@ fn a_cancel_stops_sending_and_accounts_for_every_message_sent() {
         );
         assert!(reports.windows(2).all(|w| w[1].published >= w[0].published));
         assert_eq!(reports.last().unwrap().confirmed, s.confirmed);
+
+        // Cancelled before anything went out, a publish sends nothing and says so.
+        let before = b.count(&q).await;
+        let cancelled = CancellationToken::new();
+        cancelled.cancel();
+        let s = publish::run(cluster.session(), cluster.api(), &plan, cancelled, |_| {})
+            .await
+            .unwrap();
+        assert!(s.cancelled && s.published == 0 && s.confirmed == 0, "{s:?}");
+        assert_eq!(b.count(&q).await, before);
         cluster.close().await;
         b.delete(&q).await;
     });

@@ -42,3 +42,45 @@ impl From<Exit> for ExitCode {
         ExitCode::from(e as u8)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [Exit; 7] = [
+        Exit::Ok,
+        Exit::Failed,
+        Exit::Usage,
+        Exit::Unhealthy,
+        Exit::NotAllConfirmed,
+        Exit::NeedsConsent,
+        Exit::Interrupted,
+    ];
+
+    #[test]
+    fn every_status_is_listed_in_the_readme() {
+        let readme = include_str!("../../../README.md");
+        for e in ALL {
+            let row = format!("\n| {} |", e as u8);
+            assert!(readme.contains(&row), "README lists no exit status {e:?}");
+        }
+    }
+
+    #[test]
+    fn usage_errors_exit_as_clap_says() {
+        use clap::Parser;
+        let e = crate::Cli::try_parse_from(["warren", "--no-such-flag", "status"])
+            .err()
+            .expect("an unknown flag is refused");
+        assert_eq!(e.exit_code(), Exit::Usage as i32);
+        assert_eq!(
+            Exit::of(&Error::NeedsConsent {
+                what: "peeking".into(),
+                effects: "x".into()
+            }),
+            Exit::NeedsConsent
+        );
+        assert_eq!(Exit::of(&Error::Cancelled), Exit::Interrupted);
+        assert_eq!(Exit::of(&Error::invalid("count", "0")), Exit::Failed);
+    }
+}
