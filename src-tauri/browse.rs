@@ -153,6 +153,15 @@ pub async fn start_peek(
                 inspection,
             },
         );
+    if operation.released() {
+        // The UI left this cluster while the peek ran: nobody will show or close it.
+        state
+            .inspections
+            .lock()
+            .expect("inspections poisoned")
+            .remove(&id);
+        return Err(report(Error::Cancelled));
+    }
     Ok(summary)
 }
 

@@ -9,8 +9,8 @@
 //! ends ([`Running`] is a guard).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
@@ -34,6 +34,7 @@ pub struct Operations {
 struct Entry {
     profile: String,
     cancel: CancellationToken,
+    released: Arc<AtomicBool>,
 }
 
 /// A running operation: its id and cancel token. Dropping it takes the operation out of the
@@ -42,6 +43,16 @@ pub struct Running<'a> {
     registry: &'a Operations,
     pub id: u32,
     pub cancel: CancellationToken,
+    released: Arc<AtomicBool>,
+}
+
+impl Running<'_> {
+    /// True once the UI left the operation's cluster: what the operation made (an
+    /// inspection) has nobody to go to. Set before the cancel, so an operation that checks
+    /// it after keeping its result never keeps it past a release.
+    pub fn released(&self) -> bool {
+        self.released.load(Ordering::SeqCst)
+    }
 }
 
 impl Drop for Running<'_> {
@@ -60,17 +71,20 @@ impl Operations {
         // Starts at 1: 0 is never an operation, whatever a UI defaults to.
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let cancel = CancellationToken::new();
+        let released = Arc::new(AtomicBool::new(false));
         self.running.lock().expect("operations poisoned").insert(
             id,
             Entry {
                 profile: profile.to_owned(),
                 cancel: cancel.clone(),
+                released: released.clone(),
             },
         );
         Running {
             registry: self,
             id,
             cancel,
+            released,
         }
     }
 
@@ -81,8 +95,8 @@ impl Operations {
         }
     }
 
-    /// Cancels every operation running against profile `profile`.
-    pub fn cancel_profile(&self, profile: &str) {
+    /// Cancels every operation running against profile `profile`, marking them released.
+    pub fn release_profile(&self, profile: &str) {
         for e in self
             .running
             .lock()
@@ -90,6 +104,7 @@ impl Operations {
             .values()
             .filter(|e| e.profile == profile)
         {
+            e.released.store(true, Ordering::SeqCst);
             e.cancel.cancel();
         }
     }
@@ -113,8 +128,9 @@ mod tests {
         assert!(a.id != b.id && b.id != c.id && a.id != c.id && a.id != 0);
         ops.cancel(b.id);
         assert!(!a.cancel.is_cancelled() && b.cancel.is_cancelled());
-        ops.cancel_profile("one");
+        ops.release_profile("one");
         assert!(a.cancel.is_cancelled() && !c.cancel.is_cancelled());
+        assert!(a.released() && b.released() && !c.released());
         let (b_id, c_token) = (b.id, c.cancel.clone());
         drop(b);
         drop(c);
@@ -122,7 +138,7 @@ mod tests {
         // An operation that ended is gone: cancelling it is a no-op, and its profile's
         // release does not reach it.
         ops.cancel(b_id);
-        ops.cancel_profile("two");
+        ops.release_profile("two");
         assert!(!c_token.is_cancelled());
         drop(a);
         assert_eq!(ops.len(), 0);

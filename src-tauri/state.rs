@@ -57,7 +57,9 @@ impl AppState {
     /// The UI left the cluster of profile `name`: cancels what it started there and frees the
     /// inspections of its queues. The cluster stays open (its links are the status view's).
     pub fn release(&self, name: &str) {
-        self.operations.cancel_profile(name);
+        // Operations first: a peek that ends meanwhile then sees it was released (see
+        // `Running::released`) and drops what it made.
+        self.operations.release_profile(name);
         self.inspections
             .lock()
             .expect("inspections poisoned")
