@@ -33,9 +33,8 @@ use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::ShortString;
 use lapin::{BasicProperties, Confirmation};
 use serde::{Deserialize, Serialize};
-use ts_rs::TS;
-
 use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
 
 use crate::error::{Error, Result};
 use crate::management::ManagementClient;
@@ -632,8 +631,8 @@ async fn alarm_reason(api: &ManagementClient) -> String {
     }
 }
 
-/// Why a run ends before it sent anything: a cancel while connecting or preparing the
-/// channel. Nothing went out, so the summary is empty and says it was cancelled.
+/// The summary of a run cancelled before it sent anything (while connecting or preparing the
+/// channel): empty, and marked cancelled.
 fn cancelled_before_sending(endpoint: String) -> PublishSummary {
     PublishSummary {
         cancelled: true,
