@@ -5,11 +5,9 @@
 //! so 100,000 messages cost the webview a screenful.
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
 
 use tauri::ipc::Channel;
 use tauri::State;
-use tokio_util::sync::CancellationToken;
 use warren_core::inspector::{
     self, Inspection, InspectionSummary, InspectionView, MessageDetail, MessageFilter, MessageRow,
     Selection,
@@ -20,12 +18,10 @@ use warren_core::topology::{self, BindingRow, ExchangeRow, Topology, TopologyFoc
 use warren_core::Error;
 
 use crate::commands::{report, CmdResult};
-use crate::state::AppState;
+use crate::operations::OperationEvent;
+use crate::state::{AppState, Held};
 
 static NEXT_INSPECTION: AtomicU32 = AtomicU32::new(1);
-
-/// Progress reaches the UI at most this often (plus phase changes).
-const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 #[tauri::command]
 pub async fn list_queues(
@@ -109,62 +105,36 @@ pub async fn plan_peek(
     request: PeekRequest,
 ) -> CmdResult<PeekPlan> {
     let cluster = state.cluster(&name).await.map_err(report)?;
-    peek::make_plan(&cluster, &request).await.map_err(report)
+    peek::make_plan(cluster.session(), cluster.api(), &request)
+        .await
+        .map_err(report)
 }
 
-/// Removes a running peek's token when the command ends, however it ends.
-struct PeekGuard<'a> {
-    state: &'a AppState,
-    id: u32,
-}
-
-impl Drop for PeekGuard<'_> {
-    fn drop(&mut self) {
-        self.state
-            .peeks
-            .lock()
-            .expect("peeks poisoned")
-            .remove(&self.id);
-    }
-}
-
+/// Runs a peek as an operation of profile `name` (its id goes first over `events`, then its
+/// progress) and keeps the messages as an inspection of that profile.
 #[tauri::command]
 pub async fn start_peek(
     state: State<'_, AppState>,
     name: String,
     request: PeekRequest,
-    peek_id: u32,
-    events: Channel<PeekProgress>,
+    events: Channel<OperationEvent<PeekProgress>>,
 ) -> CmdResult<InspectionSummary> {
+    let operation = state.operations.start(&name);
+    let _ = events.send(OperationEvent::Started { id: operation.id });
     let cluster = state.cluster(&name).await.map_err(report)?;
-    let cancel = CancellationToken::new();
-    state
-        .peeks
-        .lock()
-        .expect("peeks poisoned")
-        .insert(peek_id, cancel.clone());
-    let _guard = PeekGuard {
-        state: &state,
-        id: peek_id,
-    };
     let mut messages = Vec::with_capacity(request.count.min(10_000) as usize);
-    let mut last_sent = Instant::now() - PROGRESS_EVERY;
-    let mut last_phase = None;
     let report_ = peek::run(
-        &cluster,
+        cluster.session(),
+        cluster.api(),
         &request,
         peek::DEFAULT_IDLE,
-        cancel,
+        operation.cancel.clone(),
         |m| {
             messages.push(m);
             Ok(())
         },
-        |p| {
-            if last_phase != Some(p.phase) || last_sent.elapsed() >= PROGRESS_EVERY {
-                last_phase = Some(p.phase);
-                last_sent = Instant::now();
-                let _ = events.send(p);
-            }
+        |progress| {
+            let _ = events.send(OperationEvent::Progress { progress });
         },
     )
     .await
@@ -176,15 +146,23 @@ pub async fn start_peek(
         .inspections
         .lock()
         .expect("inspections poisoned")
-        .insert(id, inspection);
-    Ok(summary)
-}
-
-#[tauri::command]
-pub fn cancel_peek(state: State<'_, AppState>, peek_id: u32) {
-    if let Some(token) = state.peeks.lock().expect("peeks poisoned").get(&peek_id) {
-        token.cancel();
+        .insert(
+            id,
+            Held {
+                profile: name,
+                inspection,
+            },
+        );
+    if operation.released() {
+        // The UI left this cluster while the peek ran: nobody will show or close it.
+        state
+            .inspections
+            .lock()
+            .expect("inspections poisoned")
+            .remove(&id);
+        return Err(report(Error::Cancelled));
     }
+    Ok(summary)
 }
 
 fn with_inspection<T>(
@@ -193,13 +171,13 @@ fn with_inspection<T>(
     f: impl FnOnce(&mut Inspection) -> warren_core::Result<T>,
 ) -> CmdResult<T> {
     let mut all = state.inspections.lock().expect("inspections poisoned");
-    let inspection = all.get_mut(&id).ok_or_else(|| {
+    let held = all.get_mut(&id).ok_or_else(|| {
         report(Error::invalid(
             "inspection",
             format!("no inspection {id} (it was closed)"),
         ))
     })?;
-    f(inspection).map_err(report)
+    f(&mut held.inspection).map_err(report)
 }
 
 #[tauri::command]

@@ -1,7 +1,10 @@
 //! IPC commands. Each is declared once here and listed in [`handler`]; their argument and
 //! result types are generated into `ui/src/lib/bindings` by ts-rs, and `ui/src/lib/backend.ts`
-//! is the only UI module that calls them. Errors cross as `{kind, message}`
-//! ([`ErrorReport`]); passwords travel only from the UI to the keychain, never back.
+//! is the only UI module that calls them (a test holds the two lists together). Errors cross
+//! as `{kind, message, field?}` ([`ErrorReport`]); passwords travel only from the UI to the
+//! keychain, never back. Long operations report over a channel of
+//! [`OperationEvent`](crate::operations::OperationEvent)s and are cancelled by the id it
+//! gives first.
 
 use serde::Serialize;
 use tauri::State;
@@ -44,6 +47,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         test_profile,
         cluster_status,
         close_cluster,
+        release_cluster,
+        cancel_operation,
         crate::browse::list_queues,
         crate::browse::queue_detail,
         crate::browse::purge_queue,
@@ -52,7 +57,6 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         crate::browse::topology,
         crate::browse::plan_peek,
         crate::browse::start_peek,
-        crate::browse::cancel_peek,
         crate::browse::filter_inspection,
         crate::browse::inspection_rows,
         crate::browse::inspection_message,
@@ -61,7 +65,6 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         crate::browse::close_inspection,
         crate::compose::preview_publish,
         crate::compose::publish,
-        crate::compose::cancel_publish,
         crate::compose::read_message_file,
     ]
 }
@@ -160,4 +163,17 @@ async fn cluster_status(state: State<'_, AppState>, name: String) -> CmdResult<C
 async fn close_cluster(state: State<'_, AppState>, name: String) -> CmdResult<()> {
     state.close(&name).await;
     Ok(())
+}
+
+/// The UI left the cluster of profile `name`: cancels the operations it started there and
+/// frees the inspections of its queues.
+#[tauri::command]
+fn release_cluster(state: State<'_, AppState>, name: String) {
+    state.release(&name);
+}
+
+/// Cancels operation `id` (a peek, a publish); nothing when it already ended.
+#[tauri::command]
+fn cancel_operation(state: State<'_, AppState>, id: u32) {
+    state.operations.cancel(id);
 }

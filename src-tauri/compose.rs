@@ -1,16 +1,16 @@
-//! IPC commands of the compose side: preview, publish with progress, cancel, and reading a
-//! message file. Adapters only: templates, checks and the engine are warren-core's `template`
+//! IPC commands of the compose side: preview, publish with progress, and reading a message
+//! file (a publish is cancelled as any operation is, with `cancel_operation`). Adapters only: templates, checks and the engine are warren-core's `template`
 //! and `publish`. Work that reads files (a body file, a message file) or renders many messages
 //! runs on the blocking pool, never on the UI thread.
 
 use tauri::ipc::Channel;
 use tauri::State;
-use tokio_util::sync::CancellationToken;
 use warren_core::message::MessageJson;
 use warren_core::publish::{self, Plan, PublishProgress, PublishRequest, PublishSummary};
 use warren_core::Error;
 
 use crate::commands::{report, CmdResult};
+use crate::operations::OperationEvent;
 use crate::state::AppState;
 
 /// Runs `f` on the blocking pool.
@@ -29,61 +29,31 @@ pub async fn preview_publish(request: PublishRequest, count: u32) -> CmdResult<V
     blocking(move || Plan::from_request(&request)?.preview(u64::from(count))).await
 }
 
-/// Removes a publish's cancel token when the command ends, however it ends.
-struct PublishGuard<'a> {
-    state: &'a AppState,
-    id: u32,
-}
-
-impl Drop for PublishGuard<'_> {
-    fn drop(&mut self) {
-        self.state
-            .publishes
-            .lock()
-            .expect("publishes poisoned")
-            .remove(&self.id);
-    }
-}
-
-/// Publishes `request` on the open cluster of profile `name`, streaming progress (at most
-/// every 100 ms) to `events`; resolves with the summary once every message has an outcome.
+/// Publishes `request` on the open cluster of profile `name` as an operation of that profile
+/// (its id goes first over `events`, then its progress); resolves with the summary once every
+/// message has an outcome, also when cancelled.
 #[tauri::command]
 pub async fn publish(
     state: State<'_, AppState>,
     name: String,
     request: PublishRequest,
-    publish_id: u32,
-    events: Channel<PublishProgress>,
+    events: Channel<OperationEvent<PublishProgress>>,
 ) -> CmdResult<PublishSummary> {
+    let operation = state.operations.start(&name);
+    let _ = events.send(OperationEvent::Started { id: operation.id });
     let plan = blocking(move || Plan::from_request(&request)).await?;
     let cluster = state.cluster(&name).await.map_err(report)?;
-    let cancel = CancellationToken::new();
-    state
-        .publishes
-        .lock()
-        .expect("publishes poisoned")
-        .insert(publish_id, cancel.clone());
-    let _guard = PublishGuard {
-        state: &state,
-        id: publish_id,
-    };
-    publish::run(&cluster, &plan, cancel, |p| {
-        let _ = events.send(p.clone());
-    })
+    publish::run(
+        cluster.session(),
+        cluster.api(),
+        &plan,
+        operation.cancel.clone(),
+        |progress| {
+            let _ = events.send(OperationEvent::Progress { progress });
+        },
+    )
     .await
     .map_err(report)
-}
-
-#[tauri::command]
-pub fn cancel_publish(state: State<'_, AppState>, publish_id: u32) {
-    if let Some(token) = state
-        .publishes
-        .lock()
-        .expect("publishes poisoned")
-        .get(&publish_id)
-    {
-        token.cancel();
-    }
 }
 
 /// The messages of a message file (one JSON object, or JSON Lines), shape-checked.

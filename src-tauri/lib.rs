@@ -4,6 +4,9 @@
 mod browse;
 mod commands;
 mod compose;
+#[cfg(test)]
+mod ipc_contract;
+mod operations;
 mod state;
 
 pub use commands::ProfileEntry;

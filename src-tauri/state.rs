@@ -1,15 +1,18 @@
-//! What the app keeps between commands: the profile store, the keychain, and the clusters
-//! the user has open (each an [`OpenCluster`] with live AMQP links to its nodes).
+//! What the app keeps between commands: the profile store, the keychain, the clusters the
+//! user has open (each an [`OpenCluster`] with live AMQP links to its nodes), the operations
+//! running and the inspections held, each of the latter two tied to the profile it belongs to
+//! so that leaving a cluster releases them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tokio_util::sync::CancellationToken;
 use warren_core::cluster::OpenCluster;
 use warren_core::inspector::Inspection;
 use warren_core::profile::ProfileStore;
 use warren_core::secrets::Keychain;
 use warren_core::{saved, Result};
+
+use crate::operations::Operations;
 
 pub struct AppState {
     pub profiles: ProfileStore,
@@ -17,11 +20,15 @@ pub struct AppState {
     /// Never held across an await: commands clone the `Arc` out and drop the guard.
     open: Mutex<HashMap<String, Arc<OpenCluster>>>,
     /// Finished peeks whose messages the inspector shows, by inspection id.
-    pub inspections: Mutex<HashMap<u32, Inspection>>,
-    /// Running peeks, by the UI's peek id, so that they can be cancelled.
-    pub peeks: Mutex<HashMap<u32, CancellationToken>>,
-    /// Running publishes, by the UI's publish id, so that they can be cancelled.
-    pub publishes: Mutex<HashMap<u32, CancellationToken>>,
+    pub inspections: Mutex<HashMap<u32, Held>>,
+    /// Long operations running, by the id the backend gave them.
+    pub operations: Operations,
+}
+
+/// An inspection and the profile whose queue it was peeked from.
+pub struct Held {
+    pub profile: String,
+    pub inspection: Inspection,
 }
 
 impl AppState {
@@ -31,8 +38,7 @@ impl AppState {
             keychain: Keychain::default(),
             open: Mutex::new(HashMap::new()),
             inspections: Mutex::new(HashMap::new()),
-            peeks: Mutex::new(HashMap::new()),
-            publishes: Mutex::new(HashMap::new()),
+            operations: Operations::default(),
         })
     }
 
@@ -46,6 +52,18 @@ impl AppState {
         // Another command may have opened it meanwhile: keep the first, drop ours.
         let mut open = self.open.lock().expect("open clusters poisoned");
         Ok(open.entry(name.to_owned()).or_insert(opened).clone())
+    }
+
+    /// The UI left the cluster of profile `name`: cancels what it started there and frees the
+    /// inspections of its queues. The cluster stays open (its links are the status view's).
+    pub fn release(&self, name: &str) {
+        // Operations first: a peek that ends meanwhile then sees it was released (see
+        // `Running::released`) and drops what it made.
+        self.operations.release_profile(name);
+        self.inspections
+            .lock()
+            .expect("inspections poisoned")
+            .retain(|_, held| held.profile != name);
     }
 
     /// Closes the open cluster of profile `name`, if any (after the profile changed or went).

@@ -468,7 +468,8 @@ fn a_cancelled_peek_returns_everything_it_held() {
         let cancel = CancellationToken::new();
         let mut seen = 0;
         let report = peek::run(
-            &cluster,
+            cluster.session(),
+            cluster.api(),
             &PeekRequest {
                 vhost: "/".into(),
                 queue: queue.clone(),
@@ -501,6 +502,41 @@ fn a_cancelled_peek_returns_everything_it_held() {
             .map(|(m, _)| m)
             .collect();
         assert_eq!(drained, sent, "a cancelled peek lost or reordered messages");
+
+        // Cancelled before it holds anything, a peek stops at once with an error and
+        // touches nothing.
+        let sent = seed(&cluster, &queue, "classic", 3).await;
+        let cancelled = CancellationToken::new();
+        cancelled.cancel();
+        let mut seen = 0;
+        let result = peek::run(
+            cluster.session(),
+            cluster.api(),
+            &PeekRequest {
+                vhost: "/".into(),
+                queue: queue.clone(),
+                count: 3,
+                offset: None,
+                allow_side_effects: false,
+            },
+            peek::DEFAULT_IDLE,
+            cancelled,
+            |_| {
+                seen += 1;
+                Ok(())
+            },
+            |_| {},
+        )
+        .await;
+        assert!(
+            matches!(result, Err(warren_core::Error::Cancelled)),
+            "{result:?}"
+        );
+        assert_eq!(seen, 0);
+        let drained: Vec<(Message, bool)> = drain(&cluster, &queue).await;
+        assert!(drained.iter().all(|(_, redelivered)| !redelivered));
+        let drained: Vec<Message> = drained.into_iter().map(|(m, _)| m).collect();
+        assert_eq!(drained, sent);
         delete(&cluster, &queue).await;
         cluster.close().await;
     });

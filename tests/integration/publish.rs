@@ -324,9 +324,15 @@ fn an_unknown_exchange_reports_404_and_the_next_publish_on_the_same_session_work
         };
         let missing = unique("publish.no-such-exchange");
         let plan = Plan::from_request(&request(&missing, 5)).unwrap();
-        let s = publish::run(&cluster, &plan, CancellationToken::new(), |_| {})
-            .await
-            .unwrap();
+        let s = publish::run(
+            cluster.session(),
+            cluster.api(),
+            &plan,
+            CancellationToken::new(),
+            |_| {},
+        )
+        .await
+        .unwrap();
         assert_eq!((s.confirmed, s.failed), (0, 5), "{s:?}");
         for p in &s.problems {
             let Outcome::Failed { reason } = &p.outcome else {
@@ -339,9 +345,15 @@ fn an_unknown_exchange_reports_404_and_the_next_publish_on_the_same_session_work
         }
         // The same open cluster, no restart: the next publish is confirmed.
         let plan = Plan::from_request(&request("", 5)).unwrap();
-        let s = publish::run(&cluster, &plan, CancellationToken::new(), |_| {})
-            .await
-            .unwrap();
+        let s = publish::run(
+            cluster.session(),
+            cluster.api(),
+            &plan,
+            CancellationToken::new(),
+            |_| {},
+        )
+        .await
+        .unwrap();
         assert_eq!((s.confirmed, s.failed, s.published), (5, 0, 5), "{s:?}");
         assert_eq!(b.count(&q).await, 5);
 
@@ -411,9 +423,11 @@ fn a_cancel_stops_sending_and_accounts_for_every_message_sent() {
         });
         let started = Instant::now();
         let mut reports = Vec::new();
-        let s = publish::run(&cluster, &plan, cancel, |p| reports.push(p.clone()))
-            .await
-            .unwrap();
+        let s = publish::run(cluster.session(), cluster.api(), &plan, cancel, |p| {
+            reports.push(p)
+        })
+        .await
+        .unwrap();
         assert!(s.cancelled);
         assert!(started.elapsed() < Duration::from_secs(5));
         assert!(s.published > 50 && s.published < 1000, "{s:?}");
@@ -428,6 +442,16 @@ fn a_cancel_stops_sending_and_accounts_for_every_message_sent() {
         );
         assert!(reports.windows(2).all(|w| w[1].published >= w[0].published));
         assert_eq!(reports.last().unwrap().confirmed, s.confirmed);
+
+        // Cancelled before anything went out, a publish sends nothing and says so.
+        let before = b.count(&q).await;
+        let cancelled = CancellationToken::new();
+        cancelled.cancel();
+        let s = publish::run(cluster.session(), cluster.api(), &plan, cancelled, |_| {})
+            .await
+            .unwrap();
+        assert!(s.cancelled && s.published == 0 && s.confirmed == 0, "{s:?}");
+        assert_eq!(b.count(&q).await, before);
         cluster.close().await;
         b.delete(&q).await;
     });
@@ -563,9 +587,13 @@ fn a_disk_alarm_shows_as_blocked_and_the_publish_completes_once_it_clears() {
         .unwrap();
         let plan = Plan::from_request(&request).unwrap();
         let reports = std::sync::Mutex::new(Vec::<publish::PublishProgress>::new());
-        let run = publish::run(&cluster, &plan, CancellationToken::new(), |p| {
-            reports.lock().unwrap().push(p.clone())
-        });
+        let run = publish::run(
+            cluster.session(),
+            cluster.api(),
+            &plan,
+            CancellationToken::new(),
+            |p| reports.lock().unwrap().push(p),
+        );
         let controller = async {
             // The publish must say it is blocked, and nothing may be confirmed meanwhile.
             let deadline = Instant::now() + Duration::from_secs(30);

@@ -6,16 +6,18 @@
 //! `--allow-side-effects` is given; Ctrl-C stops a peek and returns what it holds.
 
 use std::io::{IsTerminal, Write};
-use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
-use tokio_util::sync::CancellationToken;
 use warren_core::cluster::OpenCluster;
 use warren_core::endpoint::ClusterTarget;
+use warren_core::operation::until_cancelled;
 use warren_core::peek::{self, PeekEnd, PeekPhase, PeekRequest, StreamOffset};
 use warren_core::queues::{self, QueueQuery, QueueRow, QueueSort};
-use warren_core::{Error, Result};
+use warren_core::Result;
+
+use crate::exit_code::Exit;
+use crate::json::{self, stdout_error};
 
 #[derive(Args)]
 pub struct QueuesArgs {
@@ -105,12 +107,7 @@ pub struct PeekArgs {
     json: bool,
 }
 
-/// The exit status of a peek refused for lack of consent.
-const NEEDS_CONSENT: u8 = 5;
-/// The exit status of a peek stopped by Ctrl-C (the messages went back).
-const INTERRUPTED: u8 = 130;
-
-pub async fn queues(target: ClusterTarget, args: QueuesArgs) -> Result<ExitCode> {
+pub async fn queues(target: ClusterTarget, args: QueuesArgs) -> Result<Exit> {
     let api = warren_core::management::ManagementClient::new(&target)?;
     let vhost = if args.all_vhosts {
         None
@@ -143,24 +140,12 @@ pub async fn queues(target: ClusterTarget, args: QueuesArgs) -> Result<ExitCode>
     let mut out = std::io::stdout().lock();
     if args.json {
         for r in &rows {
-            writeln_json(&mut out, r)?;
+            json::write_line(&mut out, r)?;
         }
     } else {
         write_table(&mut out, &rows, vhost.is_none()).map_err(stdout_error)?;
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn stdout_error(e: std::io::Error) -> Error {
-    Error::File {
-        path: "(standard output)".into(),
-        reason: e.to_string(),
-    }
-}
-
-fn writeln_json(out: &mut impl Write, value: &impl serde::Serialize) -> Result<()> {
-    serde_json::to_writer(&mut *out, value).map_err(|e| stdout_error(e.into()))?;
-    out.write_all(b"\n").map_err(stdout_error)
+    Ok(Exit::Ok)
 }
 
 fn num(v: Option<u64>) -> String {
@@ -233,7 +218,7 @@ fn write_table(out: &mut impl Write, rows: &[QueueRow], with_vhost: bool) -> std
     Ok(())
 }
 
-pub async fn peek(target: ClusterTarget, args: PeekArgs) -> Result<ExitCode> {
+pub async fn peek(target: ClusterTarget, args: PeekArgs) -> Result<Exit> {
     let request = PeekRequest {
         vhost: args.vhost.clone().unwrap_or_else(|| target.vhost.clone()),
         queue: args.queue.clone(),
@@ -248,24 +233,19 @@ pub async fn peek(target: ClusterTarget, args: PeekArgs) -> Result<ExitCode> {
     let cluster = OpenCluster::open(target)?;
     let result = run_peek(&cluster, &request, &args).await;
     cluster.close().await;
-    match result {
-        Err(e @ Error::NeedsConsent { .. }) => {
-            eprintln!("warren: {e} (--allow-side-effects)");
-            Ok(ExitCode::from(NEEDS_CONSENT))
-        }
-        other => other,
-    }
+    result
 }
 
-async fn run_peek(
-    cluster: &OpenCluster,
-    request: &PeekRequest,
-    args: &PeekArgs,
-) -> Result<ExitCode> {
+async fn run_peek(cluster: &OpenCluster, request: &PeekRequest, args: &PeekArgs) -> Result<Exit> {
+    let cancel = crate::interruptible();
     if args.plan {
-        let plan = peek::make_plan(cluster, request).await?;
+        let plan = until_cancelled(
+            &cancel,
+            peek::make_plan(cluster.session(), cluster.api(), request),
+        )
+        .await??;
         if args.json {
-            writeln_json(&mut std::io::stdout().lock(), &plan)?;
+            json::print(&plan)?;
         } else {
             println!(
                 "{} queue \"{}\" on RabbitMQ {}: {:?}; harmless: {}",
@@ -280,26 +260,20 @@ async fn run_peek(
                 println!("  {mark} {}", e.description);
             }
         }
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Ok);
     }
-    let cancel = CancellationToken::new();
-    let on_signal = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_signal.cancel();
-        }
-    });
     let show_progress = std::io::stderr().is_terminal();
     let json = args.json;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let report = peek::run(
-        cluster,
+        cluster.session(),
+        cluster.api(),
         request,
         Duration::from_millis(args.idle_ms),
         cancel,
         |m| {
             if json {
-                writeln_json(&mut out, &m)
+                json::write_line(&mut out, &m)
             } else {
                 write_message_text(&mut out, &m).map_err(stdout_error)
             }
@@ -331,9 +305,9 @@ async fn run_peek(
         report.received, request.queue, report.elapsed_ms, report.endpoint
     );
     Ok(if report.end == PeekEnd::Cancelled {
-        ExitCode::from(INTERRUPTED)
+        Exit::Interrupted
     } else {
-        ExitCode::SUCCESS
+        Exit::Ok
     })
 }
 

@@ -1,16 +1,21 @@
 //! `warren`: Warren's core on the command line, for support staff at a terminal and for CI
 //! pipelines. It reads the same profiles as the desktop app, or takes ad-hoc `--node` /
 //! `--api` URIs. Every command that reports prints one JSON document with `--json`; errors
-//! are one line on stderr and a non-zero exit status.
+//! are one line on stderr and a non-zero exit status (see [`exit_code`]).
 
 mod browse;
+mod exit_code;
+mod json;
 mod publish;
 mod render;
 
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use exit_code::Exit;
+use tokio_util::sync::CancellationToken;
 use warren_core::endpoint::ClusterTarget;
 use warren_core::profile::{NodeEndpoints, Profile, ProfileStore, TlsSettings};
 use warren_core::secrets::Keychain;
@@ -126,24 +131,66 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // --help and --version are not errors.
+            return if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Ok
+            }
+            .into();
+        }
+    };
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-    match runtime.block_on(run(cli)) {
-        Ok(code) => code,
+    let exit = match runtime.block_on(run(cli)) {
+        Ok(exit) => exit,
+        Err(e @ Error::NeedsConsent { .. }) => {
+            eprintln!("warren: {e} (--allow-side-effects)");
+            Exit::of(&e)
+        }
         Err(e) => {
             eprintln!("warren: {e}");
-            ExitCode::from(1)
+            Exit::of(&e)
         }
-    }
+    };
+    exit.into()
 }
 
-async fn run(cli: Cli) -> Result<ExitCode> {
+/// How long an interrupted command may take to stop cleanly (a publish awaiting its last
+/// confirms, a peek giving its messages back) before the process ends anyway.
+const STOP_WAIT: Duration = Duration::from_secs(10);
+
+/// The one Ctrl-C handler, for the commands that can stop cleanly: the first Ctrl-C cancels
+/// the returned token, a second one, or a stop that takes longer than [`STOP_WAIT`], ends the
+/// process at once with [`Exit::Interrupted`] (a broker gives back what a closed connection
+/// held). Other commands keep the default: Ctrl-C ends them at once.
+pub(crate) fn interruptible() -> CancellationToken {
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        on_signal.cancel();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = tokio::time::sleep(STOP_WAIT) => {}
+        }
+        std::process::exit(i32::from(Exit::Interrupted as u8));
+    });
+    cancel
+}
+
+async fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Status { json, fail_on } => {
             let target = resolve(&cli.connection).await?;
             let status = cluster::status_once(&target).await?;
             if json {
-                print_json(&status);
+                json::print(&status)?;
             } else {
                 print!("{}", render::status_text(&status));
             }
@@ -152,11 +199,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 Some(FailOn::Critical) => status.health.level >= HealthLevel::Critical,
                 None => false,
             };
-            Ok(if failing {
-                ExitCode::from(3)
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(if failing { Exit::Unhealthy } else { Exit::Ok })
         }
         Command::Profile(cmd) => profile(cmd, &cli.connection).await,
         Command::Queues(args) => browse::queues(resolve(&cli.connection).await?, args).await,
@@ -165,14 +208,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-async fn profile(cmd: ProfileCommand, connection: &ConnectionArgs) -> Result<ExitCode> {
+async fn profile(cmd: ProfileCommand, connection: &ConnectionArgs) -> Result<Exit> {
     let store = ProfileStore::default_location()?;
     let keychain = Keychain::default();
     match cmd {
         ProfileCommand::List { json } => {
             let profiles = store.list()?;
             if json {
-                print_json(&profiles);
+                json::print(&profiles)?;
             } else {
                 for p in &profiles {
                     println!(
@@ -188,7 +231,7 @@ async fn profile(cmd: ProfileCommand, connection: &ConnectionArgs) -> Result<Exi
         ProfileCommand::Show { name, json } => {
             let p = store.get(&name)?;
             if json {
-                print_json(&p);
+                json::print(&p)?;
             } else {
                 print!("{}", render::profile_text(&p));
             }
@@ -249,18 +292,14 @@ async fn profile(cmd: ProfileCommand, connection: &ConnectionArgs) -> Result<Exi
                     && e.management_reachable != Some(false)
             });
             if json {
-                print_json(&endpoints);
+                json::print(&endpoints)?;
             } else {
                 print!("{}", render::endpoints_text(&endpoints));
             }
-            return Ok(if all_ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            });
+            return Ok(if all_ok { Exit::Ok } else { Exit::Failed });
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Ok)
 }
 
 fn read_password(from_stdin: bool, profile: &str) -> Result<String> {
@@ -296,11 +335,4 @@ async fn resolve(c: &ConnectionArgs) -> Result<ClusterTarget> {
         )),
         None => ClusterTarget::ad_hoc(&c.nodes, &c.apis),
     }
-}
-
-fn print_json(value: &impl serde::Serialize) {
-    println!(
-        "{}",
-        serde_json::to_string(value).expect("status types always serialise")
-    );
 }

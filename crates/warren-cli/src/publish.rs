@@ -5,24 +5,25 @@
 //! (`--header retries:i16=3` becomes the typed form `{"$type":"i16","value":"3"}`, so every
 //! AMQP type is reachable from a shell) and checked before a connection is opened; what only
 //! the broker can tell (its size limit, the login) is checked by the engine before the first
-//! message goes out. Exit status: 0 when every message was confirmed, 4 when any was not
-//! (returned, nacked, failed, or left unsent by a cancel), 1 for errors before sending.
+//! message goes out. Exit status (see `exit_code`): 0 when every message was confirmed, 4 when
+//! any was not (returned, nacked, failed, or left unsent by a cancel), 1 for errors before
+//! sending.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::process::ExitCode;
 
 use clap::{ArgGroup, Args};
 use serde_json::{Map, Value};
-use tokio_util::sync::CancellationToken;
 use warren_core::cluster::OpenCluster;
 use warren_core::endpoint::ClusterTarget;
-use warren_core::message::{BodyEncoding, MessageJson, PropertiesJson, TYPE_NAMES};
+use warren_core::message::{
+    self, BodyEncoding, HeaderType, MessageJson, PropertiesJson, PropertyName,
+};
 use warren_core::publish::{self, Outcome, Plan, PublishRequest, PublishSummary};
 use warren_core::{Error, Result};
 
-/// Exit status when any message did not end confirmed.
-const NOT_ALL_CONFIRMED: u8 = 4;
+use crate::exit_code::Exit;
+use crate::json;
 
 #[derive(Args)]
 #[command(group(ArgGroup::new("source").required(true).args(["body", "body_file", "message_file"])))]
@@ -73,20 +74,14 @@ pub struct PublishArgs {
 pub async fn publish(
     connection: impl std::future::Future<Output = Result<ClusterTarget>>,
     args: PublishArgs,
-) -> Result<ExitCode> {
+) -> Result<Exit> {
     let (messages, request) = build(&args)?;
     let plan = Plan::from_messages(&messages, &request)?;
     let target = connection.await?;
     let cluster = OpenCluster::open(target)?;
-    let cancel = CancellationToken::new();
-    let on_signal = cancel.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_signal.cancel();
-        }
-    });
+    let cancel = crate::interruptible();
     let show_progress = std::io::stderr().is_terminal() && !args.json;
-    let result = publish::run(&cluster, &plan, cancel, |p| {
+    let result = publish::run(cluster.session(), cluster.api(), &plan, cancel, |p| {
         if show_progress {
             let blocked = match (&p.blocked, &p.blocked_reason) {
                 (true, Some(r)) => format!(" BLOCKED: {r}"),
@@ -106,17 +101,14 @@ pub async fn publish(
     cluster.close().await;
     let summary = result?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string(&summary).expect("a summary always serialises")
-        );
+        json::print(&summary)?;
     } else {
         print!("{}", summary_text(&summary, plan.total()));
     }
     Ok(if summary.confirmed == plan.total() {
-        ExitCode::SUCCESS
+        Exit::Ok
     } else {
-        ExitCode::from(NOT_ALL_CONFIRMED)
+        Exit::NotAllConfirmed
     })
 }
 
@@ -218,12 +210,9 @@ fn split_pair(flag: &str, s: &str) -> Result<(String, String)> {
 /// `name=text` or `name:TYPE=value`, as a header name and its value in the message format.
 fn parse_header(s: &str) -> Result<(String, Value)> {
     let (left, value) = split_pair("--header", s)?;
-    let typed = left.rsplit_once(':').and_then(|(name, ty)| {
-        TYPE_NAMES
-            .iter()
-            .any(|(n, _)| *n == ty)
-            .then(|| (name.to_owned(), ty.to_owned()))
-    });
+    let typed = left
+        .rsplit_once(':')
+        .and_then(|(name, ty)| HeaderType::parse(ty).map(|ty| (name.to_owned(), ty)));
     let Some((name, ty)) = typed else {
         return Ok((left, Value::String(value)));
     };
@@ -231,28 +220,34 @@ fn parse_header(s: &str) -> Result<(String, Value)> {
     let bad = |reason: String| Error::invalid(field.clone(), reason);
     let typed_value = |v: Value| {
         let mut m = Map::new();
-        m.insert("$type".into(), Value::String(ty.clone()));
+        m.insert("$type".into(), Value::String(ty.name().to_owned()));
         m.insert("value".into(), v);
         Value::Object(m)
     };
-    let v = match ty.as_str() {
-        "bool" => match value.as_str() {
+    let v = match ty {
+        HeaderType::Bool => match value.as_str() {
             "true" => typed_value(Value::Bool(true)),
             "false" => typed_value(Value::Bool(false)),
             other => return Err(bad(format!("\"{other}\" is not true or false"))),
         },
-        "void" => {
+        HeaderType::Void => {
             if !value.is_empty() {
                 return Err(bad("a void header takes no value (name:void=)".into()));
             }
             let mut m = Map::new();
-            m.insert("$type".into(), Value::String("void".into()));
+            m.insert("$type".into(), Value::String(ty.name().to_owned()));
             Value::Object(m)
         }
-        "decimal" => typed_value(parse_decimal(&value).map_err(bad)?),
-        "table" | "array" => {
+        HeaderType::Decimal => {
+            let d = message::parse_decimal(&field, &value)?;
+            let mut m = Map::new();
+            m.insert("scale".into(), d.scale.into());
+            m.insert("value".into(), d.value.into());
+            typed_value(Value::Object(m))
+        }
+        HeaderType::Table | HeaderType::Array => {
             let json: Value = serde_json::from_str(&value)
-                .map_err(|e| bad(format!("not valid JSON for a {ty}: {e}")))?;
+                .map_err(|e| bad(format!("not valid JSON for a {}: {e}", ty.name())))?;
             typed_value(json)
         }
         // Integers, floats, timestamps, strings and base64 bytes take the text as it is: the
@@ -262,75 +257,22 @@ fn parse_header(s: &str) -> Result<(String, Value)> {
     Ok((name, v))
 }
 
-/// `123.45` as the message format's decimal: `{"scale": 2, "value": 12345}`.
-fn parse_decimal(s: &str) -> std::result::Result<Value, String> {
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    let digits = format!("{int}{frac}");
-    if int.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "\"{s}\" is not a non-negative decimal such as 12.50"
-        ));
-    }
-    let value: u32 = digits
-        .parse()
-        .map_err(|_| format!("{s} has more digits than a decimal holds (at most 4294967295)"))?;
-    let mut m = Map::new();
-    m.insert("scale".into(), frac.len().into());
-    m.insert("value".into(), value.into());
-    Ok(Value::Object(m))
-}
-
 fn set_property(p: &mut PropertiesJson, name: &str, value: &str) -> Result<()> {
     let name = name.replace('-', "_");
-    let field = format!("properties.{name}");
-    let text = || Some(value.to_owned());
-    match name.as_str() {
-        "content_type" => p.content_type = text(),
-        "content_encoding" => p.content_encoding = text(),
-        "correlation_id" => p.correlation_id = text(),
-        "reply_to" => p.reply_to = text(),
-        "expiration" => p.expiration = text(),
-        "message_id" => p.message_id = text(),
-        "type" => p.kind = text(),
-        "user_id" => p.user_id = text(),
-        "app_id" => p.app_id = text(),
-        "delivery_mode" => {
-            p.delivery_mode = Some(match value {
-                "transient" => 1,
-                "persistent" => 2,
-                other => other.parse().map_err(|_| {
-                    Error::invalid(
-                        field,
-                        format!("\"{other}\" is neither 1 (transient) nor 2 (persistent)"),
-                    )
-                })?,
-            })
-        }
-        "priority" => {
-            p.priority = Some(value.parse().map_err(|_| {
-                Error::invalid(field, format!("\"{value}\" is not a number from 0 to 255"))
-            })?)
-        }
-        "timestamp" => {
-            p.timestamp = Some(value.parse().map_err(|_| {
-                Error::invalid(
-                    field,
-                    format!("\"{value}\" is not a time in seconds since the Unix epoch"),
-                )
-            })?)
-        }
-        _ => {
-            return Err(Error::invalid(
+    match PropertyName::parse(&name) {
+        Some(property) => property.set_from_text(p, value),
+        None => {
+            let known: Vec<&str> = PropertyName::ALL
+                .iter()
+                .filter(|p| **p != PropertyName::ClusterId)
+                .map(|p| p.name())
+                .collect();
+            Err(Error::invalid(
                 "--property",
-                format!(
-                    "unknown property \"{name}\" (known: content_type, content_encoding, \
-                     delivery_mode, priority, correlation_id, reply_to, expiration, message_id, \
-                     timestamp, type, user_id, app_id)"
-                ),
+                format!("unknown property \"{name}\" (known: {})", known.join(", ")),
             ))
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]

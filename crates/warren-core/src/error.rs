@@ -145,11 +145,23 @@ impl Error {
 }
 
 /// An error as it crosses a process boundary: to the UI over IPC, or to scripts as JSON.
+///
+/// `field` is set when the error is about one input, so that a form can show it next to that
+/// input without reading the message: for [`ErrorKind::InvalidInput`] it is the path the core
+/// names the input by. Paths follow the message format and the requests: `"body"`,
+/// `"routing_key"`, `"exchange"`, `"count"`, `"rate"`, `"properties.expiration"` (one basic
+/// property), `"properties.headers.tenant"` (one header; nested values go on as
+/// `"properties.headers.t.inner"` and `"properties.headers.a[2]"`), `"variables.NAME"` (a
+/// template variable), `"queue"`, `"offset"`, `"path"`. A path never carries where in a run
+/// the input failed (message 12 of a publish, line 3 of a file): that is in the message.
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct ErrorReport {
     pub kind: ErrorKind,
     pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub field: Option<String>,
 }
 
 impl From<&Error> for ErrorReport {
@@ -157,6 +169,34 @@ impl From<&Error> for ErrorReport {
         ErrorReport {
             kind: e.kind(),
             message: e.to_string(),
+            field: match e {
+                Error::InvalidInput { field, .. } => Some(field.clone()),
+                _ => None,
+            },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_names_the_field_of_invalid_input_only() {
+        let r = ErrorReport::from(&Error::invalid("properties.expiration", "not a number"));
+        assert_eq!(r.field.as_deref(), Some("properties.expiration"));
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            serde_json::json!({
+                "kind": "invalid_input",
+                "message": "invalid properties.expiration: not a number",
+                "field": "properties.expiration",
+            })
+        );
+        let r = ErrorReport::from(&Error::Cancelled);
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            serde_json::json!({"kind": "cancelled", "message": "cancelled"})
+        );
     }
 }

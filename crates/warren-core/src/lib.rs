@@ -7,6 +7,7 @@ pub mod error;
 pub mod inspector;
 pub mod management;
 pub mod message;
+pub mod operation;
 pub mod peek;
 pub mod profile;
 pub mod publish;

@@ -31,10 +31,12 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
-use crate::cluster::OpenCluster;
 use crate::error::{Error, Result};
+use crate::management::ManagementClient;
 use crate::message::Message;
+use crate::operation::{self, bounded, until_cancelled, BROKER_REPLY_WAIT};
 use crate::queues::{self, QueueDetail};
+use crate::session::ClusterSession;
 use crate::status::QueueType;
 
 /// RabbitMQ 4.0+ gives quorum queues this delivery limit unless one is set.
@@ -395,13 +397,19 @@ pub struct PeekReport {
 
 /// Reads the queue's detail and makes the plan. The ready and consumer counts come from the
 /// queue itself (a passive declare), since the management API's lag a statistics interval.
-pub async fn make_plan(cluster: &OpenCluster, request: &PeekRequest) -> Result<PeekPlan> {
+pub async fn make_plan(
+    session: &ClusterSession,
+    api: &ManagementClient,
+    request: &PeekRequest,
+) -> Result<PeekPlan> {
     check_request(request)?;
-    let mut detail = queues::detail(cluster.api(), &request.vhost, &request.queue).await?;
+    let mut detail = queues::detail(api, &request.vhost, &request.queue).await?;
     let name = request.queue.clone();
-    let exact = cluster
-        .session()
-        .run(CONNECT_WAIT, |ch| {
+    // The exact counts are a refinement: a broker that does not answer in time leaves the
+    // API's figures in place.
+    let exact = tokio::time::timeout(
+        CONNECT_WAIT + BROKER_REPLY_WAIT,
+        session.run(CONNECT_WAIT, |ch| {
             let name = name.clone();
             async move {
                 ch.queue_declare(
@@ -414,9 +422,10 @@ pub async fn make_plan(cluster: &OpenCluster, request: &PeekRequest) -> Result<P
                 )
                 .await
             }
-        })
-        .await;
-    if let Ok(q) = exact {
+        }),
+    )
+    .await;
+    if let Ok(Ok(q)) = exact {
         if detail.row.queue_type != QueueType::Stream {
             detail.row.messages_ready = Some(u64::from(q.message_count()));
         }
@@ -451,28 +460,33 @@ fn header_u64(props: &lapin::BasicProperties, key: &str) -> Option<u64> {
     }
 }
 
-/// Runs a peek: makes the plan, refuses when it needs consent that was not given, reads, and
-/// returns what it held. `on_message` sees each message as it arrives (in queue order);
-/// `on_progress` is called every `progress_every` messages and at phase changes. Cancelling
-/// `cancel` stops reading and returns what is held, leaving the queue intact.
+/// Runs a peek on `session` (`api` reads the queue's detail): makes the plan, refuses when it
+/// needs consent that was not given, reads, and returns what it held. `on_message` sees each
+/// message as it arrives (in queue order); `on_progress` gets throttled progress and every
+/// phase change (see [`operation::Progress`]).
+///
+/// Cancelling `cancel` while reading stops it and returns what is held, leaving the queue
+/// intact: the report then says [`PeekEnd::Cancelled`]. Cancelling before anything is held
+/// (while planning, connecting or declaring) ends the peek with [`Error::Cancelled`].
 pub async fn run(
-    cluster: &OpenCluster,
+    session: &ClusterSession,
+    api: &ManagementClient,
     request: &PeekRequest,
     idle: Duration,
     cancel: CancellationToken,
     mut on_message: impl FnMut(PeekedMessage) -> Result<()>,
-    mut on_progress: impl FnMut(PeekProgress),
+    on_progress: impl FnMut(PeekProgress),
 ) -> Result<PeekReport> {
     let started = std::time::Instant::now();
-    let plan = make_plan(cluster, request).await?;
+    let mut progress = operation::Progress::new(on_progress);
+    let plan = until_cancelled(&cancel, make_plan(session, api, request)).await??;
     if !plan.harmless && !request.allow_side_effects {
         return Err(Error::NeedsConsent {
             what: format!("peeking quorum queue \"{}\"", request.queue),
             effects: plan.consent_summary(),
         });
     }
-    let session = cluster.session();
-    let (channel, endpoint) = session.channel(CONNECT_WAIT).await?;
+    let (channel, endpoint) = until_cancelled(&cancel, session.channel(CONNECT_WAIT)).await??;
     let op_err = |e: lapin::Error| {
         queues::not_found_as_queue(
             map_not_found(session.operation_error(&endpoint, e), request),
@@ -480,35 +494,56 @@ pub async fn run(
             &request.queue,
         )
     };
+    // Every request to the broker below gives up on cancel or after BROKER_REPLY_WAIT.
     let queue: ShortString = request.queue.as_str().into();
-    // The exact number of ready messages, from the queue itself (the API's figure lags).
-    let ready = if plan.method == PeekMethod::StreamOffset {
-        None
-    } else {
-        let q = channel
-            .queue_declare(
-                queue.clone(),
-                QueueDeclareOptions {
-                    passive: true,
-                    ..QueueDeclareOptions::default()
-                },
-                FieldTable::default(),
+    let prepared: Result<Option<u32>> = async {
+        // The exact number of ready messages, from the queue itself (the API's figure lags).
+        let ready = if plan.method == PeekMethod::StreamOffset {
+            None
+        } else {
+            let q = bounded(
+                &cancel,
+                &endpoint,
+                BROKER_REPLY_WAIT,
+                channel.queue_declare(
+                    queue.clone(),
+                    QueueDeclareOptions {
+                        passive: true,
+                        ..QueueDeclareOptions::default()
+                    },
+                    FieldTable::default(),
+                ),
+                op_err,
             )
-            .await
-            .map_err(op_err)?;
-        Some(q.message_count())
+            .await?;
+            Some(q.message_count())
+        };
+        // The window: all we will hold, as long as basic.qos can say it (0 = unlimited); for
+        // streams the window only paces reading, since we ack as we go.
+        let prefetch: u16 = match plan.method {
+            PeekMethod::StreamOffset => request.count.min(1000) as u16,
+            _ => u16::try_from(request.count).unwrap_or(0),
+        };
+        bounded(
+            &cancel,
+            &endpoint,
+            BROKER_REPLY_WAIT,
+            channel.basic_qos(prefetch, BasicQosOptions::default()),
+            op_err,
+        )
+        .await?;
+        Ok(ready)
+    }
+    .await;
+    let ready = match prepared {
+        Ok(ready) => ready,
+        Err(e) => {
+            // Nothing is held yet; the channel only has to go.
+            close_quietly(&channel).await;
+            return Err(e);
+        }
     };
     let expected = ready.map_or(request.count, |r| r.min(request.count));
-    // The window: all we will hold, as long as basic.qos can say it (0 = unlimited); for
-    // streams the window only paces reading, since we ack as we go.
-    let prefetch: u16 = match plan.method {
-        PeekMethod::StreamOffset => request.count.min(1000) as u16,
-        _ => u16::try_from(request.count).unwrap_or(0),
-    };
-    channel
-        .basic_qos(prefetch, BasicQosOptions::default())
-        .await
-        .map_err(op_err)?;
     let mut args = FieldTable::default();
     if plan.method == PeekMethod::StreamOffset {
         let offset = request.offset.clone().unwrap_or(StreamOffset::First);
@@ -518,7 +553,7 @@ pub async fn run(
     let mut received: u32 = 0;
     let mut last_tag: Option<u64> = None;
     let mut end = PeekEnd::CountReached;
-    on_progress(PeekProgress {
+    progress.milestone(PeekProgress {
         received: 0,
         expected,
         phase: PeekPhase::Receiving,
@@ -528,16 +563,26 @@ pub async fn run(
             end = PeekEnd::QueueExhausted;
             return Ok(());
         }
-        let mut consumer = channel
-            .basic_consume(
+        let consume = bounded(
+            &cancel,
+            &endpoint,
+            BROKER_REPLY_WAIT,
+            channel.basic_consume(
                 queue.clone(),
                 tag.clone(),
                 BasicConsumeOptions::default(),
                 args,
-            )
-            .await
-            .map_err(op_err)?;
-        let progress_every = (expected / 100).clamp(1, 1000);
+            ),
+            op_err,
+        )
+        .await;
+        let mut consumer = match consume {
+            Err(Error::Cancelled) => {
+                end = PeekEnd::Cancelled;
+                return Ok(());
+            }
+            other => other?,
+        };
         while received < request.count {
             if plan.method != PeekMethod::StreamOffset && received >= expected {
                 // The queue held fewer than asked for; waiting longer would only catch new
@@ -567,12 +612,24 @@ pub async fn run(
             let offset = header_u64(&delivery.properties, "x-stream-offset");
             let delivery_count = header_u64(&delivery.properties, "x-delivery-count");
             if plan.method == PeekMethod::StreamOffset {
-                // Acks on a stream only grant credit; reading changes nothing.
-                delivery
-                    .acker
-                    .ack(lapin::options::BasicAckOptions::default())
-                    .await
-                    .map_err(op_err)?;
+                // Acks on a stream only grant credit; reading changes nothing. A cancel
+                // during the ack ends the read at this message.
+                let acked = bounded(
+                    &cancel,
+                    &endpoint,
+                    BROKER_REPLY_WAIT,
+                    delivery
+                        .acker
+                        .ack(lapin::options::BasicAckOptions::default()),
+                    op_err,
+                )
+                .await;
+                match acked {
+                    Err(Error::Cancelled) => end = PeekEnd::Cancelled,
+                    other => {
+                        other?;
+                    }
+                }
             }
             let message = Message::from_amqp(
                 &delivery.exchange,
@@ -587,31 +644,48 @@ pub async fn run(
                 offset,
                 delivery_count,
             })?;
-            if received.is_multiple_of(progress_every) {
-                on_progress(PeekProgress {
-                    received,
-                    expected,
-                    phase: PeekPhase::Receiving,
-                });
+            if end == PeekEnd::Cancelled {
+                break;
             }
+            progress.update(PeekProgress {
+                received,
+                expected,
+                phase: PeekPhase::Receiving,
+            });
         }
-        let _ = channel
-            .basic_cancel(tag.clone(), BasicCancelOptions::default())
-            .await;
+        // Not awaited past its bound: closing the channel below cancels the consumer anyway.
+        let _ = tokio::time::timeout(
+            BROKER_REPLY_WAIT,
+            channel.basic_cancel(tag.clone(), BasicCancelOptions::default()),
+        )
+        .await;
         Ok(())
     }
     .await;
-    on_progress(PeekProgress {
+    progress.milestone(PeekProgress {
         received,
         expected,
         phase: PeekPhase::Returning,
     });
-    // Give back everything held, whatever happened above: deliveries that raced the cancel
-    // arrived after `last_tag` and are covered by closing the channel.
-    let returned = give_back(&channel, plan.method, last_tag).await;
+    // Give back everything held, whatever happened above (a cancel included: giving back is
+    // not cancellable): deliveries that raced the cancel arrived after `last_tag` and are
+    // covered by closing the channel.
+    let returned = tokio::time::timeout(
+        BROKER_REPLY_WAIT,
+        give_back(&channel, plan.method, last_tag),
+    )
+    .await;
     result?;
-    returned.map_err(op_err)?;
-    on_progress(PeekProgress {
+    match returned {
+        Ok(r) => r.map_err(op_err)?,
+        Err(_) => {
+            return Err(Error::Timeout {
+                endpoint,
+                after: BROKER_REPLY_WAIT,
+            })
+        }
+    }
+    progress.milestone(PeekProgress {
         received,
         expected,
         phase: PeekPhase::Done,
@@ -632,6 +706,13 @@ fn map_not_found(e: Error, request: &PeekRequest) -> Error {
             name: request.queue.clone(),
         },
         _ => e,
+    }
+}
+
+async fn close_quietly(channel: &lapin::Channel) {
+    if channel.status().connected() {
+        let _ =
+            tokio::time::timeout(BROKER_REPLY_WAIT, channel.close(200, "peek done".into())).await;
     }
 }
 

@@ -33,13 +33,14 @@ use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::ShortString;
 use lapin::{BasicProperties, Confirmation};
 use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
-use crate::cluster::OpenCluster;
 use crate::error::{Error, Result};
 use crate::management::ManagementClient;
 use crate::message::{Message, MessageJson};
-use crate::session::LinkState;
+use crate::operation::{self, bounded, until_cancelled, BROKER_REPLY_WAIT};
+use crate::session::{ClusterSession, LinkState};
 use crate::template::{Context, MessageTemplate};
 
 /// What to publish. `message` is a template: `{{seq}}`, `{{uuid}}`, `{{now}}`, `{{now_ms}}`,
@@ -155,8 +156,6 @@ pub struct PublishSummary {
 
 /// Unconfirmed messages allowed in flight.
 pub const WINDOW: usize = 1024;
-/// Progress reports are at least this far apart.
-pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 /// After a cancel, how long messages already sent may take to be confirmed.
 const CANCEL_GRACE: Duration = Duration::from_secs(5);
 const CONNECT_WAIT: Duration = Duration::from_secs(10);
@@ -322,11 +321,12 @@ struct Limits<'a> {
     with_fixed_body: bool,
 }
 
+/// Says which message of a run an input error is about; the field path stays a path.
 fn in_message(e: Error, seq: u64) -> Error {
     match e {
         Error::InvalidInput { field, reason } => Error::InvalidInput {
-            field: format!("{field} (message {seq})"),
-            reason,
+            field,
+            reason: format!("{reason} (message {seq})"),
         },
         other => other,
     }
@@ -512,7 +512,7 @@ impl Tally {
         &mut self,
         seq: u64,
         c: lapin::Result<Confirmation>,
-        op_err: &impl Fn(lapin::Error) -> Arc<str>,
+        op_err: &(dyn Fn(lapin::Error) -> Arc<str> + Sync),
     ) -> Option<Arc<str>> {
         let i = Tally::idx(seq);
         match c {
@@ -520,21 +520,14 @@ impl Tally {
                 self.state[i] = State::Acked;
                 self.acks += 1;
                 if let Some(r) = ret {
-                    let r = returned(&r);
-                    if r.0 != self.fingerprint[i] {
-                        tracing::debug!(
-                            seq,
-                            "lapin attached another message's return to this confirm"
-                        );
-                    }
-                    self.returns.push(r);
+                    self.on_return(seq, &r);
                 }
             }
             Ok(Confirmation::Nack(ret)) => {
                 self.state[i] = State::Nacked;
                 self.nacked += 1;
                 if let Some(r) = ret {
-                    self.returns.push(returned(&r));
+                    self.on_return(seq, &r);
                 }
             }
             Ok(Confirmation::NotRequested) => {
@@ -547,6 +540,19 @@ impl Tally {
             }
         }
         None
+    }
+
+    /// Keeps a `basic.return` that came with the confirm of `seq`, to be given to the message
+    /// it belongs to once every return is in (see [`Tally::settle_returns`]).
+    fn on_return(&mut self, seq: u64, r: &lapin::message::BasicReturnMessage) {
+        let r = returned(r);
+        if self.state[Tally::idx(seq)] == State::Acked && r.0 != self.fingerprint[Tally::idx(seq)] {
+            tracing::debug!(
+                seq,
+                "lapin attached another message's return to this confirm"
+            );
+        }
+        self.returns.push(r);
     }
 
     fn new(total: u64) -> Tally {
@@ -625,35 +631,337 @@ async fn alarm_reason(api: &ManagementClient) -> String {
     }
 }
 
-/// Runs a publish: checks every message, then sends them on one channel of a connected node
-/// with confirms, reporting progress at most every [`PROGRESS_EVERY`]. Errors before the
-/// first message is sent (bad input, no node, a refused channel) are returned as `Err`; from
-/// then on every message ends in the summary as exactly one [`Outcome`]. Cancelling stops
-/// sending; messages already sent are given [`CANCEL_GRACE`] to be confirmed.
+/// The summary of a run cancelled before it sent anything (while connecting or preparing the
+/// channel): empty, and marked cancelled.
+fn cancelled_before_sending(endpoint: String) -> PublishSummary {
+    PublishSummary {
+        cancelled: true,
+        endpoint,
+        ..PublishSummary::default()
+    }
+}
+
+/// The message whose send has started and not yet been written to the socket.
+type Sending<'a> = Option<(
+    u64,
+    futures_util::future::BoxFuture<'a, lapin::Result<lapin::PublisherConfirm>>,
+)>;
+
+/// A confirm awaited, tagged with its message's sequence number.
+type Awaited = futures_util::future::BoxFuture<'static, (u64, lapin::Result<Confirmation>)>;
+
+/// What the run does next, as decided by the window and the pacer.
+enum Pace {
+    /// A send started; decide again.
+    Started,
+    /// Wait for an event, or until this instant (the pacer's next slot).
+    Wait(Option<tokio::time::Instant>),
+    /// Nothing is sending, nothing awaits a confirm, nothing more will be sent.
+    Finished,
+}
+
+/// One run under way: the messages' states, the send in progress, the confirms awaited, why
+/// sending stopped, and the progress shown.
+struct Run<'a, F> {
+    plan: &'a Plan,
+    limits: Limits<'a>,
+    channel: &'a lapin::Channel,
+    options: BasicPublishOptions,
+    /// The rendered messages when none varies (rendered once).
+    fixed: Option<Vec<Wire>>,
+    tally: Tally,
+    blocked: Blocked,
+    sending: Sending<'a>,
+    inflight: FuturesOrdered<Awaited>,
+    /// The next sequence number to send.
+    next: u64,
+    /// Why the run stopped sending early: a failed channel or connection (from a confirm)...
+    fatal: Option<Arc<str>>,
+    /// ... or a send that could not be written.
+    send_error: Option<Arc<str>>,
+    cancelled: bool,
+    grace_until: Option<tokio::time::Instant>,
+    started: Instant,
+    start_tokio: tokio::time::Instant,
+    progress: operation::Progress<F>,
+    op_err: &'a (dyn Fn(lapin::Error) -> Arc<str> + Sync),
+}
+
+impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
+    fn total(&self) -> u64 {
+        self.plan.total
+    }
+
+    fn stopped(&self) -> bool {
+        self.fatal.is_some() || self.send_error.is_some() || self.cancelled
+    }
+
+    /// Starts the next send when the window and the pacer allow it.
+    fn pace(&mut self) -> Pace {
+        let mut due = None;
+        if self.sending.is_none()
+            && !self.stopped()
+            && self.next <= self.total()
+            && self.inflight.len() < WINDOW
+        {
+            if let Some(rate) = self.plan.rate {
+                // Deadlines from the start, so that sleeping does not make the rate drift.
+                let at = self.start_tokio + Duration::from_secs_f64((self.next - 1) as f64 / rate);
+                if at > tokio::time::Instant::now() {
+                    due = Some(at);
+                }
+            }
+            if due.is_none() {
+                self.send();
+                return Pace::Started;
+            }
+        }
+        if self.sending.is_none()
+            && self.inflight.is_empty()
+            && (self.stopped() || self.next > self.total())
+        {
+            return Pace::Finished;
+        }
+        Pace::Wait(due)
+    }
+
+    /// Renders message `next` and starts writing it.
+    fn send(&mut self) {
+        let seq = self.next;
+        self.next += 1;
+        let wire = match &self.fixed {
+            Some(w) => Ok(w[((seq - 1) % w.len() as u64) as usize].clone()),
+            None => self.plan.wire(seq, &self.limits),
+        };
+        match wire {
+            Ok(w) => {
+                self.tally.fingerprint[Tally::idx(seq)] = w.fingerprint;
+                let (ch, options) = (self.channel, self.options);
+                self.sending = Some((
+                    seq,
+                    async move {
+                        ch.basic_publish(w.exchange, w.routing_key, options, &w.body, w.properties)
+                            .await
+                    }
+                    .boxed(),
+                ));
+            }
+            // Only the clock differs from the validated render; report, go on.
+            Err(e) => self.tally.fail(seq, &format!("not sent: {e}").into()),
+        }
+    }
+
+    /// The send of `seq` was written (its confirm is now awaited) or failed.
+    fn on_sent(&mut self, seq: u64, r: lapin::Result<lapin::PublisherConfirm>) {
+        match r {
+            Ok(confirm) => {
+                self.tally.published += 1;
+                self.tally.state[Tally::idx(seq)] = State::InFlight;
+                self.inflight
+                    .push_back(confirm.map(move |c| (seq, c)).boxed());
+                // Frames go out only while the connection is not blocked.
+                if self.blocked.on && !self.blocked.link_flag {
+                    self.blocked.on = false;
+                }
+            }
+            // Not sent. The channel's state error says less than the broker's reason for
+            // closing it, which the confirms awaited carry: the reason of the unsent messages
+            // is chosen at the end.
+            Err(e) => {
+                self.send_error.get_or_insert((self.op_err)(e));
+            }
+        }
+    }
+
+    /// The broker answered for `seq` (a return, if any, comes with the answer).
+    fn on_confirm(&mut self, seq: u64, c: lapin::Result<Confirmation>) {
+        if let Some(reason) = self.tally.confirmed(seq, c, self.op_err) {
+            self.fatal.get_or_insert(reason);
+        }
+    }
+
+    fn on_cancel(&mut self) {
+        self.cancelled = true;
+        self.grace_until = Some(tokio::time::Instant::now() + CANCEL_GRACE);
+    }
+
+    /// The grace after a cancel is over: what is confirmed by now keeps its outcome, the
+    /// rest cannot be known.
+    fn on_grace_over(&mut self) {
+        let reason: Arc<str> =
+            "cancelled before the broker confirmed it; it may or may not have been delivered"
+                .into();
+        if let Some((seq, _)) = self.sending.take() {
+            self.tally.published += 1;
+            self.tally.fail(seq, &reason);
+        }
+        while let Some(Some((seq, c))) = self.inflight.next().now_or_never() {
+            self.on_confirm(seq, c);
+        }
+        for (i, s) in self.tally.state.clone().iter().enumerate() {
+            if *s == State::InFlight {
+                self.tally.fail(i as u64 + 1, &reason);
+            }
+        }
+    }
+
+    /// The link carrying the run changed: follow the broker's blocking of publishers.
+    async fn on_link(&mut self, link: Option<(bool, LinkState)>, api: &ManagementClient) {
+        let Some((flag, state)) = link else { return };
+        if flag && !self.blocked.link_flag {
+            self.blocked.on = true;
+            self.blocked.reason = Some(alarm_reason(api).await);
+        } else if !flag && self.blocked.link_flag && state == LinkState::Connected {
+            self.blocked.on = false;
+        }
+        // A blocked connection cannot even write pings, so the session may call the link
+        // down; the alarm is still what holds the messages back.
+        self.blocked.link_flag = flag;
+    }
+
+    fn snapshot(&self) -> PublishProgress {
+        self.tally
+            .progress(self.total(), self.started, &self.blocked)
+    }
+
+    /// Passes progress on when it is due (see [`operation::Progress`]).
+    fn report(&mut self) {
+        if self.progress.due() {
+            let p = self.snapshot();
+            self.progress.update(p);
+        }
+    }
+
+    /// Gives every message its outcome and the run its summary, after the last event.
+    fn finish(mut self, elapsed: Duration, endpoint: String) -> PublishSummary {
+        let total = self.total();
+        let tally = &mut self.tally;
+        // Messages never sent because the channel or connection failed.
+        if let Some(reason) = self.fatal.as_ref().or(self.send_error.as_ref()) {
+            let not_sent: Arc<str> = format!("not sent: {reason}").into();
+            for seq in 1..=total {
+                if tally.state[Tally::idx(seq)] == State::NotSent {
+                    tally.fail(seq, &not_sent);
+                }
+            }
+        }
+        tally.settle_returns();
+        let mut summary = PublishSummary {
+            published: tally.published,
+            elapsed_ms: elapsed.as_millis() as u64,
+            cancelled: self.cancelled,
+            endpoint,
+            ..PublishSummary::default()
+        };
+        for (i, s) in tally.state.iter().enumerate() {
+            let seq = i as u64 + 1;
+            let outcome = match s {
+                State::Acked => {
+                    summary.confirmed += 1;
+                    continue;
+                }
+                State::NotSent | State::InFlight => continue,
+                State::Returned => {
+                    summary.returned += 1;
+                    let (reply_code, reply_text) = tally.returned.remove(&seq).unwrap_or_default();
+                    Outcome::Returned {
+                        reply_code,
+                        reply_text,
+                    }
+                }
+                State::Nacked => {
+                    summary.nacked += 1;
+                    Outcome::Nacked
+                }
+                State::Failed => {
+                    summary.failed += 1;
+                    Outcome::Failed {
+                        reason: tally
+                            .failures
+                            .get(&seq)
+                            .map(|r| r.to_string())
+                            .unwrap_or_default(),
+                    }
+                }
+            };
+            if summary.problems.len() < MAX_PROBLEMS {
+                summary.problems.push(MessageOutcome { seq, outcome });
+            }
+        }
+        summary.rate = if elapsed.as_secs_f64() > 0.0 {
+            summary.confirmed as f64 / elapsed.as_secs_f64()
+        } else {
+            0.0
+        };
+        let mut last = self.snapshot();
+        last.confirmed = summary.confirmed;
+        last.returned = summary.returned;
+        last.failed = summary.failed;
+        last.blocked = false;
+        last.blocked_reason = None;
+        self.progress.milestone(last);
+        summary
+    }
+}
+
+/// Waits for the send in progress to be written.
+async fn written(sending: &mut Sending<'_>) -> (u64, lapin::Result<lapin::PublisherConfirm>) {
+    let (seq, send) = sending.as_mut().expect("only polled while sending");
+    let r = send.await;
+    (*seq, r)
+}
+
+/// Runs a publish on `session` (`api` reads the broker's size limit and, while it blocks
+/// publishers, why): checks every message, then sends them on one channel of a connected
+/// node with confirms; `on_progress` gets throttled progress (see [`operation::Progress`])
+/// and the final figures. Errors before the first message is sent (bad input, no node, a
+/// refused channel) are returned as `Err`; from then on every message ends in the summary as
+/// exactly one [`Outcome`]. Cancelling stops sending; messages already sent are given
+/// [`CANCEL_GRACE`] to be confirmed. A cancel before anything is sent ends the run with an
+/// empty summary marked cancelled.
 pub async fn run(
-    cluster: &OpenCluster,
+    session: &ClusterSession,
+    api: &ManagementClient,
     plan: &Plan,
-    cancel: tokio_util::sync::CancellationToken,
-    mut on_progress: impl FnMut(&PublishProgress),
+    cancel: CancellationToken,
+    on_progress: impl FnMut(PublishProgress),
 ) -> Result<PublishSummary> {
-    let session = cluster.session();
     let user = session.target().amqp_credentials.username.clone();
-    let max_body = max_message_size(cluster.api()).await;
+    let Ok(max_body) = until_cancelled(&cancel, max_message_size(api)).await else {
+        return Ok(cancelled_before_sending(String::new()));
+    };
     plan.validate(max_body, Some(&user))?;
     let limits = Limits {
         max_body,
         user: Some(&user),
         with_fixed_body: false,
     };
-    let (channel, endpoint) = session.channel(CONNECT_WAIT).await?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await
-        .map_err(|e| session.operation_error(&endpoint, e))?;
-    let options = BasicPublishOptions {
-        mandatory: plan.mandatory,
-        immediate: false,
+    let (channel, endpoint) = match until_cancelled(&cancel, session.channel(CONNECT_WAIT)).await {
+        Ok(c) => c?,
+        Err(_) => return Ok(cancelled_before_sending(String::new())),
     };
+    let selected = bounded(
+        &cancel,
+        &endpoint,
+        BROKER_REPLY_WAIT,
+        channel.confirm_select(ConfirmSelectOptions::default()),
+        |e| session.operation_error(&endpoint, e),
+    )
+    .await;
+    match selected {
+        Ok(()) => {}
+        Err(e) => {
+            if channel.status().connected() {
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(2), channel.close(200, "OK".into()))
+                        .await;
+            }
+            return match e {
+                Error::Cancelled => Ok(cancelled_before_sending(endpoint)),
+                e => Err(e),
+            };
+        }
+    }
     let total = plan.total;
     // A message that does not vary is rendered once.
     let fixed: Option<Vec<Wire>> = if plan.all_static() {
@@ -665,127 +973,56 @@ pub async fn run(
     } else {
         None
     };
-    let mut links = session.watch_links();
-    let mut tally = Tally::new(total);
-    let mut blocked = Blocked::default();
-    let mut inflight = FuturesOrdered::new();
-    let mut sending: Option<(
-        u64,
-        futures_util::future::BoxFuture<'_, lapin::Result<lapin::PublisherConfirm>>,
-    )> = None;
-    let mut next: u64 = 1;
-    // Why the run stopped sending early (a failed channel or connection).
-    let mut fatal: Option<Arc<str>> = None;
-    let mut send_error: Option<Arc<str>> = None;
-    let mut cancelled = false;
-    let mut grace_until: Option<tokio::time::Instant> = None;
-    let started = Instant::now();
-    let start_tokio = tokio::time::Instant::now();
-    let mut last_progress = Instant::now();
-    let mut ticker = tokio::time::interval(PROGRESS_EVERY);
-    on_progress(&tally.progress(total, started, &blocked));
     let op_err =
         |e: lapin::Error| -> Arc<str> { session.operation_error(&endpoint, e).to_string().into() };
+    let mut links = session.watch_links();
+    let mut run = Run {
+        plan,
+        limits,
+        channel: &channel,
+        options: BasicPublishOptions {
+            mandatory: plan.mandatory,
+            immediate: false,
+        },
+        fixed,
+        tally: Tally::new(total),
+        blocked: Blocked::default(),
+        sending: None,
+        inflight: FuturesOrdered::new(),
+        next: 1,
+        fatal: None,
+        send_error: None,
+        cancelled: false,
+        grace_until: None,
+        started: Instant::now(),
+        start_tokio: tokio::time::Instant::now(),
+        progress: operation::Progress::new(on_progress),
+        op_err: &op_err,
+    };
+    let mut ticker = tokio::time::interval(operation::PROGRESS_EVERY);
+    let first = run.snapshot();
+    run.progress.milestone(first);
 
     loop {
-        let stopped = fatal.is_some() || send_error.is_some() || cancelled;
-        // Start the next send when the window and the pacer allow it.
-        let mut due: Option<tokio::time::Instant> = None;
-        if sending.is_none() && !stopped && next <= total && inflight.len() < WINDOW {
-            if let Some(rate) = plan.rate {
-                let at = start_tokio + Duration::from_secs_f64((next - 1) as f64 / rate);
-                if at > tokio::time::Instant::now() {
-                    due = Some(at);
-                }
-            }
-            if due.is_none() {
-                let seq = next;
-                next += 1;
-                let wire = match &fixed {
-                    Some(w) => Ok(w[((seq - 1) % w.len() as u64) as usize].clone()),
-                    None => plan.wire(seq, &limits),
-                };
-                match wire {
-                    Ok(w) => {
-                        tally.fingerprint[Tally::idx(seq)] = w.fingerprint;
-                        let ch = &channel;
-                        sending = Some((
-                            seq,
-                            async move {
-                                ch.basic_publish(
-                                    w.exchange,
-                                    w.routing_key,
-                                    options,
-                                    &w.body,
-                                    w.properties,
-                                )
-                                .await
-                            }
-                            .boxed(),
-                        ));
-                    }
-                    // Only the clock differs from the validated render; report, go on.
-                    Err(e) => tally.fail(seq, &format!("not sent: {e}").into()),
-                }
-                continue;
-            }
-        }
-        if sending.is_none() && inflight.is_empty() && (stopped || next > total) {
-            break;
-        }
-        if last_progress.elapsed() >= PROGRESS_EVERY {
-            last_progress = Instant::now();
-            on_progress(&tally.progress(total, started, &blocked));
-        }
+        let due = match run.pace() {
+            Pace::Started => continue,
+            Pace::Finished => break,
+            Pace::Wait(due) => due,
+        };
+        run.report();
         tokio::select! {
             biased;
-            r = async { sending.as_mut().expect("guarded").1.as_mut().await }, if sending.is_some() => {
-                let (seq, _) = sending.take().expect("guarded");
-                match r {
-                    Ok(confirm) => {
-                        tally.published += 1;
-                        tally.state[Tally::idx(seq)] = State::InFlight;
-                        inflight.push_back(confirm.map(move |c| (seq, c)));
-                        // Frames go out only while the connection is not blocked.
-                        if blocked.on && !blocked.link_flag {
-                            blocked.on = false;
-                        }
-                    }
-                    // Not sent. The channel's state error says less than the broker's
-                    // reason for closing it, which the confirms awaited carry: the reason of
-                    // the unsent messages is chosen at the end.
-                    Err(e) => {
-                        send_error.get_or_insert(op_err(e));
-                    }
-                }
+            (seq, r) = written(&mut run.sending), if run.sending.is_some() => {
+                run.sending = None;
+                run.on_sent(seq, r);
             }
-            Some((seq, c)) = inflight.next(), if !inflight.is_empty() => {
-                if let Some(reason) = tally.confirmed(seq, c, &op_err) {
-                    fatal.get_or_insert(reason);
-                }
+            Some((seq, c)) = run.inflight.next(), if !run.inflight.is_empty() => {
+                run.on_confirm(seq, c);
             }
             () = tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now)), if due.is_some() => {}
-            () = cancel.cancelled(), if !cancelled => {
-                cancelled = true;
-                grace_until = Some(tokio::time::Instant::now() + CANCEL_GRACE);
-            }
-            () = tokio::time::sleep_until(grace_until.unwrap_or_else(tokio::time::Instant::now)), if grace_until.is_some() => {
-                let reason: Arc<str> = "cancelled before the broker confirmed it; it may or may not have been delivered".into();
-                if let Some((seq, _)) = sending.take() {
-                    tally.published += 1;
-                    tally.fail(seq, &reason);
-                }
-                // Those confirmed by now keep their outcome; the rest cannot be known.
-                while let Some(Some((seq, c))) = inflight.next().now_or_never() {
-                    if let Some(r) = tally.confirmed(seq, c, &op_err) {
-                        fatal.get_or_insert(r);
-                    }
-                }
-                for (i, s) in tally.state.clone().iter().enumerate() {
-                    if *s == State::InFlight {
-                        tally.fail(i as u64 + 1, &reason);
-                    }
-                }
+            () = cancel.cancelled(), if !run.cancelled => run.on_cancel(),
+            () = tokio::time::sleep_until(run.grace_until.unwrap_or_else(tokio::time::Instant::now)), if run.grace_until.is_some() => {
+                run.on_grace_over();
                 break;
             }
             changed = links.changed() => {
@@ -797,92 +1034,18 @@ pub async fn run(
                     .iter()
                     .find(|l| l.endpoint == endpoint)
                     .map(|l| (l.blocked, l.state));
-                if let Some((flag, state)) = link {
-                    if flag && !blocked.link_flag {
-                        blocked.on = true;
-                        blocked.reason = Some(alarm_reason(cluster.api()).await);
-                    } else if !flag && blocked.link_flag && state == LinkState::Connected {
-                        blocked.on = false;
-                    }
-                    // A blocked connection cannot even write pings, so the session may call
-                    // the link down; the alarm is still what holds the messages back.
-                    blocked.link_flag = flag;
-                }
+                run.on_link(link, api).await;
             }
             _ = ticker.tick() => {}
         }
     }
-    let elapsed = started.elapsed();
-    drop(sending);
-    drop(inflight);
+    let elapsed = run.started.elapsed();
+    run.sending = None;
+    run.inflight = FuturesOrdered::new();
     if channel.status().connected() {
         let _ = tokio::time::timeout(Duration::from_secs(2), channel.close(200, "OK".into())).await;
     }
-    // Messages never sent because the channel or connection failed.
-    if let Some(reason) = fatal.as_ref().or(send_error.as_ref()) {
-        let not_sent: Arc<str> = format!("not sent: {reason}").into();
-        for seq in 1..=total {
-            if tally.state[Tally::idx(seq)] == State::NotSent {
-                tally.fail(seq, &not_sent);
-            }
-        }
-    }
-    tally.settle_returns();
-    let mut summary = PublishSummary {
-        published: tally.published,
-        elapsed_ms: elapsed.as_millis() as u64,
-        cancelled,
-        endpoint,
-        ..PublishSummary::default()
-    };
-    for (i, s) in tally.state.iter().enumerate() {
-        let seq = i as u64 + 1;
-        let outcome = match s {
-            State::Acked => {
-                summary.confirmed += 1;
-                continue;
-            }
-            State::NotSent | State::InFlight => continue,
-            State::Returned => {
-                summary.returned += 1;
-                let (reply_code, reply_text) = tally.returned.remove(&seq).unwrap_or_default();
-                Outcome::Returned {
-                    reply_code,
-                    reply_text,
-                }
-            }
-            State::Nacked => {
-                summary.nacked += 1;
-                Outcome::Nacked
-            }
-            State::Failed => {
-                summary.failed += 1;
-                Outcome::Failed {
-                    reason: tally
-                        .failures
-                        .get(&seq)
-                        .map(|r| r.to_string())
-                        .unwrap_or_default(),
-                }
-            }
-        };
-        if summary.problems.len() < MAX_PROBLEMS {
-            summary.problems.push(MessageOutcome { seq, outcome });
-        }
-    }
-    summary.rate = if elapsed.as_secs_f64() > 0.0 {
-        summary.confirmed as f64 / elapsed.as_secs_f64()
-    } else {
-        0.0
-    };
-    let mut last = tally.progress(total, started, &blocked);
-    last.confirmed = summary.confirmed;
-    last.returned = summary.returned;
-    last.failed = summary.failed;
-    last.blocked = false;
-    last.blocked_reason = None;
-    on_progress(&last);
-    Ok(summary)
+    Ok(run.finish(elapsed, endpoint.clone()))
 }
 
 fn returned(r: &lapin::message::BasicReturnMessage) -> (u64, u16, String) {
@@ -921,11 +1084,11 @@ pub fn parse_messages(text: &str) -> Result<Vec<MessageJson>> {
             } else {
                 path
             };
-            let field = match line {
-                Some(n) => format!("{field} (line {n})"),
-                None => field,
+            let reason = match line {
+                Some(n) => format!("{} (line {n})", e.into_inner()),
+                None => e.into_inner().to_string(),
             };
-            Error::invalid(field, e.into_inner().to_string())
+            Error::invalid(field, reason)
         })
     };
     // One JSON value spanning the whole file: a single message.
@@ -1026,7 +1189,9 @@ mod tests {
         assert_eq!(plan.total(), 200);
         let err = plan.validate(usize::MAX, None).unwrap_err().to_string();
         assert!(
-            err.contains("properties.headers.n (message 128)") && err.contains("does not fit i8"),
+            err.starts_with("invalid properties.headers.n: ")
+                && err.contains("does not fit i8")
+                && err.ends_with("(message 128)"),
             "{err}"
         );
         // The preview renders only what it shows.
@@ -1135,7 +1300,7 @@ mod tests {
             ("[1, 2]", "message file"),
             (
                 "{\"body\": \"1\"}\n{\"properties\": {\"priority\": 300}}",
-                "properties.priority (line 2)",
+                "(line 2)",
             ),
             ("{\"properties\": {\"colour\": 1}}", "properties"),
             ("\n\n", "message file"),
@@ -1144,5 +1309,12 @@ mod tests {
             let err = parse_messages(text).unwrap_err().to_string();
             assert!(err.contains(field), "{text:?}: {err}");
         }
+        let e =
+            parse_messages("{\"body\": \"1\"}\n{\"properties\": {\"priority\": 300}}").unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidInput { field, reason }
+                if field == "properties.priority" && reason.ends_with("(line 2)")),
+            "{e:?}"
+        );
     }
 }

@@ -20,21 +20,55 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rand::rngs::SmallRng;
 use rand::{Rng, RngCore, SeedableRng};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use ts_rs::TS;
 
 use crate::error::{Error, Result};
 use crate::message::{BodyEncoding, Message, MessageJson, PropertiesJson};
 
-/// The names Warren defines; user variables may not reuse them.
-pub const BUILT_INS: &[&str] = &[
-    "seq",
-    "uuid",
-    "now",
-    "now_epoch",
-    "now_ms",
-    "random_int",
-    "random_choice",
-];
+/// The names Warren defines in templates; user variables may not reuse them. Exported to the
+/// UI (which offers them), so that the list lives here only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum TemplateBuiltin {
+    Seq,
+    Uuid,
+    Now,
+    NowEpoch,
+    NowMs,
+    RandomInt,
+    RandomChoice,
+}
+
+impl TemplateBuiltin {
+    pub const ALL: [TemplateBuiltin; 7] = [
+        TemplateBuiltin::Seq,
+        TemplateBuiltin::Uuid,
+        TemplateBuiltin::Now,
+        TemplateBuiltin::NowEpoch,
+        TemplateBuiltin::NowMs,
+        TemplateBuiltin::RandomInt,
+        TemplateBuiltin::RandomChoice,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TemplateBuiltin::Seq => "seq",
+            TemplateBuiltin::Uuid => "uuid",
+            TemplateBuiltin::Now => "now",
+            TemplateBuiltin::NowEpoch => "now_epoch",
+            TemplateBuiltin::NowMs => "now_ms",
+            TemplateBuiltin::RandomInt => "random_int",
+            TemplateBuiltin::RandomChoice => "random_choice",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<TemplateBuiltin> {
+        TemplateBuiltin::ALL.into_iter().find(|b| b.name() == name)
+    }
+}
 
 /// One compiled string template.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,13 +170,13 @@ impl Template {
                     ))
                 }
             };
-            let part = match name.as_str() {
-                "seq" => no_args(Part::Seq)?,
-                "uuid" => no_args(Part::Uuid)?,
-                "now" => no_args(Part::Now)?,
-                "now_epoch" => no_args(Part::NowEpoch)?,
-                "now_ms" => no_args(Part::NowMs)?,
-                "random_int" => {
+            let part = match TemplateBuiltin::parse(name) {
+                Some(TemplateBuiltin::Seq) => no_args(Part::Seq)?,
+                Some(TemplateBuiltin::Uuid) => no_args(Part::Uuid)?,
+                Some(TemplateBuiltin::Now) => no_args(Part::Now)?,
+                Some(TemplateBuiltin::NowEpoch) => no_args(Part::NowEpoch)?,
+                Some(TemplateBuiltin::NowMs) => no_args(Part::NowMs)?,
+                Some(TemplateBuiltin::RandomInt) => {
                     let bound = |s: &String| {
                         s.parse::<i64>().map_err(|_| {
                             Error::invalid(
@@ -168,7 +202,7 @@ impl Template {
                     }
                     Part::RandomInt(a, b)
                 }
-                "random_choice" => {
+                Some(TemplateBuiltin::RandomChoice) => {
                     if args.is_empty() {
                         return Err(Error::invalid(
                             field,
@@ -177,21 +211,22 @@ impl Template {
                     }
                     Part::RandomChoice(args.to_vec())
                 }
-                other => match variables.get(other) {
+                None => match variables.get(name.as_str()) {
                     Some(value) if args.is_empty() => Part::Text(value.clone()),
                     Some(_) => {
                         return Err(Error::invalid(
                             field,
-                            format!("variable {other} takes no arguments"),
+                            format!("variable {name} takes no arguments"),
                         ))
                     }
                     None => {
-                        let mut known: Vec<&str> = BUILT_INS.to_vec();
+                        let mut known: Vec<&str> =
+                            TemplateBuiltin::ALL.iter().map(|b| b.name()).collect();
                         known.extend(variables.keys().map(String::as_str));
                         return Err(Error::invalid(
                             field,
                             format!(
-                                "unknown variable \"{other}\" in {{{{...}}}} (known: {})",
+                                "unknown variable \"{name}\" in {{{{...}}}} (known: {})",
                                 known.join(", ")
                             ),
                         ));
@@ -394,7 +429,7 @@ impl MessageTemplate {
         body: Option<bytes::Bytes>,
     ) -> Result<Self> {
         for name in variables.keys() {
-            if BUILT_INS.contains(&name.as_str()) {
+            if TemplateBuiltin::parse(name).is_some() {
                 return Err(Error::invalid(
                     format!("variables.{name}"),
                     "is a built-in name; choose another",
@@ -717,5 +752,20 @@ mod tests {
         assert!(t.is_static());
         let msg = t.render(&mut Context::new(0, 5, UNIX_EPOCH)).unwrap();
         assert_eq!(msg.body, b"{{seq}}");
+    }
+
+    #[test]
+    fn every_built_in_is_known_to_the_grammar() {
+        for b in TemplateBuiltin::ALL {
+            let args = match b {
+                TemplateBuiltin::RandomInt => " 1 2",
+                TemplateBuiltin::RandomChoice => " a",
+                _ => "",
+            };
+            let text = format!("{{{{{}{args}}}}}", b.name());
+            let t = Template::compile("body", &text, &BTreeMap::new()).unwrap();
+            assert!(!t.is_static(), "{text}");
+            assert_eq!(TemplateBuiltin::parse(b.name()), Some(b));
+        }
     }
 }

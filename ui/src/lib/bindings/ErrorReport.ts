@@ -3,5 +3,14 @@ import type { ErrorKind } from "./ErrorKind";
 
 /**
  * An error as it crosses a process boundary: to the UI over IPC, or to scripts as JSON.
+ *
+ * `field` is set when the error is about one input, so that a form can show it next to that
+ * input without reading the message: for [`ErrorKind::InvalidInput`] it is the path the core
+ * names the input by. Paths follow the message format and the requests: `"body"`,
+ * `"routing_key"`, `"exchange"`, `"count"`, `"rate"`, `"properties.expiration"` (one basic
+ * property), `"properties.headers.tenant"` (one header; nested values go on as
+ * `"properties.headers.t.inner"` and `"properties.headers.a[2]"`), `"variables.NAME"` (a
+ * template variable), `"queue"`, `"offset"`, `"path"`. A path never carries where in a run
+ * the input failed (message 12 of a publish, line 3 of a file): that is in the message.
  */
 export type ErrorReport = { kind: ErrorKind, message: string, field?: string, };
