@@ -526,7 +526,7 @@ mod tests {
     use super::*;
     use crate::message::{Message, Properties};
     use crate::peek::{PeekEnd, PeekMethod, PeekPlan};
-    use crate::status::QueueType;
+    use crate::broker::QueueType;
     use lapin::types::{FieldArray, FieldTable, LongString};
 
     fn report() -> PeekReport {

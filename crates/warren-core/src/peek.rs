@@ -31,14 +31,11 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
+use crate::broker::{self, BrokerVersion, QueueType, QuorumReturn};
 use crate::cluster::OpenCluster;
 use crate::error::{Error, Result};
 use crate::message::Message;
 use crate::queues::{self, QueueDetail};
-use crate::status::QueueType;
-
-/// RabbitMQ 4.0+ gives quorum queues this delivery limit unless one is set.
-pub const DEFAULT_DELIVERY_LIMIT_4X: u64 = 20;
 
 /// The most messages one peek may hold (they are all unacknowledged at once).
 pub const MAX_PEEK: u32 = 100_000;
@@ -48,31 +45,6 @@ pub const DEFAULT_IDLE: Duration = Duration::from_millis(1000);
 
 /// How long to wait for a connected node.
 const CONNECT_WAIT: Duration = Duration::from_secs(10);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct BrokerVersion {
-    pub major: u32,
-    pub minor: u32,
-    pub patch: u32,
-}
-
-impl BrokerVersion {
-    /// Parses "3.10.8", "4.1.0-rc.1" and the like; `None` for anything else.
-    pub fn parse(v: Option<&str>) -> Option<BrokerVersion> {
-        let v = v?;
-        let core = v.split(['-', '+']).next()?;
-        let mut parts = core.split('.').map(|p| p.parse::<u32>().ok());
-        Some(BrokerVersion {
-            major: parts.next()??,
-            minor: parts.next().flatten().unwrap_or(0),
-            patch: parts.next().flatten().unwrap_or(0),
-        })
-    }
-
-    fn at_least(self, major: u32, minor: u32) -> bool {
-        (self.major, self.minor) >= (major, minor)
-    }
-}
 
 /// Where a stream peek starts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -281,8 +253,10 @@ pub fn plan(detail: &QueueDetail, count: u32) -> PeekPlan {
     let queue_type = detail.row.queue_type;
     let method = match queue_type {
         QueueType::Stream => PeekMethod::StreamOffset,
-        QueueType::Quorum if version.is_some_and(|v| v.at_least(4, 3)) => PeekMethod::NackRequeue,
-        QueueType::Quorum => PeekMethod::CloseChannel,
+        QueueType::Quorum => match broker::quorum_return(version) {
+            QuorumReturn::NackKeepsPlace => PeekMethod::NackRequeue,
+            QuorumReturn::CloseCountsDelivery => PeekMethod::CloseChannel,
+        },
         QueueType::Classic | QueueType::Other => PeekMethod::NackRequeue,
     };
     if method != PeekMethod::StreamOffset {
@@ -755,10 +729,7 @@ mod tests {
     }
 
     #[test]
-    fn versions_and_offsets_parse() {
-        let v = BrokerVersion::parse(Some("4.1.0-rc.1")).unwrap();
-        assert_eq!((v.major, v.minor, v.patch), (4, 1, 0));
-        assert_eq!(BrokerVersion::parse(Some("garbage")), None);
+    fn offsets_parse() {
         assert_eq!(StreamOffset::parse("first").unwrap(), StreamOffset::First);
         assert_eq!(StreamOffset::parse("42").unwrap(), StreamOffset::Offset(42));
         assert_eq!(

@@ -35,6 +35,7 @@ use lapin::{BasicProperties, Confirmation};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::broker::{self, BrokerVersion};
 use crate::cluster::OpenCluster;
 use crate::error::{Error, Result};
 use crate::management::ManagementClient;
@@ -160,9 +161,6 @@ pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 /// After a cancel, how long messages already sent may take to be confirmed.
 const CANCEL_GRACE: Duration = Duration::from_secs(5);
 const CONNECT_WAIT: Duration = Duration::from_secs(10);
-/// The broker's default `max_message_size` on RabbitMQ 3.x (128 MiB) and 4.x (16 MiB).
-pub const MAX_MESSAGE_SIZE_3X: usize = 134_217_728;
-pub const MAX_MESSAGE_SIZE_4X: usize = 16_777_216;
 /// At most this many non-confirmed outcomes are listed in a summary.
 const MAX_PROBLEMS: usize = 100;
 
@@ -397,13 +395,7 @@ pub async fn max_message_size(api: &ManagementClient) -> usize {
 }
 
 pub fn max_size_for_version(version: Option<&str>) -> usize {
-    let major = version
-        .and_then(|v| v.split('.').next())
-        .and_then(|m| m.parse::<u32>().ok());
-    match major {
-        Some(m) if m >= 4 => MAX_MESSAGE_SIZE_4X,
-        _ => MAX_MESSAGE_SIZE_3X,
-    }
+    broker::max_message_size(BrokerVersion::parse(version))
 }
 
 /// One message as lapin sends it.

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ts_rs::TS;
 
+use crate::broker::{self, BrokerVersion, QueueType};
 use crate::error::{Error, Result};
 use crate::management::{encode_segment, ManagementClient};
-use crate::status::QueueType;
 
 /// Columns the list needs; everything else stays on the server.
 const LIST_COLUMNS: &str = "name,vhost,type,state,node,leader,members,online,slave_nodes,\
@@ -417,15 +417,6 @@ pub async fn purge(api: &ManagementClient, vhost: &str, name: &str) -> Result<Pu
     })
 }
 
-pub(crate) fn parse_queue_type(t: Option<&str>) -> QueueType {
-    match t {
-        Some("quorum") => QueueType::Quorum,
-        Some("stream") => QueueType::Stream,
-        Some("classic") | None => QueueType::Classic,
-        Some(_) => QueueType::Other,
-    }
-}
-
 fn non_empty(v: &Option<Value>) -> Option<String> {
     v.as_ref()
         .and_then(Value::as_str)
@@ -434,7 +425,7 @@ fn non_empty(v: &Option<Value>) -> Option<String> {
 }
 
 fn row(r: ApiQueueRow) -> QueueRow {
-    let queue_type = parse_queue_type(r.queue_type.as_deref());
+    let queue_type = QueueType::from_api(r.queue_type.as_deref());
     let replication = match queue_type {
         QueueType::Quorum | QueueType::Stream => r.members.as_ref().map(|m| Replication {
             kind: ReplicationKind::Members,
@@ -585,14 +576,13 @@ pub fn features(
                     FeatureSource::Policy
                 };
                 (v.clone(), source)
-            } else if *key == "delivery_limit"
-                && queue_type == QueueType::Quorum
-                && crate::peek::BrokerVersion::parse(broker_version).is_some_and(|v| v.major >= 4)
+            } else if let Some(limit) = (*key == "delivery_limit")
+                .then(|| {
+                    broker::default_delivery_limit(queue_type, BrokerVersion::parse(broker_version))
+                })
+                .flatten()
             {
-                (
-                    Value::from(crate::peek::DEFAULT_DELIVERY_LIMIT_4X),
-                    FeatureSource::Default,
-                )
+                (Value::from(limit), FeatureSource::Default)
             } else {
                 continue;
             };
@@ -616,7 +606,7 @@ pub(crate) fn build_detail(raw: ApiQueueRow, broker_version: Option<String>) -> 
             _ => None,
         })
         .unwrap_or_default();
-    let queue_type = parse_queue_type(raw.queue_type.as_deref());
+    let queue_type = QueueType::from_api(raw.queue_type.as_deref());
     let operator_policy = non_empty(&raw.operator_policy);
     let features = features(
         queue_type,

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 
+use crate::broker::{self, BrokerVersion, QueueType};
 use crate::endpoint::{host_port, redact, ClusterTarget};
 use crate::error::{ErrorReport, Result};
 use crate::management::ManagementClient;
@@ -256,16 +257,6 @@ pub struct ReplicatedQueue {
     pub state: Option<String>,
     #[ts(type = "number | null")]
     pub messages: Option<u64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum QueueType {
-    Classic,
-    Quorum,
-    Stream,
-    Other,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, TS)]
@@ -637,12 +628,11 @@ fn node_status(n: &ApiNode, overview: &ApiOverview, endpoints: &[EndpointStatus]
 
 /// Classic queue mirroring exists before RabbitMQ 4.0 (assumed when the version is unknown).
 fn mirroring_supported(overview: &ApiOverview) -> bool {
-    crate::peek::BrokerVersion::parse(overview.rabbitmq_version.as_deref())
-        .is_none_or(|v| v.major < 4)
+    broker::mirroring_supported(BrokerVersion::parse(overview.rabbitmq_version.as_deref()))
 }
 
 fn queue_type(q: &ApiQueue) -> QueueType {
-    crate::queues::parse_queue_type(q.queue_type.as_deref())
+    QueueType::from_api(q.queue_type.as_deref())
 }
 
 fn is_healthy_state(state: &str) -> bool {
