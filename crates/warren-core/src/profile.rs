@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::endpoint::{parse_amqp, parse_management};
+use crate::endpoint::{parse_amqp, parse_management, ClusterTarget, Credentials, NodeTarget};
 use crate::error::{Error, Result};
+use crate::tls::TlsSettings;
 
 pub const FILE_VERSION: u32 = 1;
 
@@ -35,39 +36,6 @@ pub struct NodeEndpoints {
     pub amqp: String,
     /// `http://host:port` or `https://host:port`; no credentials.
     pub management: String,
-}
-
-/// TLS settings for `amqps://` and `https://` endpoints. Peer verification is on unless turned
-/// off explicitly.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct TlsSettings {
-    /// PEM file of the CA(s) that signed the servers' certificates; the system roots otherwise.
-    #[serde(default)]
-    pub ca_file: Option<String>,
-    /// PEM client certificate (chain) for mutual TLS.
-    #[serde(default)]
-    pub client_cert_file: Option<String>,
-    /// PEM private key of the client certificate.
-    #[serde(default)]
-    pub client_key_file: Option<String>,
-    #[serde(default = "yes")]
-    pub verify_peer: bool,
-}
-
-impl Default for TlsSettings {
-    fn default() -> Self {
-        TlsSettings {
-            ca_file: None,
-            client_cert_file: None,
-            client_key_file: None,
-            verify_peer: true,
-        }
-    }
-}
-
-fn yes() -> bool {
-    true
 }
 
 fn default_vhost() -> String {
@@ -252,6 +220,34 @@ impl ProfileStore {
             path: self.path.clone(),
             reason: reason.to_string(),
         }
+    }
+}
+
+/// A profile is turned into a target here, next to the profile, so that `endpoint` (which
+/// every connection uses) knows nothing of saved profiles.
+impl ClusterTarget {
+    /// The target of a saved profile, with the password from the keychain or a prompt.
+    pub fn from_profile(profile: &Profile, password: String) -> Result<Self> {
+        profile.validate()?;
+        let credentials = Credentials::new(profile.username.clone(), password);
+        let nodes = profile
+            .nodes
+            .iter()
+            .map(|n| -> Result<NodeTarget> {
+                Ok(NodeTarget {
+                    amqp: Some(parse_amqp(&n.amqp)?.0),
+                    management: Some(parse_management(&n.management)?.0),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ClusterTarget {
+            name: profile.name.clone(),
+            nodes,
+            vhost: profile.vhost.clone(),
+            amqp_credentials: credentials.clone(),
+            api_credentials: credentials,
+            tls: profile.tls.clone(),
+        })
     }
 }
 
