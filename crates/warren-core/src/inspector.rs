@@ -524,9 +524,9 @@ pub fn save_messages(path: &Path, messages: &[&PeekedMessage]) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::broker::QueueType;
     use crate::message::{Message, Properties};
     use crate::peek::{PeekEnd, PeekMethod, PeekPlan};
-    use crate::broker::QueueType;
     use lapin::types::{FieldArray, FieldTable, LongString};
 
     fn report() -> PeekReport {

@@ -1,6 +1,7 @@
 //! Warren's broker logic, free of any UI toolkit: the desktop app (`src-tauri`) and the
 //! `warren` CLI are both thin adapters over this crate. See docs/ARCHITECTURE.md.
 
+pub mod api;
 pub mod broker;
 pub mod cluster;
 pub mod endpoint;

@@ -35,7 +35,7 @@ use lapin::{BasicProperties, Confirmation};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::broker::{self, BrokerVersion};
+use crate::broker;
 use crate::cluster::OpenCluster;
 use crate::error::{Error, Result};
 use crate::management::ManagementClient;
@@ -379,23 +379,12 @@ fn check(m: &Message, body_len: usize, limits: &Limits) -> Result<()> {
 /// `/api/overview`); 128 MiB when the version cannot be read (the broker then has the last
 /// word, and a refusal is reported as a failed message).
 pub async fn max_message_size(api: &ManagementClient) -> usize {
-    #[derive(Deserialize)]
-    struct Overview {
-        rabbitmq_version: Option<String>,
-    }
-    let version = tokio::time::timeout(
-        Duration::from_secs(5),
-        api.get::<Overview>("overview?columns=rabbitmq_version"),
-    )
-    .await
-    .ok()
-    .and_then(|r| r.ok())
-    .and_then(|o| o.rabbitmq_version);
-    max_size_for_version(version.as_deref())
-}
-
-pub fn max_size_for_version(version: Option<&str>) -> usize {
-    broker::max_message_size(BrokerVersion::parse(version))
+    let version = tokio::time::timeout(Duration::from_secs(5), api.overview())
+        .await
+        .ok()
+        .and_then(|r| r.ok())
+        .and_then(|o| o.version());
+    broker::max_message_size(version)
 }
 
 /// One message as lapin sends it.
@@ -1067,13 +1056,6 @@ mod tests {
             .contains("8 bytes"));
         req.body_file = Some(dir.path().join("missing").display().to_string());
         assert!(matches!(Plan::from_request(&req), Err(Error::File { .. })));
-    }
-
-    #[test]
-    fn the_size_limit_follows_the_major_version() {
-        assert_eq!(max_size_for_version(Some("3.10.8")), 134_217_728);
-        assert_eq!(max_size_for_version(Some("4.0.5")), 16_777_216);
-        assert_eq!(max_size_for_version(None), 134_217_728);
     }
 
     fn tally(fingerprints: &[u64]) -> Tally {

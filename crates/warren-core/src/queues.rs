@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ts_rs::TS;
 
+use crate::api;
 use crate::broker::{self, BrokerVersion, QueueType};
 use crate::error::{Error, Result};
 use crate::management::{encode_segment, ManagementClient};
@@ -209,90 +210,6 @@ pub struct PurgeResult {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Raw replies.
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub(crate) struct ApiQueueRow {
-    pub name: String,
-    pub vhost: String,
-    #[serde(rename = "type")]
-    pub queue_type: Option<String>,
-    pub state: Option<String>,
-    pub node: Option<String>,
-    pub leader: Option<String>,
-    pub members: Option<Vec<String>>,
-    pub online: Option<Vec<String>>,
-    pub slave_nodes: Option<Vec<String>>,
-    pub synchronised_slave_nodes: Option<Vec<String>>,
-    pub messages: Option<u64>,
-    pub messages_ready: Option<u64>,
-    pub messages_unacknowledged: Option<u64>,
-    pub consumers: Option<u64>,
-    pub policy: Option<Value>,
-    pub message_stats: Option<ApiMessageStats>,
-    // Detail only.
-    pub durable: Option<bool>,
-    pub exclusive: Option<bool>,
-    pub auto_delete: Option<bool>,
-    pub arguments: Option<Map<String, Value>>,
-    pub operator_policy: Option<Value>,
-    pub effective_policy_definition: Option<Value>,
-    pub consumer_details: Option<Vec<ApiConsumer>>,
-    pub message_bytes: Option<u64>,
-    pub memory: Option<u64>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub(crate) struct ApiMessageStats {
-    pub publish_details: Option<ApiRate>,
-    pub deliver_get_details: Option<ApiRate>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub(crate) struct ApiRate {
-    pub rate: Option<f64>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub(crate) struct ApiConsumer {
-    #[serde(default)]
-    pub consumer_tag: String,
-    #[serde(default)]
-    pub ack_required: bool,
-    pub prefetch_count: Option<u64>,
-    #[serde(default)]
-    pub exclusive: bool,
-    pub active: Option<bool>,
-    pub channel_details: Option<ApiChannelDetails>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub(crate) struct ApiChannelDetails {
-    pub connection_name: Option<String>,
-    pub peer_host: Option<String>,
-    pub peer_port: Option<Value>,
-    pub user: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ApiPage {
-    items: Vec<ApiQueueRow>,
-    #[serde(default)]
-    total_count: u32,
-    #[serde(default)]
-    filtered_count: u32,
-    #[serde(default)]
-    page: u32,
-    #[serde(default)]
-    page_count: u32,
-}
-
-#[derive(Debug, Deserialize)]
-struct ApiOverviewVersion {
-    rabbitmq_version: Option<String>,
-}
-
-// ---------------------------------------------------------------------------------------------
 
 fn vhost_path(vhost: Option<&str>) -> String {
     match vhost {
@@ -344,7 +261,7 @@ pub async fn list_page(api: &ManagementClient, q: &QueueQuery) -> Result<QueuePa
             q.regex
         ));
     }
-    let page: ApiPage = api.get(&path).await?;
+    let page: api::Page<api::Queue> = api.get(&path).await?;
     Ok(QueuePage {
         items: page.items.into_iter().map(row).collect(),
         total_count: page.total_count,
@@ -368,7 +285,7 @@ pub async fn list_all(
             })
         })
         .transpose()?;
-    let rows: Vec<ApiQueueRow> = api
+    let rows: Vec<api::Queue> = api
         .get(&format!("{}?columns={LIST_COLUMNS}", vhost_path(vhost)))
         .await?;
     let mut rows: Vec<QueueRow> = rows
@@ -387,10 +304,7 @@ fn queue_path(vhost: &str, name: &str) -> String {
 /// One queue in full. A missing queue is `ErrorKind::NotFound` naming the queue.
 pub async fn detail(api: &ManagementClient, vhost: &str, name: &str) -> Result<QueueDetail> {
     let path = queue_path(vhost, name);
-    let (raw, overview) = tokio::join!(
-        api.get::<ApiQueueRow>(&path),
-        api.get::<ApiOverviewVersion>("overview?columns=rabbitmq_version"),
-    );
+    let (raw, overview) = tokio::join!(api.get::<api::Queue>(&path), api.overview());
     let raw = raw.map_err(|e| not_found_as_queue(e, vhost, name))?;
     let version = overview.ok().and_then(|o| o.rabbitmq_version);
     Ok(build_detail(raw, version))
@@ -424,7 +338,7 @@ fn non_empty(v: &Option<Value>) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn row(r: ApiQueueRow) -> QueueRow {
+fn row(r: api::Queue) -> QueueRow {
     let queue_type = QueueType::from_api(r.queue_type.as_deref());
     let replication = match queue_type {
         QueueType::Quorum | QueueType::Stream => r.members.as_ref().map(|m| Replication {
@@ -596,7 +510,7 @@ pub fn features(
     out
 }
 
-pub(crate) fn build_detail(raw: ApiQueueRow, broker_version: Option<String>) -> QueueDetail {
+pub(crate) fn build_detail(raw: api::Queue, broker_version: Option<String>) -> QueueDetail {
     let arguments = raw.arguments.clone().unwrap_or_default();
     let effective = raw
         .effective_policy_definition
@@ -711,14 +625,14 @@ mod tests {
 
     #[test]
     fn rows_carry_replication_badges() {
-        let quorum = row(ApiQueueRow {
+        let quorum = row(api::Queue {
             name: "q".into(),
             vhost: "/".into(),
             queue_type: Some("quorum".into()),
             leader: Some("a".into()),
             members: Some(vec!["a".into(), "b".into(), "c".into()]),
             online: Some(vec!["a".into(), "c".into()]),
-            ..ApiQueueRow::default()
+            ..api::Queue::default()
         });
         assert_eq!(
             quorum.replication,
@@ -729,13 +643,13 @@ mod tests {
             })
         );
         assert_eq!(quorum.node.as_deref(), Some("a"));
-        let mirrored = row(ApiQueueRow {
+        let mirrored = row(api::Queue {
             name: "m".into(),
             vhost: "/".into(),
             node: Some("a".into()),
             slave_nodes: Some(vec!["b".into(), "c".into()]),
             synchronised_slave_nodes: Some(vec!["b".into()]),
-            ..ApiQueueRow::default()
+            ..api::Queue::default()
         });
         assert_eq!(
             mirrored.replication,

@@ -10,11 +10,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use ts_rs::TS;
 
-use crate::broker::{self, BrokerVersion, QueueType};
+use crate::api;
+use crate::broker::{self, QueueType};
 use crate::endpoint::{host_port, redact, ClusterTarget};
 use crate::error::{ErrorReport, Result};
 use crate::management::ManagementClient;
@@ -39,80 +40,6 @@ pub const QUEUE_COLUMNS: &[&str] = &[
 
 /// How long one node's own `/api/overview` may take before it counts as not answering.
 const ENDPOINT_TIMEOUT: Duration = Duration::from_secs(4);
-
-// ---------------------------------------------------------------------------------------------
-// What the management API sends (only the fields used; all optional, since a stopped node or
-// an older version omits many).
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ApiOverview {
-    pub cluster_name: Option<String>,
-    pub rabbitmq_version: Option<String>,
-    pub erlang_version: Option<String>,
-    pub node: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ApiNode {
-    pub name: String,
-    #[serde(default)]
-    pub running: bool,
-    #[serde(rename = "type")]
-    pub node_type: Option<String>,
-    pub uptime: Option<u64>,
-    pub mem_used: Option<u64>,
-    pub mem_limit: Option<u64>,
-    pub mem_alarm: Option<bool>,
-    pub disk_free: Option<u64>,
-    pub disk_free_limit: Option<u64>,
-    pub disk_free_alarm: Option<bool>,
-    pub fd_used: Option<u64>,
-    pub fd_total: Option<u64>,
-    pub sockets_used: Option<u64>,
-    pub sockets_total: Option<u64>,
-    pub proc_used: Option<u64>,
-    pub proc_total: Option<u64>,
-    #[serde(default)]
-    pub partitions: Vec<String>,
-    #[serde(default)]
-    pub applications: Vec<ApiApplication>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ApiApplication {
-    pub name: String,
-    pub version: String,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ApiQueue {
-    pub name: String,
-    pub vhost: String,
-    #[serde(rename = "type")]
-    pub queue_type: Option<String>,
-    pub state: Option<String>,
-    pub node: Option<String>,
-    pub slave_nodes: Option<Vec<String>>,
-    pub synchronised_slave_nodes: Option<Vec<String>>,
-    pub leader: Option<String>,
-    pub members: Option<Vec<String>>,
-    pub online: Option<Vec<String>>,
-    pub policy: Option<Value>,
-    pub effective_policy_definition: Option<Value>,
-    pub messages: Option<u64>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ApiPolicy {
-    pub name: String,
-    pub vhost: String,
-    #[serde(default)]
-    pub pattern: String,
-    #[serde(default, rename = "apply-to")]
-    pub apply_to: String,
-    #[serde(default)]
-    pub definition: BTreeMap<String, Value>,
-}
 
 // ---------------------------------------------------------------------------------------------
 // What Warren reports.
@@ -294,10 +221,10 @@ pub struct DeadPolicy {
 /// Everything [`analyze`] needs, as read from the cluster.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    pub overview: ApiOverview,
-    pub nodes: Vec<ApiNode>,
-    pub queues: Vec<ApiQueue>,
-    pub policies: Vec<ApiPolicy>,
+    pub overview: api::Overview,
+    pub nodes: Vec<api::Node>,
+    pub queues: Vec<api::Queue>,
+    pub policies: Vec<api::Policy>,
     pub endpoints: Vec<EndpointStatus>,
     pub api_endpoint: String,
 }
@@ -312,12 +239,12 @@ pub async fn fetch(
     known_names: &BTreeMap<usize, String>,
 ) -> Result<Snapshot> {
     let cluster = async {
-        let overview: ApiOverview = client.get("overview").await?;
+        let overview = client.read_overview().await?;
         let api_endpoint = client.current_endpoint();
         let (nodes, queues, policies) = tokio::join!(
-            client.get::<Vec<ApiNode>>("nodes"),
-            read_queues(client, mirroring_supported(&overview)),
-            client.get::<Vec<ApiPolicy>>("policies"),
+            client.get::<Vec<api::Node>>("nodes"),
+            read_queues(client, broker::mirroring_supported(overview.version())),
+            client.get::<Vec<api::Policy>>("policies"),
         );
         Ok::<_, crate::Error>((overview, api_endpoint, nodes?, queues?, policies?))
     };
@@ -342,12 +269,12 @@ pub async fn fetch(
 /// though, a mirrored queue's `synchronised_slave_nodes` can lag behind (a resynchronised
 /// mirror stays "unsynchronised") and a stream's members are missing. So the vhosts holding
 /// such queues are read again with statistics, which costs in proportion to their size only.
-async fn read_queues(client: &ManagementClient, mirroring: bool) -> Result<Vec<ApiQueue>> {
+async fn read_queues(client: &ManagementClient, mirroring: bool) -> Result<Vec<api::Queue>> {
     let columns = QUEUE_COLUMNS.join(",");
-    let mut queues: Vec<ApiQueue> = client
+    let mut queues: Vec<api::Queue> = client
         .get(&format!("queues?disable_stats=true&columns={columns}"))
         .await?;
-    let needs_stats = |q: &ApiQueue| match queue_type(q) {
+    let needs_stats = |q: &api::Queue| match q.kind() {
         QueueType::Stream => q.members.is_none(),
         QueueType::Classic => mirroring && (q.slave_nodes.is_some() || has_ha_policy(q)),
         _ => false,
@@ -367,8 +294,9 @@ async fn read_queues(client: &ManagementClient, mirroring: bool) -> Result<Vec<A
         })
         .collect();
     let replies =
-        futures_util::future::join_all(paths.iter().map(|p| client.get::<Vec<ApiQueue>>(p))).await;
-    let mut exact: BTreeMap<(String, String), ApiQueue> = BTreeMap::new();
+        futures_util::future::join_all(paths.iter().map(|p| client.get::<Vec<api::Queue>>(p)))
+            .await;
+    let mut exact: BTreeMap<(String, String), api::Queue> = BTreeMap::new();
     for reply in replies {
         for q in reply? {
             exact.insert((q.vhost.clone(), q.name.clone()), q);
@@ -403,7 +331,7 @@ pub async fn endpoint_statuses(
                 Some((k, _)) => {
                     let reply = tokio::time::timeout(
                         ENDPOINT_TIMEOUT,
-                        client.get_from::<ApiOverview>(*k, "overview"),
+                        client.get_from::<api::Overview>(*k, api::OVERVIEW_PATH),
                     )
                     .await;
                     match reply {
@@ -456,7 +384,7 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
         endpoints,
         api_endpoint,
     } = snapshot;
-    let mirroring_supported = mirroring_supported(&overview);
+    let mirroring_supported = broker::mirroring_supported(overview.version());
     let running: BTreeSet<&str> = nodes
         .iter()
         .filter(|n| n.running)
@@ -485,12 +413,12 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
         let risk = |severity, reason: String| AtRiskQueue {
             vhost: q.vhost.clone(),
             name: q.name.clone(),
-            queue_type: queue_type(q),
+            queue_type: q.kind(),
             severity,
             reason,
         };
         let mut risks: Vec<AtRiskQueue> = Vec::new();
-        match queue_type(q) {
+        match q.kind() {
             QueueType::Quorum | QueueType::Stream => {
                 let group = replicated(q, &down);
                 risks.extend(
@@ -498,7 +426,7 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
                         .into_iter()
                         .map(|(s, r)| risk(s, r)),
                 );
-                if queue_type(q) == QueueType::Quorum {
+                if q.kind() == QueueType::Quorum {
                     counts.quorum += 1;
                     quorum.push(group);
                 } else {
@@ -587,7 +515,11 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
     }
 }
 
-fn node_status(n: &ApiNode, overview: &ApiOverview, endpoints: &[EndpointStatus]) -> NodeStatus {
+fn node_status(
+    n: &api::Node,
+    overview: &api::Overview,
+    endpoints: &[EndpointStatus],
+) -> NodeStatus {
     let endpoint = endpoints
         .iter()
         .find(|e| e.node_name.as_deref() == Some(n.name.as_str()));
@@ -626,28 +558,19 @@ fn node_status(n: &ApiNode, overview: &ApiOverview, endpoints: &[EndpointStatus]
     }
 }
 
-/// Classic queue mirroring exists before RabbitMQ 4.0 (assumed when the version is unknown).
-fn mirroring_supported(overview: &ApiOverview) -> bool {
-    broker::mirroring_supported(BrokerVersion::parse(overview.rabbitmq_version.as_deref()))
-}
-
-fn queue_type(q: &ApiQueue) -> QueueType {
-    QueueType::from_api(q.queue_type.as_deref())
-}
-
 fn is_healthy_state(state: &str) -> bool {
     // "live" is what the API says without statistics.
     matches!(state, "running" | "live" | "idle" | "flow")
 }
 
-fn has_ha_policy(q: &ApiQueue) -> bool {
+fn has_ha_policy(q: &api::Queue) -> bool {
     q.effective_policy_definition
         .as_ref()
         .and_then(Value::as_object)
         .is_some_and(|d| d.contains_key("ha-mode"))
 }
 
-fn policy_name(q: &ApiQueue) -> Option<String> {
+fn policy_name(q: &api::Queue) -> Option<String> {
     q.policy
         .as_ref()
         .and_then(Value::as_str)
@@ -655,7 +578,7 @@ fn policy_name(q: &ApiQueue) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn mirrored_queue(q: &ApiQueue, down: &BTreeSet<&str>) -> MirroredQueue {
+fn mirrored_queue(q: &api::Queue, down: &BTreeSet<&str>) -> MirroredQueue {
     let up = |nodes: &Option<Vec<String>>| -> Vec<String> {
         let nodes = nodes.iter().flatten();
         nodes
@@ -725,7 +648,7 @@ fn mirror_risks(m: &MirroredQueue, running: &BTreeSet<&str>) -> Vec<(Severity, S
     out
 }
 
-fn replicated(q: &ApiQueue, down: &BTreeSet<&str>) -> ReplicatedQueue {
+fn replicated(q: &api::Queue, down: &BTreeSet<&str>) -> ReplicatedQueue {
     let members = q.members.clone().unwrap_or_default();
     // Older versions omit `online`; then only the leader is known to be up.
     let online: Vec<String> = match &q.online {
@@ -920,7 +843,7 @@ mod tests {
 
     fn snapshot(version: &str, nodes: Vec<Value>, queues: Value, policies: Value) -> Snapshot {
         Snapshot {
-            overview: ApiOverview {
+            overview: api::Overview {
                 cluster_name: Some("warren-demo".into()),
                 rabbitmq_version: Some(version.into()),
                 erlang_version: Some("25.2.3".into()),
