@@ -17,7 +17,6 @@ pub mod saved;
 pub mod secrets;
 pub mod session;
 pub mod status;
-pub mod template;
 pub mod tls;
 pub mod topology;
 

@@ -2,7 +2,7 @@
 //! and every message ends as exactly one [`Outcome`]. Never "sent" on a guess.
 //!
 //! How a run goes, and why:
-//! - [`Plan`] compiles the message templates (see [`crate::template`]); [`run`] renders and
+//! - [`Plan`] compiles the message templates (see [`crate::message::template`]); [`run`] renders and
 //!   checks every message (header types, expiration, delivery mode, body size against the
 //!   broker's limit read from `/api/overview`, `user_id` against the login) before the first
 //!   one goes out, so bad input never leaves a run half-sent.
@@ -41,12 +41,12 @@ use crate::error::{Error, Result};
 use crate::management::ManagementClient;
 use crate::message::{Message, MessageJson};
 use crate::session::LinkState;
-use crate::template::{Context, MessageTemplate};
+use crate::message::template::{Context, MessageTemplate};
 
 /// What to publish. `message` is a template: `{{seq}}`, `{{uuid}}`, `{{now}}`, `{{now_ms}}`,
 /// `{{now_epoch}}`, `{{random_int A B}}`, `{{random_choice a b c}}` and user `variables` may
 /// appear in the body, the routing key, string properties and string header values (see
-/// `crate::template`).
+/// `crate::message::template`).
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct PublishRequest {

@@ -23,7 +23,7 @@ use rand::{Rng, RngCore, SeedableRng};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::message::{BodyEncoding, Message, MessageJson, PropertiesJson};
+use super::format::{BodyEncoding, Message, MessageJson, PropertiesJson};
 
 /// The names Warren defines; user variables may not reuse them.
 pub const BUILT_INS: &[&str] = &[
