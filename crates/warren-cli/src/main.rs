@@ -12,11 +12,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use warren_core::endpoint::ClusterTarget;
-use warren_core::profile::{NodeEndpoints, Profile, ProfileStore};
-use warren_core::secrets::Keychain;
+use warren_core::profiles::{saved, Keychain, NodeEndpoints, Profile, ProfileStore};
 use warren_core::status::HealthLevel;
 use warren_core::tls::TlsSettings;
-use warren_core::{cluster, saved, Error, Result};
+use warren_core::{cluster, Error, Result};
 
 #[derive(Parser)]
 #[command(

@@ -22,8 +22,8 @@ use rand::rngs::SmallRng;
 use rand::{Rng, RngCore, SeedableRng};
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
 use super::format::{BodyEncoding, Message, MessageJson, PropertiesJson};
+use crate::error::{Error, Result};
 
 /// The names Warren defines; user variables may not reuse them.
 pub const BUILT_INS: &[&str] = &[

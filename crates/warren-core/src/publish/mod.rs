@@ -39,9 +39,9 @@ use crate::broker;
 use crate::cluster::OpenCluster;
 use crate::error::{Error, Result};
 use crate::management::ManagementClient;
+use crate::message::template::{Context, MessageTemplate};
 use crate::message::{Message, MessageJson};
 use crate::session::LinkState;
-use crate::message::template::{Context, MessageTemplate};
 
 /// What to publish. `message` is a template: `{{seq}}`, `{{uuid}}`, `{{now}}`, `{{now_ms}}`,
 /// `{{now_epoch}}`, `{{random_int A B}}`, `{{random_choice a b c}}` and user `variables` may

@@ -2,7 +2,7 @@
 //!
 //! All profiles live in one versioned JSON file (`profiles.json` in the OS config directory, or
 //! in `$WARREN_CONFIG_DIR`). It never holds a password: those are in the OS keychain (see
-//! [`crate::secrets`]). Every write goes to a temporary file in the same folder that is then
+//! [`super::keychain`]). Every write goes to a temporary file in the same folder that is then
 //! renamed over the old one, so a crash leaves either the old or the new file, never half of one.
 
 use std::path::{Path, PathBuf};
