@@ -11,9 +11,13 @@ use serde_json::{Map, Value};
 use ts_rs::TS;
 
 use crate::api;
-use crate::broker::{self, BrokerVersion, QueueType};
+use crate::broker::{BrokerVersion, QueueType};
 use crate::error::{Error, Result};
 use crate::management::{encode_segment, ManagementClient};
+
+mod settings;
+
+pub use settings::{FeatureSource, QueueFeature, QueueSettings, Resolved, Setting};
 
 /// Columns the list needs; everything else stays on the server.
 const LIST_COLUMNS: &str = "name,vhost,type,state,node,leader,members,online,slave_nodes,\
@@ -152,7 +156,12 @@ pub struct QueueDetail {
     #[ts(type = "Record<string, unknown>")]
     pub effective_policy_definition: Map<String, Value>,
     /// Settings that change how messages are kept or dropped, and where each comes from.
+    // Built from `settings`, the typed form logic reads.
     pub features: Vec<QueueFeature>,
+    /// The same settings, typed, for logic.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub settings: QueueSettings,
     pub consumers: Vec<ConsumerInfo>,
     #[ts(type = "number | null")]
     pub message_bytes: Option<u64>,
@@ -162,28 +171,6 @@ pub struct QueueDetail {
     pub replicas: Vec<String>,
     pub replicas_healthy: Vec<String>,
     pub broker_version: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[ts(export)]
-pub struct QueueFeature {
-    /// A stable key: `dead_letter_exchange`, `message_ttl`, `max_length`, `delivery_limit`...
-    pub key: String,
-    pub label: String,
-    #[ts(type = "unknown")]
-    pub value: Value,
-    pub source: FeatureSource,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum FeatureSource {
-    Argument,
-    Policy,
-    OperatorPolicy,
-    /// The broker's default for this queue type and version (4.x quorum delivery limit).
-    Default,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -378,138 +365,6 @@ fn row(r: api::Queue) -> QueueRow {
     }
 }
 
-/// The settings that decide what happens to a queue's messages, with their source. An
-/// argument wins over a policy; for the limits RabbitMQ applies the lower of policy and
-/// operator policy, which is what is shown.
-const FEATURES: &[(&str, &str, &str, &str)] = &[
-    // key, label, x-argument, policy key
-    (
-        "dead_letter_exchange",
-        "Dead-letter exchange",
-        "x-dead-letter-exchange",
-        "dead-letter-exchange",
-    ),
-    (
-        "dead_letter_routing_key",
-        "Dead-letter routing key",
-        "x-dead-letter-routing-key",
-        "dead-letter-routing-key",
-    ),
-    (
-        "dead_letter_strategy",
-        "Dead-letter strategy",
-        "x-dead-letter-strategy",
-        "dead-letter-strategy",
-    ),
-    (
-        "message_ttl",
-        "Message TTL (ms)",
-        "x-message-ttl",
-        "message-ttl",
-    ),
-    (
-        "expires",
-        "Queue expires after (ms)",
-        "x-expires",
-        "expires",
-    ),
-    (
-        "max_length",
-        "Max length (messages)",
-        "x-max-length",
-        "max-length",
-    ),
-    (
-        "max_length_bytes",
-        "Max length (bytes)",
-        "x-max-length-bytes",
-        "max-length-bytes",
-    ),
-    ("overflow", "Overflow behaviour", "x-overflow", "overflow"),
-    (
-        "delivery_limit",
-        "Delivery limit",
-        "x-delivery-limit",
-        "delivery-limit",
-    ),
-    (
-        "max_priority",
-        "Max priority",
-        "x-max-priority",
-        "max-priority",
-    ),
-    (
-        "single_active_consumer",
-        "Single active consumer",
-        "x-single-active-consumer",
-        "",
-    ),
-    ("queue_mode", "Queue mode", "x-queue-mode", "queue-mode"),
-    (
-        "queue_version",
-        "Queue version",
-        "x-queue-version",
-        "queue-version",
-    ),
-    ("max_age", "Max age (streams)", "x-max-age", "max-age"),
-    (
-        "stream_max_segment_size_bytes",
-        "Segment size (streams)",
-        "x-stream-max-segment-size-bytes",
-        "stream-max-segment-size-bytes",
-    ),
-    ("ha_mode", "Mirroring (ha-mode)", "", "ha-mode"),
-    (
-        "ha_sync_mode",
-        "Mirror sync (ha-sync-mode)",
-        "",
-        "ha-sync-mode",
-    ),
-];
-
-/// Resolves the features of a queue from its arguments and effective policy definition.
-pub fn features(
-    queue_type: QueueType,
-    arguments: &Map<String, Value>,
-    effective_policy: &Map<String, Value>,
-    operator_policy_name: Option<&str>,
-    broker_version: Option<&str>,
-) -> Vec<QueueFeature> {
-    let mut out = Vec::new();
-    for (key, label, arg, policy_key) in FEATURES {
-        let (value, source) =
-            if let Some(v) = (!arg.is_empty()).then(|| arguments.get(*arg)).flatten() {
-                (v.clone(), FeatureSource::Argument)
-            } else if let Some(v) = (!policy_key.is_empty())
-                .then(|| effective_policy.get(*policy_key))
-                .flatten()
-            {
-                let source = if operator_policy_name.is_some() {
-                    FeatureSource::OperatorPolicy
-                } else {
-                    FeatureSource::Policy
-                };
-                (v.clone(), source)
-            } else if let Some(limit) = (*key == "delivery_limit")
-                .then(|| {
-                    broker::default_delivery_limit(queue_type, BrokerVersion::parse(broker_version))
-                })
-                .flatten()
-            {
-                (Value::from(limit), FeatureSource::Default)
-            } else {
-                continue;
-            };
-        out.push(QueueFeature {
-            key: (*key).to_owned(),
-            label: (*label).to_owned(),
-            value,
-            source,
-        });
-    }
-    out
-}
-
 pub(crate) fn build_detail(raw: api::Queue, broker_version: Option<String>) -> QueueDetail {
     let arguments = raw.arguments.clone().unwrap_or_default();
     let effective = raw
@@ -522,12 +377,12 @@ pub(crate) fn build_detail(raw: api::Queue, broker_version: Option<String>) -> Q
         .unwrap_or_default();
     let queue_type = QueueType::from_api(raw.queue_type.as_deref());
     let operator_policy = non_empty(&raw.operator_policy);
-    let features = features(
+    let settings = QueueSettings::resolve(
         queue_type,
         &arguments,
         &effective,
         operator_policy.as_deref(),
-        broker_version.as_deref(),
+        BrokerVersion::parse(broker_version.as_deref()),
     );
     let consumers = raw
         .consumer_details
@@ -569,7 +424,8 @@ pub(crate) fn build_detail(raw: api::Queue, broker_version: Option<String>) -> Q
         operator_policy,
         effective_policy_definition: effective,
         arguments,
-        features,
+        features: settings.features(),
+        settings,
         consumers,
         message_bytes: raw.message_bytes,
         memory: raw.memory,
@@ -583,45 +439,6 @@ pub(crate) fn build_detail(raw: api::Queue, broker_version: Option<String>) -> Q
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn map(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => unreachable!(),
-        }
-    }
-
-    #[test]
-    fn arguments_win_over_policies_and_sources_are_named() {
-        let f = features(
-            QueueType::Classic,
-            &map(json!({"x-message-ttl": 1000, "x-dead-letter-exchange": "dlx"})),
-            &map(json!({"message-ttl": 5000, "max-length": 10, "ha-mode": "all"})),
-            None,
-            Some("3.10.8"),
-        );
-        let get = |k: &str| f.iter().find(|x| x.key == k).cloned();
-        assert_eq!(get("message_ttl").unwrap().value, json!(1000));
-        assert_eq!(get("message_ttl").unwrap().source, FeatureSource::Argument);
-        assert_eq!(get("max_length").unwrap().source, FeatureSource::Policy);
-        assert_eq!(get("dead_letter_exchange").unwrap().value, json!("dlx"));
-        assert_eq!(get("ha_mode").unwrap().value, json!("all"));
-        assert!(get("delivery_limit").is_none());
-    }
-
-    #[test]
-    fn quorum_queues_on_4x_show_the_default_delivery_limit() {
-        let none = Map::new();
-        let f4 = features(QueueType::Quorum, &none, &none, None, Some("4.1.0"));
-        let dl = f4.iter().find(|x| x.key == "delivery_limit").unwrap();
-        assert_eq!(
-            (dl.value.clone(), dl.source),
-            (json!(20), FeatureSource::Default)
-        );
-        let f3 = features(QueueType::Quorum, &none, &none, None, Some("3.13.7"));
-        assert!(f3.iter().all(|x| x.key != "delivery_limit"));
-    }
 
     #[test]
     fn rows_carry_replication_badges() {
