@@ -18,6 +18,9 @@ pub mod status;
 pub mod tls;
 pub mod topology;
 
+#[cfg(test)]
+mod module_graph;
+
 pub use error::{Error, ErrorKind, ErrorReport, Result};
 
 /// The AMQP client Warren is built on, re-exported so that callers of
