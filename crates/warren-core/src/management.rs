@@ -186,17 +186,6 @@ fn parse<T: DeserializeOwned>(endpoint: String, path: String, bytes: &[u8]) -> R
         })
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn repeated_keys_do_not_fail_a_reply() {
-        let raw = br#"{"name":"s","vhost":"/","online":["a"],"online":["a","b"]}"#;
-        let q: crate::api::Queue = serde_json::from_slice::<serde_json::Value>(raw)
-            .and_then(serde_json::from_value)
-            .unwrap();
-        assert_eq!(q.online.unwrap(), ["a", "b"]);
-    }
-}
 
 /// Percent-encodes one path segment (a vhost or a queue name; "/" becomes "%2F").
 pub fn encode_segment(s: &str) -> String {
@@ -221,5 +210,17 @@ fn transport_error(endpoint: &str, e: reqwest::Error) -> Error {
     Error::Unreachable {
         endpoint: endpoint.to_owned(),
         reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn repeated_keys_do_not_fail_a_reply() {
+        let raw = br#"{"name":"s","vhost":"/","online":["a"],"online":["a","b"]}"#;
+        let q: crate::api::Queue = serde_json::from_slice::<serde_json::Value>(raw)
+            .and_then(serde_json::from_value)
+            .unwrap();
+        assert_eq!(q.online.unwrap(), ["a", "b"]);
     }
 }
