@@ -89,5 +89,5 @@ pub fn cancel_publish(state: State<'_, AppState>, publish_id: u32) {
 /// The messages of a message file (one JSON object, or JSON Lines), shape-checked.
 #[tauri::command]
 pub async fn read_message_file(path: String) -> CmdResult<Vec<MessageJson>> {
-    blocking(move || publish::read_message_file(&path)).await
+    blocking(move || warren_core::message::file::read(&path)).await
 }

@@ -186,7 +186,6 @@ fn parse<T: DeserializeOwned>(endpoint: String, path: String, bytes: &[u8]) -> R
         })
 }
 
-
 /// Percent-encodes one path segment (a vhost or a queue name; "/" becomes "%2F").
 pub fn encode_segment(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()

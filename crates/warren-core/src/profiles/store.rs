@@ -3,7 +3,8 @@
 //! All profiles live in one versioned JSON file (`profiles.json` in the OS config directory, or
 //! in `$WARREN_CONFIG_DIR`). It never holds a password: those are in the OS keychain (see
 //! [`super::keychain`]). Every write goes to a temporary file in the same folder that is then
-//! renamed over the old one, so a crash leaves either the old or the new file, never half of one.
+//! renamed over the old one ([`crate::message::file::write_atomically`]), so a crash leaves
+//! either the old or the new file, never half of one.
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +13,7 @@ use ts_rs::TS;
 
 use crate::endpoint::{parse_amqp, parse_management, ClusterTarget, Credentials, NodeTarget};
 use crate::error::{Error, Result};
+use crate::message::file;
 use crate::tls::TlsSettings;
 
 pub const FILE_VERSION: u32 = 1;
@@ -199,19 +201,14 @@ impl ProfileStore {
     fn write(&self, profiles: Vec<Profile>) -> Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| self.file_error(e))?;
-        let file = ProfileFile {
+        let contents = ProfileFile {
             version: FILE_VERSION,
             profiles,
         };
-        let mut text = serde_json::to_string_pretty(&file).map_err(|e| self.file_error(e))?;
+        let mut text = serde_json::to_string_pretty(&contents).map_err(|e| self.file_error(e))?;
         text.push('\n');
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| self.file_error(e))?;
-        use std::io::Write;
-        tmp.write_all(text.as_bytes())
-            .and_then(|()| tmp.as_file().sync_all())
+        file::write_atomically(&self.path, |w| w.write_all(text.as_bytes()))
             .map_err(|e| self.file_error(e))?;
-        tmp.persist(&self.path)
-            .map_err(|e| self.file_error(e.error))?;
         Ok(())
     }
 

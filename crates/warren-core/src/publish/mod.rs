@@ -880,71 +880,6 @@ fn returned(r: &lapin::message::BasicReturnMessage) -> (u64, u16, String) {
     )
 }
 
-/// Reads a message file: one message (a JSON object, pretty-printed or not) or JSON Lines of
-/// messages in the message format. Only the shape is checked here (templates may still hold
-/// placeholders that a typed header needs rendered); a [`Plan`] checks the rest.
-pub fn read_message_file(path: &str) -> Result<Vec<MessageJson>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::File {
-        path: path.into(),
-        reason: e.to_string(),
-    })?;
-    parse_messages(&text)
-}
-
-/// Parses the text of a message file (see [`read_message_file`]).
-pub fn parse_messages(text: &str) -> Result<Vec<MessageJson>> {
-    let one = |text: &str, line: Option<usize>| -> Result<MessageJson> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize::<_, MessageJson>(de).map_err(|e| {
-            let path = e.path().to_string();
-            let field = if path == "." {
-                "message".to_owned()
-            } else {
-                path
-            };
-            let field = match line {
-                Some(n) => format!("{field} (line {n})"),
-                None => field,
-            };
-            Error::invalid(field, e.into_inner().to_string())
-        })
-    };
-    // One JSON value spanning the whole file: a single message.
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Object(_)) => return Ok(vec![one(text, None)?]),
-        Ok(_) => {
-            return Err(Error::invalid(
-                "message file",
-                "expected a JSON object (one message) or JSON Lines (one object per line)",
-            ))
-        }
-        Err(e) if !e.is_syntax() || text.lines().filter(|l| !l.trim().is_empty()).count() < 2 => {
-            return Err(Error::invalid(
-                "message file",
-                format!("not valid JSON: {e}"),
-            ))
-        }
-        Err(_) => {}
-    }
-    let mut messages = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        if let Err(e) = serde_json::from_str::<serde_json::Value>(line) {
-            return Err(Error::invalid(
-                format!("message file line {}", i + 1),
-                format!("not valid JSON: {e}"),
-            ));
-        }
-        messages.push(one(line, Some(i + 1))?);
-    }
-    if messages.is_empty() {
-        return Err(Error::invalid("message file", "holds no message"));
-    }
-    Ok(messages)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1085,38 +1020,5 @@ mod tests {
         t.returns = vec![(99, 312, "NO_ROUTE".into())];
         t.settle_returns();
         assert!(t.state[0] == State::Returned && t.state[1] == State::Acked);
-    }
-
-    #[test]
-    fn message_files_hold_one_object_or_json_lines_and_errors_name_the_line() {
-        let one = parse_messages("{\n  \"routing_key\": \"a\",\n  \"body\": \"x\"\n}\n").unwrap();
-        assert_eq!(one.len(), 1);
-        assert_eq!(one[0].routing_key, "a");
-        let many =
-            parse_messages("{\"routing_key\": \"a\"}\n\n{\"routing_key\": \"b\"}\n").unwrap();
-        assert_eq!(
-            many.iter()
-                .map(|m| m.routing_key.as_str())
-                .collect::<Vec<_>>(),
-            ["a", "b"]
-        );
-        let cases = [
-            (
-                "{\"routing_key\": \"a\"}\n{\"routing_key\": }\n",
-                "message file line 2",
-            ),
-            ("{\"routing_key\": ", "message file: not valid JSON"),
-            ("[1, 2]", "message file"),
-            (
-                "{\"body\": \"1\"}\n{\"properties\": {\"priority\": 300}}",
-                "properties.priority (line 2)",
-            ),
-            ("{\"properties\": {\"colour\": 1}}", "properties"),
-            ("\n\n", "message file"),
-        ];
-        for (text, field) in cases {
-            let err = parse_messages(text).unwrap_err().to_string();
-            assert!(err.contains(field), "{text:?}: {err}");
-        }
     }
 }
