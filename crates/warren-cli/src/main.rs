@@ -244,10 +244,7 @@ async fn profile(cmd: ProfileCommand, connection: &ConnectionArgs) -> Result<Exi
         ProfileCommand::Test { name, json } => {
             let target = saved::target(&store, &keychain, &name).await?;
             let endpoints = cluster::test_endpoints(&target).await?;
-            let all_ok = endpoints.iter().all(|e| {
-                e.amqp.as_ref().is_none_or(|l| l.last_error.is_none())
-                    && e.management_reachable != Some(false)
-            });
+            let all_ok = endpoints.iter().all(|e| e.ok);
             if json {
                 print_json(&endpoints);
             } else {

@@ -19,7 +19,7 @@ use crate::broker::{self, QueueType};
 use crate::endpoint::{host_port, redact, ClusterTarget};
 use crate::error::{ErrorReport, Result};
 use crate::management::ManagementClient;
-use crate::session::LinkStatus;
+use crate::session::{LinkState, LinkStatus};
 
 /// Columns of `/api/queues` that status needs; everything else stays on the server.
 pub const QUEUE_COLUMNS: &[&str] = &[
@@ -139,6 +139,30 @@ pub struct EndpointStatus {
     pub amqp: Option<LinkStatus>,
     pub management_reachable: Option<bool>,
     pub management_error: Option<ErrorReport>,
+    /// Whether this endpoint is OK, decided here once for the app, the CLI and the status
+    /// health: see [`EndpointStatus::judge`].
+    pub ok: bool,
+}
+
+impl EndpointStatus {
+    /// Warren's AMQP link to this endpoint is connected (true when it has no AMQP listener).
+    pub fn amqp_connected(&self) -> bool {
+        self.amqp
+            .as_ref()
+            .is_none_or(|l| l.state == LinkState::Connected)
+    }
+
+    /// Its management API answered (true when it has none).
+    pub fn api_answers(&self) -> bool {
+        self.management_reachable != Some(false)
+    }
+
+    /// An endpoint is OK when every way Warren reaches it works: [`Self::amqp_connected`]
+    /// and [`Self::api_answers`]. Sets `ok`.
+    pub fn judge(mut self) -> Self {
+        self.ok = self.amqp_connected() && self.api_answers();
+        self
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, TS)]
@@ -366,7 +390,9 @@ pub async fn endpoint_statuses(
                 amqp,
                 management_reachable: reachable,
                 management_error: error,
+                ok: false,
             }
+            .judge()
         });
     }
     futures_util::future::join_all(pending).await
@@ -796,13 +822,11 @@ fn health(
         ));
     }
     for e in endpoints {
-        if let Some(link) = &e.amqp {
-            if link.state != crate::session::LinkState::Connected {
-                findings.push((
-                    HealthLevel::Warning,
-                    format!("Warren has no AMQP connection to {}", e.label),
-                ));
-            }
+        if !e.amqp_connected() {
+            findings.push((
+                HealthLevel::Warning,
+                format!("Warren has no AMQP connection to {}", e.label),
+            ));
         }
     }
     if !dead.is_empty() {
@@ -1070,5 +1094,43 @@ mod tests {
             .reasons
             .iter()
             .any(|r| r.contains("warren-2@localhost cannot see warren-3")));
+    }
+
+    #[test]
+    fn an_endpoint_is_ok_when_every_link_to_it_works() {
+        let link = |state| LinkStatus {
+            endpoint: "127.0.0.1:5672".into(),
+            state,
+            latency_ms: None,
+            since_ms: 0,
+            last_error: None,
+            failed_attempts: 0,
+            blocked: false,
+            active: false,
+        };
+        let endpoint = |amqp: Option<LinkStatus>, reachable: Option<bool>| {
+            EndpointStatus {
+                label: "127.0.0.1:5672".into(),
+                management_url: None,
+                node_name: None,
+                rabbitmq_version: None,
+                erlang_version: None,
+                amqp,
+                management_reachable: reachable,
+                management_error: None,
+                ok: false,
+            }
+            .judge()
+            .ok
+        };
+        assert!(endpoint(Some(link(LinkState::Connected)), Some(true)));
+        assert!(endpoint(None, Some(true)), "an API-only endpoint");
+        assert!(
+            endpoint(Some(link(LinkState::Connected)), None),
+            "an AMQP-only endpoint"
+        );
+        assert!(!endpoint(Some(link(LinkState::Down)), Some(true)));
+        assert!(!endpoint(Some(link(LinkState::Connecting)), Some(true)));
+        assert!(!endpoint(Some(link(LinkState::Connected)), Some(false)));
     }
 }
