@@ -291,9 +291,9 @@ pub async fn fetch(
 
 /// Reads every queue in the way that is fast at scale and still exact where it matters.
 ///
-/// Measured on 3.10 with 10,000 queues (docs/benchmarks.md): the API builds the whole list
-/// for every request, so 20 pages of 500 cost about 20 times one request (~18 s), while one
-/// request with `disable_stats=true` and only our columns takes ~1.3 s. Without statistics,
+/// The API builds the whole list for every request, so paging costs about one full request per
+/// page, while one request with `disable_stats=true` and only our columns is the cheapest read
+/// (figures in docs/benchmarks.md). Without statistics,
 /// though, a mirrored queue's `synchronised_slave_nodes` can lag behind (a resynchronised
 /// mirror stays "unsynchronised") and a stream's members are missing. So the vhosts holding
 /// such queues are read again with statistics, which costs in proportion to their size only.
