@@ -83,11 +83,11 @@ pub fn parse(text: &str) -> Result<Vec<MessageJson>> {
             } else {
                 path
             };
-            let field = match line {
-                Some(n) => format!("{field} (line {n})"),
-                None => field,
+            let reason = match line {
+                Some(n) => format!("{} (line {n})", e.into_inner()),
+                None => e.into_inner().to_string(),
             };
-            Error::invalid(field, e.into_inner().to_string())
+            Error::invalid(field, reason)
         })
     };
     // One JSON value spanning the whole file: a single message.
@@ -151,7 +151,7 @@ mod tests {
             ("[1, 2]", "message file"),
             (
                 "{\"body\": \"1\"}\n{\"properties\": {\"priority\": 300}}",
-                "properties.priority (line 2)",
+                "(line 2)",
             ),
             ("{\"properties\": {\"colour\": 1}}", "properties"),
             ("\n\n", "message file"),
@@ -160,6 +160,12 @@ mod tests {
             let err = parse(text).unwrap_err().to_string();
             assert!(err.contains(field), "{text:?}: {err}");
         }
+        let e = parse("{\"body\": \"1\"}\n{\"properties\": {\"priority\": 300}}").unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidInput { field, reason }
+                if field == "properties.priority" && reason.ends_with("(line 2)")),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -170,11 +170,12 @@ pub(super) struct Limits<'a> {
     pub(super) with_fixed_body: bool,
 }
 
+/// Says which message of a run an input error is about; the field path stays a path.
 fn in_message(e: Error, seq: u64) -> Error {
     match e {
         Error::InvalidInput { field, reason } => Error::InvalidInput {
-            field: format!("{field} (message {seq})"),
-            reason,
+            field,
+            reason: format!("{reason} (message {seq})"),
         },
         other => other,
     }
@@ -299,7 +300,9 @@ mod tests {
         assert_eq!(plan.total(), 200);
         let err = plan.validate(usize::MAX, None).unwrap_err().to_string();
         assert!(
-            err.contains("properties.headers.n (message 128)") && err.contains("does not fit i8"),
+            err.starts_with("invalid properties.headers.n: ")
+                && err.contains("does not fit i8")
+                && err.ends_with("(message 128)"),
             "{err}"
         );
         // The preview renders only what it shows.
