@@ -11,9 +11,10 @@ use tauri::State;
 use ts_rs::TS;
 use warren_core::endpoint::ClusterTarget;
 use warren_core::error::ErrorReport;
-use warren_core::profile::Profile;
+use warren_core::profiles::saved;
+use warren_core::profiles::Profile;
 use warren_core::status::{ClusterStatus, EndpointStatus};
-use warren_core::{cluster, saved, Error};
+use warren_core::{cluster, Error};
 
 use crate::state::AppState;
 

@@ -59,5 +59,5 @@ pub async fn publish(
 /// The messages of a message file (one JSON object, or JSON Lines), shape-checked.
 #[tauri::command]
 pub async fn read_message_file(path: String) -> CmdResult<Vec<MessageJson>> {
-    blocking(move || publish::read_message_file(&path)).await
+    blocking(move || warren_core::message::file::read(&path)).await
 }

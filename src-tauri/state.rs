@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use warren_core::cluster::OpenCluster;
 use warren_core::inspector::Inspection;
-use warren_core::profile::ProfileStore;
-use warren_core::secrets::Keychain;
-use warren_core::{saved, Result};
+use warren_core::profiles::saved;
+use warren_core::profiles::Keychain;
+use warren_core::profiles::ProfileStore;
+use warren_core::Result;
 
 use crate::operations::Operations;
 

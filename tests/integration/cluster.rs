@@ -226,6 +226,7 @@ fn stopped_node_is_reported_with_its_replication_effects() {
         .unwrap();
     assert_eq!(endpoint["amqp"]["state"], "down", "{endpoint}");
     assert_eq!(endpoint["management_reachable"], false, "{endpoint}");
+    assert_eq!(endpoint["ok"], false, "{endpoint}");
 }
 
 /// Publishes one persistent message to the quorum queue `queue` through the session until the
@@ -453,6 +454,7 @@ fn node_that_does_not_listen_is_unreachable_without_hanging() {
     assert_eq!(dead["amqp"]["state"], "down");
     assert_eq!(dead["amqp"]["last_error"]["kind"], "unreachable", "{dead}");
     assert_eq!(dead["management_reachable"], false);
+    assert_eq!(dead["ok"], false);
     assert!(dead["node_name"].is_null());
 }
 

@@ -156,7 +156,7 @@ fn rate(v: Option<f64>) -> String {
     v.map_or("-".into(), |r| format!("{r:.1}/s"))
 }
 
-fn type_name(t: warren_core::status::QueueType) -> String {
+fn type_name(t: warren_core::broker::QueueType) -> String {
     serde_json::to_value(t)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))

@@ -17,10 +17,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use exit_code::Exit;
 use tokio_util::sync::CancellationToken;
 use warren_core::endpoint::ClusterTarget;
-use warren_core::profile::{NodeEndpoints, Profile, ProfileStore, TlsSettings};
-use warren_core::secrets::Keychain;
+use warren_core::profiles::{saved, Keychain, NodeEndpoints, Profile, ProfileStore};
 use warren_core::status::HealthLevel;
-use warren_core::{cluster, saved, Error, Result};
+use warren_core::tls::TlsSettings;
+use warren_core::{cluster, Error, Result};
 
 #[derive(Parser)]
 #[command(
@@ -287,10 +287,7 @@ async fn profile(cmd: ProfileCommand, connection: &ConnectionArgs) -> Result<Exi
         ProfileCommand::Test { name, json } => {
             let target = saved::target(&store, &keychain, &name).await?;
             let endpoints = cluster::test_endpoints(&target).await?;
-            let all_ok = endpoints.iter().all(|e| {
-                e.amqp.as_ref().is_none_or(|l| l.last_error.is_none())
-                    && e.management_reachable != Some(false)
-            });
+            let all_ok = endpoints.iter().all(|e| e.ok);
             if json {
                 json::print(&endpoints)?;
             } else {

@@ -148,7 +148,7 @@ fn summary_text(s: &PublishSummary, total: u64) -> String {
 /// The messages and settings the flags describe (no network).
 fn build(args: &PublishArgs) -> Result<(Vec<MessageJson>, PublishRequest)> {
     let mut messages = match &args.message_file {
-        Some(path) => publish::read_message_file(path)?,
+        Some(path) => warren_core::message::file::read(path)?,
         None => vec![MessageJson {
             exchange: String::new(),
             routing_key: String::new(),

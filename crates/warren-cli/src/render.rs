@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use warren_core::profile::Profile;
+use warren_core::profiles::Profile;
 use warren_core::session::{LinkState, LinkStatus};
 use warren_core::status::{ClusterStatus, EndpointStatus, HealthLevel};
 

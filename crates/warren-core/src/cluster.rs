@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use futures_util::future::join_all;
 
+use crate::api;
 use crate::endpoint::ClusterTarget;
 use crate::error::Result;
 use crate::management::ManagementClient;
@@ -38,6 +39,12 @@ impl OpenCluster {
 
     pub fn api(&self) -> &ManagementClient {
         &self.api
+    }
+
+    /// The cluster's name and versions, read once for this open cluster (see
+    /// [`ManagementClient::overview`]).
+    pub async fn overview(&self) -> Result<api::Overview> {
+        self.api.overview().await
     }
 
     pub async fn status(&self) -> Result<ClusterStatus> {

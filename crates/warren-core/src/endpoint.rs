@@ -11,7 +11,7 @@ use std::fmt;
 use url::Url;
 
 use crate::error::{Error, Result};
-use crate::profile::{Profile, TlsSettings};
+use crate::tls::TlsSettings;
 
 /// A user name and password. `Debug` never prints the password.
 #[derive(Clone, PartialEq, Eq)]
@@ -75,29 +75,6 @@ pub struct ClusterTarget {
 }
 
 impl ClusterTarget {
-    pub fn from_profile(profile: &Profile, password: String) -> Result<Self> {
-        profile.validate()?;
-        let credentials = Credentials::new(profile.username.clone(), password);
-        let nodes = profile
-            .nodes
-            .iter()
-            .map(|n| -> Result<NodeTarget> {
-                Ok(NodeTarget {
-                    amqp: Some(parse_amqp(&n.amqp)?.0),
-                    management: Some(parse_management(&n.management)?.0),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(ClusterTarget {
-            name: profile.name.clone(),
-            nodes,
-            vhost: profile.vhost.clone(),
-            amqp_credentials: credentials.clone(),
-            api_credentials: credentials,
-            tls: profile.tls.clone(),
-        })
-    }
-
     /// Builds a target from `--node` AMQP URIs and `--api` management URLs, which may carry
     /// credentials (default guest/guest, as for any AMQP URI) and, for AMQP, the vhost.
     /// The i-th `--node` and the i-th `--api` are taken to be the same node.

@@ -6,7 +6,6 @@
 //! ([`Inspection::detail`]). Filtering runs over the held messages in Rust; a row carries
 //! previews, never whole bodies.
 
-use std::io::Write;
 use std::path::Path;
 
 use lapin::types::AMQPValue;
@@ -14,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{Error, Result};
-use crate::message::{encode_value, MessageJson};
+use crate::message::{encode_value, file, MessageJson};
 use crate::peek::{PeekReport, PeekedMessage};
 
 /// How many characters of the body a row previews.
@@ -490,43 +489,18 @@ impl Inspection {
     }
 }
 
-/// Writes messages as JSON Lines in the message format (peek extras included), atomically:
-/// a temporary file in the same folder, renamed over `path` only once complete.
+/// Writes messages as JSON Lines in the message format (peek extras included), atomically
+/// (see [`file::write_json_lines`]).
 pub fn save_messages(path: &Path, messages: &[&PeekedMessage]) -> Result<u64> {
-    let file_err = |reason: String| Error::File {
-        path: path.to_owned(),
-        reason,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        return Err(file_err(format!("folder {} does not exist", dir.display())));
-    }
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| file_err(e.to_string()))?;
-    {
-        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-        for m in messages {
-            serde_json::to_writer(&mut w, m).map_err(|e| file_err(e.to_string()))?;
-            w.write_all(b"\n").map_err(|e| file_err(e.to_string()))?;
-        }
-        w.flush().map_err(|e| file_err(e.to_string()))?;
-    }
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| file_err(e.to_string()))?;
-    tmp.persist(path)
-        .map_err(|e| file_err(e.error.to_string()))?;
-    Ok(messages.len() as u64)
+    file::write_json_lines(path, messages)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::broker::QueueType;
     use crate::message::{Message, Properties};
     use crate::peek::{PeekEnd, PeekMethod, PeekPlan};
-    use crate::status::QueueType;
     use lapin::types::{FieldArray, FieldTable, LongString};
 
     fn report() -> PeekReport {

@@ -1,6 +1,8 @@
 //! Warren's broker logic, free of any UI toolkit: the desktop app (`src-tauri`) and the
 //! `warren` CLI are both thin adapters over this crate. See docs/ARCHITECTURE.md.
 
+pub mod api;
+pub mod broker;
 pub mod cluster;
 pub mod endpoint;
 pub mod error;
@@ -9,16 +11,16 @@ pub mod management;
 pub mod message;
 pub mod operation;
 pub mod peek;
-pub mod profile;
+pub mod profiles;
 pub mod publish;
 pub mod queues;
-pub mod saved;
-pub mod secrets;
 pub mod session;
 pub mod status;
-pub mod template;
 pub mod tls;
 pub mod topology;
+
+#[cfg(test)]
+mod module_graph;
 
 pub use error::{Error, ErrorKind, ErrorReport, Result};
 

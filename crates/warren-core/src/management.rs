@@ -7,12 +7,13 @@
 //! keeps replies for clusters with tens of thousands of queues small.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use url::Url;
 
+use crate::api;
 use crate::endpoint::{redact, ClusterTarget, Credentials};
 use crate::error::{Error, Result};
 use crate::tls;
@@ -26,6 +27,9 @@ pub struct ManagementClient {
     endpoints: Vec<Url>,
     credentials: Credentials,
     preferred: AtomicUsize,
+    /// The overview as last read: the broker's version decides rules for the client's whole
+    /// life, so it is read once (status reads it afresh on every refresh).
+    overview: Mutex<Option<api::Overview>>,
 }
 
 impl ManagementClient {
@@ -43,6 +47,7 @@ impl ManagementClient {
             endpoints,
             credentials: target.api_credentials.clone(),
             preferred: AtomicUsize::new(0),
+            overview: Mutex::new(None),
         })
     }
 
@@ -53,6 +58,23 @@ impl ManagementClient {
     /// The endpoint that answered last (redacted), where the next request goes first.
     pub fn current_endpoint(&self) -> String {
         redact(&self.endpoints[self.preferred.load(Ordering::Relaxed) % self.endpoints.len()])
+    }
+
+    /// The cluster's overview (name, versions): read on first use and kept. An open cluster
+    /// holds one client, so the overview is read once per open cluster.
+    pub async fn overview(&self) -> Result<api::Overview> {
+        let cached = self.overview.lock().expect("overview poisoned").clone();
+        match cached {
+            Some(o) => Ok(o),
+            None => self.read_overview().await,
+        }
+    }
+
+    /// Reads the overview afresh (and keeps it for [`Self::overview`]).
+    pub async fn read_overview(&self) -> Result<api::Overview> {
+        let o: api::Overview = self.get(api::OVERVIEW_PATH).await?;
+        *self.overview.lock().expect("overview poisoned") = Some(o.clone());
+        Ok(o)
     }
 
     /// GET `path` (relative to `<base>/api/`) from the first node that answers.
@@ -120,7 +142,7 @@ impl ManagementClient {
         let status = response.status();
         if !status.is_success() {
             let body = response.text().await.unwrap_or_default();
-            let reason = serde_json::from_str::<ApiError>(&body)
+            let reason = serde_json::from_str::<api::ErrorReply>(&body)
                 .map(|e| e.reason.unwrap_or(e.error.unwrap_or_default()))
                 .unwrap_or_else(|_| body.chars().take(200).collect());
             return Err(match status.as_u16() {
@@ -164,27 +186,9 @@ fn parse<T: DeserializeOwned>(endpoint: String, path: String, bytes: &[u8]) -> R
         })
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn repeated_keys_do_not_fail_a_reply() {
-        let raw = br#"{"name":"s","vhost":"/","online":["a"],"online":["a","b"]}"#;
-        let q: crate::status::ApiQueue = serde_json::from_slice::<serde_json::Value>(raw)
-            .and_then(serde_json::from_value)
-            .unwrap();
-        assert_eq!(q.online.unwrap(), ["a", "b"]);
-    }
-}
-
 /// Percent-encodes one path segment (a vhost or a queue name; "/" becomes "%2F").
 pub fn encode_segment(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-#[derive(Debug, Deserialize)]
-struct ApiError {
-    error: Option<String>,
-    reason: Option<String>,
 }
 
 fn transport_error(endpoint: &str, e: reqwest::Error) -> Error {
@@ -205,5 +209,17 @@ fn transport_error(endpoint: &str, e: reqwest::Error) -> Error {
     Error::Unreachable {
         endpoint: endpoint.to_owned(),
         reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn repeated_keys_do_not_fail_a_reply() {
+        let raw = br#"{"name":"s","vhost":"/","online":["a"],"online":["a","b"]}"#;
+        let q: crate::api::Queue = serde_json::from_slice::<serde_json::Value>(raw)
+            .and_then(serde_json::from_value)
+            .unwrap();
+        assert_eq!(q.online.unwrap(), ["a", "b"]);
     }
 }

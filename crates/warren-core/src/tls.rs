@@ -1,4 +1,5 @@
-//! Turns a profile's [`TlsSettings`] into what reqwest and lapin need.
+//! TLS for `amqps://` and `https://` endpoints: the settings a profile keeps
+//! ([`TlsSettings`]) and what reqwest and lapin need from them.
 //!
 //! Files are read when a client is built, so a wrong path is reported as a TLS settings error
 //! naming the file before any connection is attempted.
@@ -6,9 +7,43 @@
 use std::time::Duration;
 
 use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::error::{Error, Result};
-use crate::profile::TlsSettings;
+
+/// TLS settings for `amqps://` and `https://` endpoints. Peer verification is on unless turned
+/// off explicitly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TlsSettings {
+    /// PEM file of the CA(s) that signed the servers' certificates; the system roots otherwise.
+    #[serde(default)]
+    pub ca_file: Option<String>,
+    /// PEM client certificate (chain) for mutual TLS.
+    #[serde(default)]
+    pub client_cert_file: Option<String>,
+    /// PEM private key of the client certificate.
+    #[serde(default)]
+    pub client_key_file: Option<String>,
+    #[serde(default = "yes")]
+    pub verify_peer: bool,
+}
+
+impl Default for TlsSettings {
+    fn default() -> Self {
+        TlsSettings {
+            ca_file: None,
+            client_cert_file: None,
+            client_key_file: None,
+            verify_peer: true,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
 
 fn read(what: &str, path: &str) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::Tls(format!("cannot read the {what} {path}: {e}")))

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ts_rs::TS;
 
+use crate::api;
 use crate::error::{Error, Result};
 use crate::management::{encode_segment, ManagementClient};
 
@@ -100,30 +101,6 @@ pub struct Topology {
 /// Past this many nodes the picture stops growing (and says so).
 const MAX_NODES: usize = 200;
 
-#[derive(Debug, Deserialize)]
-struct ApiExchange {
-    name: String,
-    vhost: String,
-    #[serde(rename = "type", default)]
-    kind: String,
-    #[serde(default)]
-    durable: bool,
-    #[serde(default)]
-    auto_delete: bool,
-    #[serde(default)]
-    internal: bool,
-    #[serde(default)]
-    arguments: Map<String, Value>,
-    policy: Option<Value>,
-    message_stats: Option<ApiExchangeStats>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ApiExchangeStats {
-    publish_in_details: Option<crate::queues::ApiRate>,
-    publish_out_details: Option<crate::queues::ApiRate>,
-}
-
 fn vhost_suffix(vhost: Option<&str>) -> String {
     vhost
         .map(|v| format!("/{}", encode_segment(v)))
@@ -131,7 +108,7 @@ fn vhost_suffix(vhost: Option<&str>) -> String {
 }
 
 pub async fn exchanges(api: &ManagementClient, vhost: Option<&str>) -> Result<Vec<ExchangeRow>> {
-    let raw: Vec<ApiExchange> = api
+    let raw: Vec<api::Exchange> = api
         .get(&format!("exchanges{}", vhost_suffix(vhost)))
         .await?;
     Ok(raw

@@ -109,6 +109,7 @@ export function endpoint(label: string, over: Partial<EndpointStatus> = {}): End
     amqp: link({ endpoint: label }),
     management_reachable: true,
     management_error: null,
+    ok: true,
     ...over,
   };
 }
@@ -129,6 +130,7 @@ export function clusterStatus(over: Partial<ClusterStatus> = {}): ClusterStatus 
         amqp: downNode('x').amqp,
         management_reachable: false,
         management_error: { kind: 'unreachable', message: 'connection refused' },
+        ok: false,
       }),
     ],
     queue_counts: { total: 3, classic: 1, mirrored: 1, quorum: 1, stream: 1 },

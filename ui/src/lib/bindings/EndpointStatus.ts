@@ -14,4 +14,9 @@ node_name: string | null,
 /**
  * Versions as this endpoint's own API reported them.
  */
-rabbitmq_version: string | null, erlang_version: string | null, amqp: LinkStatus | null, management_reachable: boolean | null, management_error: ErrorReport | null, };
+rabbitmq_version: string | null, erlang_version: string | null, amqp: LinkStatus | null, management_reachable: boolean | null, management_error: ErrorReport | null, 
+/**
+ * Whether this endpoint is OK, decided here once for the app, the CLI and the status
+ * health: see [`EndpointStatus::judge`].
+ */
+ok: boolean, };

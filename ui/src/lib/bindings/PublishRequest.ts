@@ -5,7 +5,7 @@ import type { Message } from "./Message";
  * What to publish. `message` is a template: `{{seq}}`, `{{uuid}}`, `{{now}}`, `{{now_ms}}`,
  * `{{now_epoch}}`, `{{random_int A B}}`, `{{random_choice a b c}}` and user `variables` may
  * appear in the body, the routing key, string properties and string header values (see
- * `crate::template`).
+ * `crate::message::template`).
  */
 export type PublishRequest = { message: Message, 
 /**

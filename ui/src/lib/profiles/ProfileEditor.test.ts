@@ -117,6 +117,7 @@ describe('ProfileEditor', () => {
           blocked: false,
           active: false,
         },
+        ok: false,
       }),
     ]);
     render(ProfileEditor, { entry: profileEntry('prod'), onSaved: vi.fn(), onDeleted: vi.fn(), onCancel: vi.fn() });

@@ -31,16 +31,17 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
+use crate::broker::QueueType;
 use crate::error::{Error, Result};
 use crate::management::ManagementClient;
 use crate::message::Message;
 use crate::operation::{self, bounded, until_cancelled, BROKER_REPLY_WAIT};
-use crate::queues::{self, QueueDetail};
+use crate::queues;
 use crate::session::ClusterSession;
-use crate::status::QueueType;
 
-/// RabbitMQ 4.0+ gives quorum queues this delivery limit unless one is set.
-pub const DEFAULT_DELIVERY_LIMIT_4X: u64 = 20;
+mod plan;
+
+pub use plan::{plan, EffectKind, PeekEffect, PeekMethod, PeekPlan};
 
 /// The most messages one peek may hold (they are all unacknowledged at once).
 pub const MAX_PEEK: u32 = 100_000;
@@ -50,31 +51,6 @@ pub const DEFAULT_IDLE: Duration = Duration::from_millis(1000);
 
 /// How long to wait for a connected node.
 const CONNECT_WAIT: Duration = Duration::from_secs(10);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct BrokerVersion {
-    pub major: u32,
-    pub minor: u32,
-    pub patch: u32,
-}
-
-impl BrokerVersion {
-    /// Parses "3.10.8", "4.1.0-rc.1" and the like; `None` for anything else.
-    pub fn parse(v: Option<&str>) -> Option<BrokerVersion> {
-        let v = v?;
-        let core = v.split(['-', '+']).next()?;
-        let mut parts = core.split('.').map(|p| p.parse::<u32>().ok());
-        Some(BrokerVersion {
-            major: parts.next()??,
-            minor: parts.next().flatten().unwrap_or(0),
-            patch: parts.next().flatten().unwrap_or(0),
-        })
-    }
-
-    fn at_least(self, major: u32, minor: u32) -> bool {
-        (self.major, self.minor) >= (major, minor)
-    }
-}
 
 /// Where a stream peek starts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -176,165 +152,6 @@ pub struct PeekRequest {
     /// Go ahead even when the plan says the peek changes the queue.
     #[serde(default)]
     pub allow_side_effects: bool,
-}
-
-/// How the held messages go back (or, for streams, why nothing has to).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum PeekMethod {
-    /// Consume without ack, then one `basic.nack(multiple, requeue)`.
-    NackRequeue,
-    /// Consume without ack, then close the channel (quorum queues before 4.3).
-    CloseChannel,
-    /// Consume from a stream offset; nothing is held.
-    StreamOffset,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum EffectKind {
-    /// Returned messages carry `redelivered = true`.
-    RedeliveredFlag,
-    /// The messages' order in the queue changes.
-    Order,
-    /// Each peeked message's delivery count grows by one.
-    DeliveryCount,
-    /// A message whose delivery count passes the limit is dead-lettered or dropped.
-    LimitExceeded,
-    /// Other consumers do not get the held messages until the peek returns them.
-    HeldFromConsumers,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct PeekEffect {
-    pub kind: EffectKind,
-    pub description: String,
-    /// True when the effect changes what happens to the messages (not just a flag).
-    pub needs_consent: bool,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct PeekPlan {
-    pub vhost: String,
-    pub queue: String,
-    pub queue_type: QueueType,
-    pub broker_version: Option<String>,
-    pub method: PeekMethod,
-    pub effects: Vec<PeekEffect>,
-    /// No effect needs consent.
-    pub harmless: bool,
-    #[ts(type = "number | null")]
-    pub delivery_limit: Option<u64>,
-    /// What happens to a message over the limit: "dead-lettered to X" or "dropped".
-    pub over_limit: Option<String>,
-    #[ts(type = "number | null")]
-    pub messages_ready: Option<u64>,
-    #[ts(type = "number | null")]
-    pub consumers: Option<u64>,
-    pub count: u32,
-}
-
-impl PeekPlan {
-    pub fn consent_summary(&self) -> String {
-        self.effects
-            .iter()
-            .filter(|e| e.needs_consent)
-            .map(|e| e.description.as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-}
-
-fn effect(kind: EffectKind, needs_consent: bool, description: String) -> PeekEffect {
-    PeekEffect {
-        kind,
-        description,
-        needs_consent,
-    }
-}
-
-/// Decides how to peek `detail`'s queue and what that changes. Pure.
-pub fn plan(detail: &QueueDetail, count: u32) -> PeekPlan {
-    let version = BrokerVersion::parse(detail.broker_version.as_deref());
-    let feature = |k: &str| detail.features.iter().find(|f| f.key == k);
-    let delivery_limit = feature("delivery_limit").and_then(|f| match &f.value {
-        serde_json::Value::Number(n) => n.as_u64(),
-        serde_json::Value::String(s) => s.parse().ok(),
-        _ => None,
-    });
-    // A negative limit (4.x: -1) means "no limit".
-    let delivery_limit = delivery_limit.filter(|_| {
-        feature("delivery_limit").is_none_or(|f| f.value.as_i64().is_none_or(|n| n >= 0))
-    });
-    let over_limit = delivery_limit.map(|_| {
-        match feature("dead_letter_exchange").and_then(|f| f.value.as_str()) {
-            Some(dlx) => format!(
-                "dead-lettered to exchange \"{}\"",
-                if dlx.is_empty() { "(default)" } else { dlx }
-            ),
-            None => "dropped".to_owned(),
-        }
-    });
-    let mut effects = Vec::new();
-    let queue_type = detail.row.queue_type;
-    let method = match queue_type {
-        QueueType::Stream => PeekMethod::StreamOffset,
-        QueueType::Quorum if version.is_some_and(|v| v.at_least(4, 3)) => PeekMethod::NackRequeue,
-        QueueType::Quorum => PeekMethod::CloseChannel,
-        QueueType::Classic | QueueType::Other => PeekMethod::NackRequeue,
-    };
-    if method != PeekMethod::StreamOffset {
-        effects.push(effect(
-            EffectKind::RedeliveredFlag,
-            false,
-            "returned messages are marked redelivered".into(),
-        ));
-        if detail.row.consumers.unwrap_or(0) > 0 {
-            effects.push(effect(
-                EffectKind::HeldFromConsumers,
-                false,
-                format!(
-                    "{} consumer(s) attached: they do not get the peeked messages until the peek returns them, and the peek does not see messages they hold",
-                    detail.row.consumers.unwrap_or(0)
-                ),
-            ));
-        }
-    }
-    if method == PeekMethod::CloseChannel {
-        let counted = match delivery_limit {
-            Some(limit) => format!(
-                "each peeked message's delivery count grows by 1 (x-delivery-count); the queue's delivery limit is {limit}"
-            ),
-            None => "each peeked message's delivery count grows by 1 (x-delivery-count); the queue has no delivery limit, so none is dropped".into(),
-        };
-        effects.push(effect(EffectKind::DeliveryCount, true, counted));
-        if let (Some(limit), Some(fate)) = (delivery_limit, &over_limit) {
-            effects.push(effect(
-                EffectKind::LimitExceeded,
-                true,
-                format!("a peeked message already delivered {limit} times is {fate}"),
-            ));
-        }
-    }
-    let harmless = effects.iter().all(|e| !e.needs_consent);
-    PeekPlan {
-        vhost: detail.row.vhost.clone(),
-        queue: detail.row.name.clone(),
-        queue_type,
-        broker_version: detail.broker_version.clone(),
-        method,
-        effects,
-        harmless,
-        delivery_limit,
-        over_limit,
-        messages_ready: detail.row.messages_ready,
-        consumers: detail.row.consumers,
-        count,
-    }
 }
 
 /// Progress of a running peek.
@@ -744,102 +561,9 @@ async fn give_back(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::queues::{FeatureSource, QueueFeature, QueueRow};
-    use serde_json::json;
-
-    fn detail(queue_type: QueueType, version: &str, features: Vec<QueueFeature>) -> QueueDetail {
-        QueueDetail {
-            row: QueueRow {
-                vhost: "/".into(),
-                name: "q".into(),
-                queue_type,
-                state: None,
-                messages_ready: Some(5),
-                messages_unacknowledged: Some(0),
-                messages: Some(5),
-                publish_rate: None,
-                deliver_rate: None,
-                consumers: Some(0),
-                node: None,
-                replication: None,
-                policy: None,
-            },
-            durable: true,
-            exclusive: false,
-            auto_delete: false,
-            arguments: Default::default(),
-            policy: None,
-            operator_policy: None,
-            effective_policy_definition: Default::default(),
-            features,
-            consumers: vec![],
-            message_bytes: None,
-            memory: None,
-            replicas: vec![],
-            replicas_healthy: vec![],
-            broker_version: Some(version.into()),
-        }
-    }
-
-    fn limit(n: i64) -> QueueFeature {
-        QueueFeature {
-            key: "delivery_limit".into(),
-            label: String::new(),
-            value: json!(n),
-            source: FeatureSource::Argument,
-        }
-    }
 
     #[test]
-    fn classic_queues_and_streams_are_harmless() {
-        let p = plan(&detail(QueueType::Classic, "3.10.8", vec![]), 10);
-        assert_eq!(p.method, PeekMethod::NackRequeue);
-        assert!(p.harmless);
-        assert_eq!(p.effects[0].kind, EffectKind::RedeliveredFlag);
-        let s = plan(&detail(QueueType::Stream, "3.10.8", vec![]), 10);
-        assert_eq!(s.method, PeekMethod::StreamOffset);
-        assert!(s.harmless && s.effects.is_empty());
-    }
-
-    #[test]
-    fn quorum_queues_before_4_3_need_consent_and_say_why() {
-        let p = plan(&detail(QueueType::Quorum, "3.10.8", vec![]), 10);
-        assert_eq!(p.method, PeekMethod::CloseChannel);
-        assert!(!p.harmless);
-        assert!(p.consent_summary().contains("no delivery limit"));
-        let with_limit = plan(&detail(QueueType::Quorum, "3.10.8", vec![limit(3)]), 10);
-        assert_eq!(with_limit.delivery_limit, Some(3));
-        assert_eq!(with_limit.over_limit.as_deref(), Some("dropped"));
-        assert!(with_limit
-            .effects
-            .iter()
-            .any(|e| e.kind == EffectKind::LimitExceeded));
-        let v4 = detail(QueueType::Quorum, "4.1.2", {
-            let none = Default::default();
-            crate::queues::features(QueueType::Quorum, &none, &none, None, Some("4.1.2"))
-        });
-        let p4 = plan(&v4, 10);
-        assert_eq!(
-            (p4.method, p4.delivery_limit),
-            (PeekMethod::CloseChannel, Some(20))
-        );
-        assert!(!p4.harmless);
-    }
-
-    #[test]
-    fn quorum_queues_from_4_3_use_nack_and_are_harmless() {
-        let p = plan(&detail(QueueType::Quorum, "4.3.0", vec![limit(20)]), 10);
-        assert_eq!(p.method, PeekMethod::NackRequeue);
-        assert!(p.harmless);
-        let unlimited = plan(&detail(QueueType::Quorum, "4.2.1", vec![limit(-1)]), 10);
-        assert_eq!(unlimited.delivery_limit, None);
-    }
-
-    #[test]
-    fn versions_and_offsets_parse() {
-        let v = BrokerVersion::parse(Some("4.1.0-rc.1")).unwrap();
-        assert_eq!((v.major, v.minor, v.patch), (4, 1, 0));
-        assert_eq!(BrokerVersion::parse(Some("garbage")), None);
+    fn offsets_parse() {
         assert_eq!(StreamOffset::parse("first").unwrap(), StreamOffset::First);
         assert_eq!(StreamOffset::parse("42").unwrap(), StreamOffset::Offset(42));
         assert_eq!(

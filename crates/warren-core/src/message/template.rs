@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ts_rs::TS;
 
+use super::format::{BodyEncoding, Message, MessageJson, PropertiesJson};
 use crate::error::{Error, Result};
-use crate::message::{BodyEncoding, Message, MessageJson, PropertiesJson};
 
 /// The names Warren defines in templates; user variables may not reuse them. Exported to the
 /// UI (which offers them), so that the list lives here only.

@@ -2,16 +2,19 @@
 //!
 //! All profiles live in one versioned JSON file (`profiles.json` in the OS config directory, or
 //! in `$WARREN_CONFIG_DIR`). It never holds a password: those are in the OS keychain (see
-//! [`crate::secrets`]). Every write goes to a temporary file in the same folder that is then
-//! renamed over the old one, so a crash leaves either the old or the new file, never half of one.
+//! [`super::keychain`]). Every write goes to a temporary file in the same folder that is then
+//! renamed over the old one ([`crate::message::file::write_atomically`]), so a crash leaves
+//! either the old or the new file, never half of one.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::endpoint::{parse_amqp, parse_management};
+use crate::endpoint::{parse_amqp, parse_management, ClusterTarget, Credentials, NodeTarget};
 use crate::error::{Error, Result};
+use crate::message::file;
+use crate::tls::TlsSettings;
 
 pub const FILE_VERSION: u32 = 1;
 
@@ -35,39 +38,6 @@ pub struct NodeEndpoints {
     pub amqp: String,
     /// `http://host:port` or `https://host:port`; no credentials.
     pub management: String,
-}
-
-/// TLS settings for `amqps://` and `https://` endpoints. Peer verification is on unless turned
-/// off explicitly.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[ts(export)]
-pub struct TlsSettings {
-    /// PEM file of the CA(s) that signed the servers' certificates; the system roots otherwise.
-    #[serde(default)]
-    pub ca_file: Option<String>,
-    /// PEM client certificate (chain) for mutual TLS.
-    #[serde(default)]
-    pub client_cert_file: Option<String>,
-    /// PEM private key of the client certificate.
-    #[serde(default)]
-    pub client_key_file: Option<String>,
-    #[serde(default = "yes")]
-    pub verify_peer: bool,
-}
-
-impl Default for TlsSettings {
-    fn default() -> Self {
-        TlsSettings {
-            ca_file: None,
-            client_cert_file: None,
-            client_key_file: None,
-            verify_peer: true,
-        }
-    }
-}
-
-fn yes() -> bool {
-    true
 }
 
 fn default_vhost() -> String {
@@ -231,19 +201,14 @@ impl ProfileStore {
     fn write(&self, profiles: Vec<Profile>) -> Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| self.file_error(e))?;
-        let file = ProfileFile {
+        let contents = ProfileFile {
             version: FILE_VERSION,
             profiles,
         };
-        let mut text = serde_json::to_string_pretty(&file).map_err(|e| self.file_error(e))?;
+        let mut text = serde_json::to_string_pretty(&contents).map_err(|e| self.file_error(e))?;
         text.push('\n');
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| self.file_error(e))?;
-        use std::io::Write;
-        tmp.write_all(text.as_bytes())
-            .and_then(|()| tmp.as_file().sync_all())
+        file::write_atomically(&self.path, |w| w.write_all(text.as_bytes()))
             .map_err(|e| self.file_error(e))?;
-        tmp.persist(&self.path)
-            .map_err(|e| self.file_error(e.error))?;
         Ok(())
     }
 
@@ -252,6 +217,34 @@ impl ProfileStore {
             path: self.path.clone(),
             reason: reason.to_string(),
         }
+    }
+}
+
+/// A profile is turned into a target here, next to the profile, so that `endpoint` (which
+/// every connection uses) knows nothing of saved profiles.
+impl ClusterTarget {
+    /// The target of a saved profile, with the password from the keychain or a prompt.
+    pub fn from_profile(profile: &Profile, password: String) -> Result<Self> {
+        profile.validate()?;
+        let credentials = Credentials::new(profile.username.clone(), password);
+        let nodes = profile
+            .nodes
+            .iter()
+            .map(|n| -> Result<NodeTarget> {
+                Ok(NodeTarget {
+                    amqp: Some(parse_amqp(&n.amqp)?.0),
+                    management: Some(parse_management(&n.management)?.0),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ClusterTarget {
+            name: profile.name.clone(),
+            nodes,
+            vhost: profile.vhost.clone(),
+            amqp_credentials: credentials.clone(),
+            api_credentials: credentials,
+            tls: profile.tls.clone(),
+        })
     }
 }
 

@@ -4,10 +4,10 @@
 //! from the cause) and puts the old password back if the file cannot be written; a rename
 //! moves the password. The app and the CLI both go through here.
 
+use super::keychain::Keychain;
+use super::store::{Profile, ProfileStore};
 use crate::endpoint::ClusterTarget;
 use crate::error::{Error, Result};
-use crate::profile::{Profile, ProfileStore};
-use crate::secrets::Keychain;
 
 /// Saves `profile`, replacing the profile called `replacing` when editing. With no password
 /// (or an empty one), the password stored for the old name is kept.

@@ -10,9 +10,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ts_rs::TS;
 
+use crate::api;
+use crate::broker::{BrokerVersion, QueueType};
 use crate::error::{Error, Result};
 use crate::management::{encode_segment, ManagementClient};
-use crate::status::QueueType;
+
+mod settings;
+
+pub use settings::{FeatureSource, QueueFeature, QueueSettings, Resolved, Setting};
 
 /// Columns the list needs; everything else stays on the server.
 const LIST_COLUMNS: &str = "name,vhost,type,state,node,leader,members,online,slave_nodes,\
@@ -151,7 +156,12 @@ pub struct QueueDetail {
     #[ts(type = "Record<string, unknown>")]
     pub effective_policy_definition: Map<String, Value>,
     /// Settings that change how messages are kept or dropped, and where each comes from.
+    // Built from `settings`, the typed form logic reads.
     pub features: Vec<QueueFeature>,
+    /// The same settings, typed, for logic.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub settings: QueueSettings,
     pub consumers: Vec<ConsumerInfo>,
     #[ts(type = "number | null")]
     pub message_bytes: Option<u64>,
@@ -161,28 +171,6 @@ pub struct QueueDetail {
     pub replicas: Vec<String>,
     pub replicas_healthy: Vec<String>,
     pub broker_version: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[ts(export)]
-pub struct QueueFeature {
-    /// A stable key: `dead_letter_exchange`, `message_ttl`, `max_length`, `delivery_limit`...
-    pub key: String,
-    pub label: String,
-    #[ts(type = "unknown")]
-    pub value: Value,
-    pub source: FeatureSource,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum FeatureSource {
-    Argument,
-    Policy,
-    OperatorPolicy,
-    /// The broker's default for this queue type and version (4.x quorum delivery limit).
-    Default,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -206,90 +194,6 @@ pub struct PurgeResult {
     /// it removed).
     #[ts(type = "number | null")]
     pub messages_before: Option<u64>,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Raw replies.
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub(crate) struct ApiQueueRow {
-    pub name: String,
-    pub vhost: String,
-    #[serde(rename = "type")]
-    pub queue_type: Option<String>,
-    pub state: Option<String>,
-    pub node: Option<String>,
-    pub leader: Option<String>,
-    pub members: Option<Vec<String>>,
-    pub online: Option<Vec<String>>,
-    pub slave_nodes: Option<Vec<String>>,
-    pub synchronised_slave_nodes: Option<Vec<String>>,
-    pub messages: Option<u64>,
-    pub messages_ready: Option<u64>,
-    pub messages_unacknowledged: Option<u64>,
-    pub consumers: Option<u64>,
-    pub policy: Option<Value>,
-    pub message_stats: Option<ApiMessageStats>,
-    // Detail only.
-    pub durable: Option<bool>,
-    pub exclusive: Option<bool>,
-    pub auto_delete: Option<bool>,
-    pub arguments: Option<Map<String, Value>>,
-    pub operator_policy: Option<Value>,
-    pub effective_policy_definition: Option<Value>,
-    pub consumer_details: Option<Vec<ApiConsumer>>,
-    pub message_bytes: Option<u64>,
-    pub memory: Option<u64>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub(crate) struct ApiMessageStats {
-    pub publish_details: Option<ApiRate>,
-    pub deliver_get_details: Option<ApiRate>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub(crate) struct ApiRate {
-    pub rate: Option<f64>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub(crate) struct ApiConsumer {
-    #[serde(default)]
-    pub consumer_tag: String,
-    #[serde(default)]
-    pub ack_required: bool,
-    pub prefetch_count: Option<u64>,
-    #[serde(default)]
-    pub exclusive: bool,
-    pub active: Option<bool>,
-    pub channel_details: Option<ApiChannelDetails>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub(crate) struct ApiChannelDetails {
-    pub connection_name: Option<String>,
-    pub peer_host: Option<String>,
-    pub peer_port: Option<Value>,
-    pub user: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ApiPage {
-    items: Vec<ApiQueueRow>,
-    #[serde(default)]
-    total_count: u32,
-    #[serde(default)]
-    filtered_count: u32,
-    #[serde(default)]
-    page: u32,
-    #[serde(default)]
-    page_count: u32,
-}
-
-#[derive(Debug, Deserialize)]
-struct ApiOverviewVersion {
-    rabbitmq_version: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -329,8 +233,8 @@ pub async fn list_page(api: &ManagementClient, q: &QueueQuery) -> Result<QueuePa
         q.page,
         q.page_size,
     );
-    // The API sorts by name when not told otherwise, and its explicit-sort path is about twice
-    // as slow (measured on 3.10 with 10,000 queues: ~1.0 s against ~2.0 s for the first page).
+    // The API sorts by name when not told otherwise, and its explicit-sort path is much slower
+    // (docs/benchmarks.md), so `sort` is sent only for other columns.
     if q.sort != QueueSort::Name {
         path.push_str(&format!("&sort={}", q.sort.api_key()));
     }
@@ -344,7 +248,7 @@ pub async fn list_page(api: &ManagementClient, q: &QueueQuery) -> Result<QueuePa
             q.regex
         ));
     }
-    let page: ApiPage = api.get(&path).await?;
+    let page: api::Page<api::Queue> = api.get(&path).await?;
     Ok(QueuePage {
         items: page.items.into_iter().map(row).collect(),
         total_count: page.total_count,
@@ -368,7 +272,7 @@ pub async fn list_all(
             })
         })
         .transpose()?;
-    let rows: Vec<ApiQueueRow> = api
+    let rows: Vec<api::Queue> = api
         .get(&format!("{}?columns={LIST_COLUMNS}", vhost_path(vhost)))
         .await?;
     let mut rows: Vec<QueueRow> = rows
@@ -387,10 +291,7 @@ fn queue_path(vhost: &str, name: &str) -> String {
 /// One queue in full. A missing queue is `ErrorKind::NotFound` naming the queue.
 pub async fn detail(api: &ManagementClient, vhost: &str, name: &str) -> Result<QueueDetail> {
     let path = queue_path(vhost, name);
-    let (raw, overview) = tokio::join!(
-        api.get::<ApiQueueRow>(&path),
-        api.get::<ApiOverviewVersion>("overview?columns=rabbitmq_version"),
-    );
+    let (raw, overview) = tokio::join!(api.get::<api::Queue>(&path), api.overview());
     let raw = raw.map_err(|e| not_found_as_queue(e, vhost, name))?;
     let version = overview.ok().and_then(|o| o.rabbitmq_version);
     Ok(build_detail(raw, version))
@@ -417,15 +318,6 @@ pub async fn purge(api: &ManagementClient, vhost: &str, name: &str) -> Result<Pu
     })
 }
 
-pub(crate) fn parse_queue_type(t: Option<&str>) -> QueueType {
-    match t {
-        Some("quorum") => QueueType::Quorum,
-        Some("stream") => QueueType::Stream,
-        Some("classic") | None => QueueType::Classic,
-        Some(_) => QueueType::Other,
-    }
-}
-
 fn non_empty(v: &Option<Value>) -> Option<String> {
     v.as_ref()
         .and_then(Value::as_str)
@@ -433,8 +325,8 @@ fn non_empty(v: &Option<Value>) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn row(r: ApiQueueRow) -> QueueRow {
-    let queue_type = parse_queue_type(r.queue_type.as_deref());
+fn row(r: api::Queue) -> QueueRow {
+    let queue_type = QueueType::from_api(r.queue_type.as_deref());
     let replication = match queue_type {
         QueueType::Quorum | QueueType::Stream => r.members.as_ref().map(|m| Replication {
             kind: ReplicationKind::Members,
@@ -473,140 +365,7 @@ fn row(r: ApiQueueRow) -> QueueRow {
     }
 }
 
-/// The settings that decide what happens to a queue's messages, with their source. An
-/// argument wins over a policy; for the limits RabbitMQ applies the lower of policy and
-/// operator policy, which is what is shown.
-const FEATURES: &[(&str, &str, &str, &str)] = &[
-    // key, label, x-argument, policy key
-    (
-        "dead_letter_exchange",
-        "Dead-letter exchange",
-        "x-dead-letter-exchange",
-        "dead-letter-exchange",
-    ),
-    (
-        "dead_letter_routing_key",
-        "Dead-letter routing key",
-        "x-dead-letter-routing-key",
-        "dead-letter-routing-key",
-    ),
-    (
-        "dead_letter_strategy",
-        "Dead-letter strategy",
-        "x-dead-letter-strategy",
-        "dead-letter-strategy",
-    ),
-    (
-        "message_ttl",
-        "Message TTL (ms)",
-        "x-message-ttl",
-        "message-ttl",
-    ),
-    (
-        "expires",
-        "Queue expires after (ms)",
-        "x-expires",
-        "expires",
-    ),
-    (
-        "max_length",
-        "Max length (messages)",
-        "x-max-length",
-        "max-length",
-    ),
-    (
-        "max_length_bytes",
-        "Max length (bytes)",
-        "x-max-length-bytes",
-        "max-length-bytes",
-    ),
-    ("overflow", "Overflow behaviour", "x-overflow", "overflow"),
-    (
-        "delivery_limit",
-        "Delivery limit",
-        "x-delivery-limit",
-        "delivery-limit",
-    ),
-    (
-        "max_priority",
-        "Max priority",
-        "x-max-priority",
-        "max-priority",
-    ),
-    (
-        "single_active_consumer",
-        "Single active consumer",
-        "x-single-active-consumer",
-        "",
-    ),
-    ("queue_mode", "Queue mode", "x-queue-mode", "queue-mode"),
-    (
-        "queue_version",
-        "Queue version",
-        "x-queue-version",
-        "queue-version",
-    ),
-    ("max_age", "Max age (streams)", "x-max-age", "max-age"),
-    (
-        "stream_max_segment_size_bytes",
-        "Segment size (streams)",
-        "x-stream-max-segment-size-bytes",
-        "stream-max-segment-size-bytes",
-    ),
-    ("ha_mode", "Mirroring (ha-mode)", "", "ha-mode"),
-    (
-        "ha_sync_mode",
-        "Mirror sync (ha-sync-mode)",
-        "",
-        "ha-sync-mode",
-    ),
-];
-
-/// Resolves the features of a queue from its arguments and effective policy definition.
-pub fn features(
-    queue_type: QueueType,
-    arguments: &Map<String, Value>,
-    effective_policy: &Map<String, Value>,
-    operator_policy_name: Option<&str>,
-    broker_version: Option<&str>,
-) -> Vec<QueueFeature> {
-    let mut out = Vec::new();
-    for (key, label, arg, policy_key) in FEATURES {
-        let (value, source) =
-            if let Some(v) = (!arg.is_empty()).then(|| arguments.get(*arg)).flatten() {
-                (v.clone(), FeatureSource::Argument)
-            } else if let Some(v) = (!policy_key.is_empty())
-                .then(|| effective_policy.get(*policy_key))
-                .flatten()
-            {
-                let source = if operator_policy_name.is_some() {
-                    FeatureSource::OperatorPolicy
-                } else {
-                    FeatureSource::Policy
-                };
-                (v.clone(), source)
-            } else if *key == "delivery_limit"
-                && queue_type == QueueType::Quorum
-                && crate::peek::BrokerVersion::parse(broker_version).is_some_and(|v| v.major >= 4)
-            {
-                (
-                    Value::from(crate::peek::DEFAULT_DELIVERY_LIMIT_4X),
-                    FeatureSource::Default,
-                )
-            } else {
-                continue;
-            };
-        out.push(QueueFeature {
-            key: (*key).to_owned(),
-            label: (*label).to_owned(),
-            value,
-            source,
-        });
-    }
-    out
-}
-
-pub(crate) fn build_detail(raw: ApiQueueRow, broker_version: Option<String>) -> QueueDetail {
+pub(crate) fn build_detail(raw: api::Queue, broker_version: Option<String>) -> QueueDetail {
     let arguments = raw.arguments.clone().unwrap_or_default();
     let effective = raw
         .effective_policy_definition
@@ -616,14 +375,14 @@ pub(crate) fn build_detail(raw: ApiQueueRow, broker_version: Option<String>) -> 
             _ => None,
         })
         .unwrap_or_default();
-    let queue_type = parse_queue_type(raw.queue_type.as_deref());
+    let queue_type = QueueType::from_api(raw.queue_type.as_deref());
     let operator_policy = non_empty(&raw.operator_policy);
-    let features = features(
+    let settings = QueueSettings::resolve(
         queue_type,
         &arguments,
         &effective,
         operator_policy.as_deref(),
-        broker_version.as_deref(),
+        BrokerVersion::parse(broker_version.as_deref()),
     );
     let consumers = raw
         .consumer_details
@@ -665,7 +424,8 @@ pub(crate) fn build_detail(raw: ApiQueueRow, broker_version: Option<String>) -> 
         operator_policy,
         effective_policy_definition: effective,
         arguments,
-        features,
+        features: settings.features(),
+        settings,
         consumers,
         message_bytes: raw.message_bytes,
         memory: raw.memory,
@@ -679,56 +439,17 @@ pub(crate) fn build_detail(raw: ApiQueueRow, broker_version: Option<String>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn map(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => unreachable!(),
-        }
-    }
-
-    #[test]
-    fn arguments_win_over_policies_and_sources_are_named() {
-        let f = features(
-            QueueType::Classic,
-            &map(json!({"x-message-ttl": 1000, "x-dead-letter-exchange": "dlx"})),
-            &map(json!({"message-ttl": 5000, "max-length": 10, "ha-mode": "all"})),
-            None,
-            Some("3.10.8"),
-        );
-        let get = |k: &str| f.iter().find(|x| x.key == k).cloned();
-        assert_eq!(get("message_ttl").unwrap().value, json!(1000));
-        assert_eq!(get("message_ttl").unwrap().source, FeatureSource::Argument);
-        assert_eq!(get("max_length").unwrap().source, FeatureSource::Policy);
-        assert_eq!(get("dead_letter_exchange").unwrap().value, json!("dlx"));
-        assert_eq!(get("ha_mode").unwrap().value, json!("all"));
-        assert!(get("delivery_limit").is_none());
-    }
-
-    #[test]
-    fn quorum_queues_on_4x_show_the_default_delivery_limit() {
-        let none = Map::new();
-        let f4 = features(QueueType::Quorum, &none, &none, None, Some("4.1.0"));
-        let dl = f4.iter().find(|x| x.key == "delivery_limit").unwrap();
-        assert_eq!(
-            (dl.value.clone(), dl.source),
-            (json!(20), FeatureSource::Default)
-        );
-        let f3 = features(QueueType::Quorum, &none, &none, None, Some("3.13.7"));
-        assert!(f3.iter().all(|x| x.key != "delivery_limit"));
-    }
 
     #[test]
     fn rows_carry_replication_badges() {
-        let quorum = row(ApiQueueRow {
+        let quorum = row(api::Queue {
             name: "q".into(),
             vhost: "/".into(),
             queue_type: Some("quorum".into()),
             leader: Some("a".into()),
             members: Some(vec!["a".into(), "b".into(), "c".into()]),
             online: Some(vec!["a".into(), "c".into()]),
-            ..ApiQueueRow::default()
+            ..api::Queue::default()
         });
         assert_eq!(
             quorum.replication,
@@ -739,13 +460,13 @@ mod tests {
             })
         );
         assert_eq!(quorum.node.as_deref(), Some("a"));
-        let mirrored = row(ApiQueueRow {
+        let mirrored = row(api::Queue {
             name: "m".into(),
             vhost: "/".into(),
             node: Some("a".into()),
             slave_nodes: Some(vec!["b".into(), "c".into()]),
             synchronised_slave_nodes: Some(vec!["b".into()]),
-            ..ApiQueueRow::default()
+            ..api::Queue::default()
         });
         assert_eq!(
             mirrored.replication,

@@ -2,7 +2,7 @@
 //! and every message ends as exactly one [`Outcome`]. Never "sent" on a guess.
 //!
 //! How a run goes, and why:
-//! - [`Plan`] compiles the message templates (see [`crate::template`]); [`run`] renders and
+//! - [`Plan`] compiles the message templates (see [`crate::message::template`]); [`run`] renders and
 //!   checks every message (header types, expiration, delivery mode, body size against the
 //!   broker's limit read from `/api/overview`, `user_id` against the login) before the first
 //!   one goes out, so bad input never leaves a run half-sent.
@@ -38,15 +38,19 @@ use ts_rs::TS;
 
 use crate::error::{Error, Result};
 use crate::management::ManagementClient;
-use crate::message::{Message, MessageJson};
+use crate::message::MessageJson;
 use crate::operation::{self, bounded, until_cancelled, BROKER_REPLY_WAIT};
 use crate::session::{ClusterSession, LinkState};
-use crate::template::{Context, MessageTemplate};
+
+mod plan;
+
+use plan::Limits;
+pub use plan::{max_message_size, Plan};
 
 /// What to publish. `message` is a template: `{{seq}}`, `{{uuid}}`, `{{now}}`, `{{now_ms}}`,
 /// `{{now_epoch}}`, `{{random_int A B}}`, `{{random_choice a b c}}` and user `variables` may
 /// appear in the body, the routing key, string properties and string header values (see
-/// `crate::template`).
+/// `crate::message::template`).
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct PublishRequest {
@@ -159,252 +163,8 @@ pub const WINDOW: usize = 1024;
 /// After a cancel, how long messages already sent may take to be confirmed.
 const CANCEL_GRACE: Duration = Duration::from_secs(5);
 const CONNECT_WAIT: Duration = Duration::from_secs(10);
-/// The broker's default `max_message_size` on RabbitMQ 3.x (128 MiB) and 4.x (16 MiB).
-pub const MAX_MESSAGE_SIZE_3X: usize = 134_217_728;
-pub const MAX_MESSAGE_SIZE_4X: usize = 16_777_216;
 /// At most this many non-confirmed outcomes are listed in a summary.
 const MAX_PROBLEMS: usize = 100;
-
-/// A publish ready to run: compiled templates and the run's settings. Built without the
-/// network, so a preview and the CLI's checks need no cluster.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    templates: Vec<MessageTemplate>,
-    total: u64,
-    rate: Option<f64>,
-    mandatory: bool,
-    seed: u64,
-}
-
-impl Plan {
-    /// The plan of a request: its one message template, sent `count` times.
-    pub fn from_request(request: &PublishRequest) -> Result<Plan> {
-        Plan::from_messages(std::slice::from_ref(&request.message), request)
-    }
-
-    /// `messages` sent in order, the whole list `request.count` times (`request.message` is
-    /// ignored); `seq` runs over all of them. The request's variables, rate, mandatory flag
-    /// and body file apply to every message.
-    pub fn from_messages(messages: &[MessageJson], request: &PublishRequest) -> Result<Plan> {
-        if messages.is_empty() {
-            return Err(Error::invalid("message", "no message to publish"));
-        }
-        if request.count == 0 {
-            return Err(Error::invalid("count", "must be at least 1"));
-        }
-        if let Some(rate) = request.rate {
-            if !(rate.is_finite() && rate > 0.0) {
-                return Err(Error::invalid(
-                    "rate",
-                    format!("{rate} is not a positive number of messages per second"),
-                ));
-            }
-        }
-        let body = match &request.body_file {
-            Some(path) => Some(Bytes::from(std::fs::read(path).map_err(|e| {
-                Error::File {
-                    path: path.into(),
-                    reason: e.to_string(),
-                }
-            })?)),
-            None => None,
-        };
-        let many = messages.len() > 1;
-        let templates = messages
-            .iter()
-            .enumerate()
-            .map(|(i, m)| {
-                MessageTemplate::compile(m, &request.variables, body.clone()).map_err(|e| {
-                    if many {
-                        in_message(e, i as u64 + 1)
-                    } else {
-                        e
-                    }
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let total = request
-            .count
-            .checked_mul(messages.len() as u64)
-            .ok_or_else(|| Error::invalid("count", "too many messages"))?;
-        Ok(Plan {
-            templates,
-            total,
-            rate: request.rate,
-            mandatory: request.mandatory,
-            seed: rand::random(),
-        })
-    }
-
-    /// How many messages the run sends.
-    pub fn total(&self) -> u64 {
-        self.total
-    }
-
-    fn template(&self, seq: u64) -> &MessageTemplate {
-        &self.templates[((seq - 1) % self.templates.len() as u64) as usize]
-    }
-
-    fn all_static(&self) -> bool {
-        self.templates.iter().all(MessageTemplate::is_static)
-    }
-
-    /// Renders message `seq` (1-based) and checks it. `max_body` is the broker's limit;
-    /// `user` the login, which RabbitMQ requires `user_id` to equal.
-    fn render(&self, seq: u64, now: SystemTime, limits: &Limits) -> Result<Message> {
-        let template = self.template(seq);
-        let mut ctx = Context::new(self.seed, seq, now);
-        let name = |e| {
-            if self.total > 1 {
-                in_message(e, seq)
-            } else {
-                e
-            }
-        };
-        let mut message = template.render_head(&mut ctx).map_err(name)?;
-        let body_len = template.fixed_body().map_or(message.body.len(), Bytes::len);
-        check(&message, body_len, limits).map_err(name)?;
-        if let Some(b) = template.fixed_body() {
-            if limits.with_fixed_body {
-                message.body = b.to_vec();
-            }
-        }
-        Ok(message)
-    }
-
-    /// The first `n` messages as they would be sent (random values and the clock aside: the
-    /// run draws its own), each checked like in a run (except against the broker's size
-    /// limit and login, which need the cluster). Bodies are cut at [`PREVIEW_BODY_LIMIT`].
-    pub fn preview(&self, n: u64) -> Result<Vec<MessageJson>> {
-        let limits = Limits {
-            max_body: usize::MAX,
-            user: None,
-            with_fixed_body: true,
-        };
-        let now = SystemTime::now();
-        (1..=n.min(self.total))
-            .map(|seq| {
-                self.render(seq, now, &limits).map(|mut m| {
-                    // A preview is for reading: a 100 MB body file need not cross to the UI.
-                    m.body.truncate(PREVIEW_BODY_LIMIT);
-                    MessageJson::from(m)
-                })
-            })
-            .collect()
-    }
-
-    /// Renders and checks every message of the run (each distinct template once when none
-    /// varies). This is what makes a run all-or-nothing with respect to bad input.
-    pub fn validate(&self, max_body: usize, user: Option<&str>) -> Result<()> {
-        let limits = Limits {
-            max_body,
-            user,
-            with_fixed_body: false,
-        };
-        let now = SystemTime::now();
-        let last = if self.all_static() {
-            self.total.min(self.templates.len() as u64)
-        } else {
-            self.total
-        };
-        for seq in 1..=last {
-            self.render(seq, now, &limits)?;
-        }
-        Ok(())
-    }
-}
-
-struct Limits<'a> {
-    max_body: usize,
-    user: Option<&'a str>,
-    /// Copy a fixed (file) body into the rendered message; only a preview needs it.
-    with_fixed_body: bool,
-}
-
-/// Says which message of a run an input error is about; the field path stays a path.
-fn in_message(e: Error, seq: u64) -> Error {
-    match e {
-        Error::InvalidInput { field, reason } => Error::InvalidInput {
-            field,
-            reason: format!("{reason} (message {seq})"),
-        },
-        other => other,
-    }
-}
-
-/// The checks the message format leaves to publishing: what the broker would refuse.
-fn check(m: &Message, body_len: usize, limits: &Limits) -> Result<()> {
-    let p = &m.properties;
-    if let Some(e) = &p.expiration {
-        if e.is_empty() || !e.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::invalid(
-                "properties.expiration",
-                format!("\"{e}\" is not a number of milliseconds (a non-negative integer)"),
-            ));
-        }
-        if e.parse::<u64>().map_or(true, |n| n > u64::from(u32::MAX)) {
-            return Err(Error::invalid(
-                "properties.expiration",
-                format!("{e} is larger than {} milliseconds", u32::MAX),
-            ));
-        }
-    }
-    if let Some(d) = p.delivery_mode {
-        if d != 1 && d != 2 {
-            return Err(Error::invalid(
-                "properties.delivery_mode",
-                format!("{d} is neither 1 (transient) nor 2 (persistent)"),
-            ));
-        }
-    }
-    if let (Some(u), Some(login)) = (&p.user_id, limits.user) {
-        if u != login {
-            return Err(Error::invalid(
-                "properties.user_id",
-                format!("\"{u}\" is not the user Warren logs in as (\"{login}\"); RabbitMQ refuses such messages"),
-            ));
-        }
-    }
-    if body_len > limits.max_body {
-        return Err(Error::invalid(
-            "body",
-            format!(
-                "{body_len} bytes is more than the broker's maximum message size of {} bytes",
-                limits.max_body
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// The broker's maximum message size: the default of its major version (from
-/// `/api/overview`); 128 MiB when the version cannot be read (the broker then has the last
-/// word, and a refusal is reported as a failed message).
-pub async fn max_message_size(api: &ManagementClient) -> usize {
-    #[derive(Deserialize)]
-    struct Overview {
-        rabbitmq_version: Option<String>,
-    }
-    let version = tokio::time::timeout(
-        Duration::from_secs(5),
-        api.get::<Overview>("overview?columns=rabbitmq_version"),
-    )
-    .await
-    .ok()
-    .and_then(|r| r.ok())
-    .and_then(|o| o.rabbitmq_version);
-    max_size_for_version(version.as_deref())
-}
-
-pub fn max_size_for_version(version: Option<&str>) -> usize {
-    let major = version
-        .and_then(|v| v.split('.').next())
-        .and_then(|m| m.parse::<u32>().ok());
-    match major {
-        Some(m) if m >= 4 => MAX_MESSAGE_SIZE_4X,
-        _ => MAX_MESSAGE_SIZE_3X,
-    }
-}
 
 /// One message as lapin sends it.
 #[derive(Clone)]
@@ -1062,192 +822,9 @@ fn returned(r: &lapin::message::BasicReturnMessage) -> (u64, u16, String) {
     )
 }
 
-/// Reads a message file: one message (a JSON object, pretty-printed or not) or JSON Lines of
-/// messages in the message format. Only the shape is checked here (templates may still hold
-/// placeholders that a typed header needs rendered); a [`Plan`] checks the rest.
-pub fn read_message_file(path: &str) -> Result<Vec<MessageJson>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::File {
-        path: path.into(),
-        reason: e.to_string(),
-    })?;
-    parse_messages(&text)
-}
-
-/// Parses the text of a message file (see [`read_message_file`]).
-pub fn parse_messages(text: &str) -> Result<Vec<MessageJson>> {
-    let one = |text: &str, line: Option<usize>| -> Result<MessageJson> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize::<_, MessageJson>(de).map_err(|e| {
-            let path = e.path().to_string();
-            let field = if path == "." {
-                "message".to_owned()
-            } else {
-                path
-            };
-            let reason = match line {
-                Some(n) => format!("{} (line {n})", e.into_inner()),
-                None => e.into_inner().to_string(),
-            };
-            Error::invalid(field, reason)
-        })
-    };
-    // One JSON value spanning the whole file: a single message.
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Object(_)) => return Ok(vec![one(text, None)?]),
-        Ok(_) => {
-            return Err(Error::invalid(
-                "message file",
-                "expected a JSON object (one message) or JSON Lines (one object per line)",
-            ))
-        }
-        Err(e) if !e.is_syntax() || text.lines().filter(|l| !l.trim().is_empty()).count() < 2 => {
-            return Err(Error::invalid(
-                "message file",
-                format!("not valid JSON: {e}"),
-            ))
-        }
-        Err(_) => {}
-    }
-    let mut messages = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        if let Err(e) = serde_json::from_str::<serde_json::Value>(line) {
-            return Err(Error::invalid(
-                format!("message file line {}", i + 1),
-                format!("not valid JSON: {e}"),
-            ));
-        }
-        messages.push(one(line, Some(i + 1))?);
-    }
-    if messages.is_empty() {
-        return Err(Error::invalid("message file", "holds no message"));
-    }
-    Ok(messages)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn request(message: serde_json::Value) -> PublishRequest {
-        serde_json::from_value(serde_json::json!({ "message": message })).unwrap()
-    }
-
-    fn invalid(message: serde_json::Value, max_body: usize) -> String {
-        let plan = Plan::from_request(&request(message)).unwrap();
-        plan.validate(max_body, Some("guest"))
-            .unwrap_err()
-            .to_string()
-    }
-
-    #[test]
-    fn broker_refusals_are_caught_before_sending_naming_the_field() {
-        let cases = [
-            (
-                serde_json::json!({"properties": {"expiration": "abc"}}),
-                "properties.expiration",
-            ),
-            (
-                serde_json::json!({"properties": {"expiration": "-5"}}),
-                "properties.expiration",
-            ),
-            (
-                serde_json::json!({"properties": {"expiration": ""}}),
-                "properties.expiration",
-            ),
-            (
-                serde_json::json!({"properties": {"delivery_mode": 3}}),
-                "properties.delivery_mode",
-            ),
-            (
-                serde_json::json!({"properties": {"user_id": "bob"}}),
-                "properties.user_id",
-            ),
-            (serde_json::json!({"body": "12345"}), "body"),
-        ];
-        for (m, field) in cases {
-            let err = invalid(m.clone(), 4);
-            assert!(err.starts_with(&format!("invalid {field}")), "{m}: {err}");
-        }
-        let ok = Plan::from_request(&request(serde_json::json!({
-            "properties": {"expiration": "60000", "delivery_mode": 2, "user_id": "guest"},
-            "body": "1234"
-        })))
-        .unwrap();
-        ok.validate(4, Some("guest")).unwrap();
-    }
-
-    #[test]
-    fn every_message_is_checked_and_the_bad_one_is_named() {
-        let mut req = request(serde_json::json!({
-            "properties": {"headers": {"n": {"$type": "i8", "value": "{{seq}}"}}}
-        }));
-        req.count = 200;
-        let plan = Plan::from_request(&req).unwrap();
-        assert_eq!(plan.total(), 200);
-        let err = plan.validate(usize::MAX, None).unwrap_err().to_string();
-        assert!(
-            err.starts_with("invalid properties.headers.n: ")
-                && err.contains("does not fit i8")
-                && err.ends_with("(message 128)"),
-            "{err}"
-        );
-        // The preview renders only what it shows.
-        assert_eq!(plan.preview(3).unwrap().len(), 3);
-    }
-
-    #[test]
-    fn counts_rates_and_unknown_variables_are_checked_when_planning() {
-        let mut req = request(serde_json::json!({"body": "x"}));
-        req.count = 0;
-        assert!(Plan::from_request(&req)
-            .unwrap_err()
-            .to_string()
-            .contains("count"));
-        req.count = 1;
-        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-            req.rate = Some(rate);
-            assert!(Plan::from_request(&req)
-                .unwrap_err()
-                .to_string()
-                .contains("rate"));
-        }
-        let req = request(serde_json::json!({"routing_key": "{{tenant}}"}));
-        let err = Plan::from_request(&req).unwrap_err().to_string();
-        assert!(
-            err.contains("routing_key") && err.contains("tenant"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn a_body_file_replaces_the_body_and_is_not_templated() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("body.bin");
-        std::fs::write(&path, b"{{seq}}\xff").unwrap();
-        let mut req = request(serde_json::json!({"body": "ignored"}));
-        req.body_file = Some(path.display().to_string());
-        let plan = Plan::from_request(&req).unwrap();
-        let m = &plan.preview(1).unwrap()[0];
-        assert_eq!(m.body_encoding, crate::message::BodyEncoding::Base64);
-        assert_eq!(crate::message::base64_encode(b"{{seq}}\xff"), m.body);
-        assert!(plan
-            .validate(7, None)
-            .unwrap_err()
-            .to_string()
-            .contains("8 bytes"));
-        req.body_file = Some(dir.path().join("missing").display().to_string());
-        assert!(matches!(Plan::from_request(&req), Err(Error::File { .. })));
-    }
-
-    #[test]
-    fn the_size_limit_follows_the_major_version() {
-        assert_eq!(max_size_for_version(Some("3.10.8")), 134_217_728);
-        assert_eq!(max_size_for_version(Some("4.0.5")), 16_777_216);
-        assert_eq!(max_size_for_version(None), 134_217_728);
-    }
 
     fn tally(fingerprints: &[u64]) -> Tally {
         let mut t = Tally::new(fingerprints.len() as u64);
@@ -1276,45 +853,5 @@ mod tests {
         t.returns = vec![(99, 312, "NO_ROUTE".into())];
         t.settle_returns();
         assert!(t.state[0] == State::Returned && t.state[1] == State::Acked);
-    }
-
-    #[test]
-    fn message_files_hold_one_object_or_json_lines_and_errors_name_the_line() {
-        let one = parse_messages("{\n  \"routing_key\": \"a\",\n  \"body\": \"x\"\n}\n").unwrap();
-        assert_eq!(one.len(), 1);
-        assert_eq!(one[0].routing_key, "a");
-        let many =
-            parse_messages("{\"routing_key\": \"a\"}\n\n{\"routing_key\": \"b\"}\n").unwrap();
-        assert_eq!(
-            many.iter()
-                .map(|m| m.routing_key.as_str())
-                .collect::<Vec<_>>(),
-            ["a", "b"]
-        );
-        let cases = [
-            (
-                "{\"routing_key\": \"a\"}\n{\"routing_key\": }\n",
-                "message file line 2",
-            ),
-            ("{\"routing_key\": ", "message file: not valid JSON"),
-            ("[1, 2]", "message file"),
-            (
-                "{\"body\": \"1\"}\n{\"properties\": {\"priority\": 300}}",
-                "(line 2)",
-            ),
-            ("{\"properties\": {\"colour\": 1}}", "properties"),
-            ("\n\n", "message file"),
-        ];
-        for (text, field) in cases {
-            let err = parse_messages(text).unwrap_err().to_string();
-            assert!(err.contains(field), "{text:?}: {err}");
-        }
-        let e =
-            parse_messages("{\"body\": \"1\"}\n{\"properties\": {\"priority\": 300}}").unwrap_err();
-        assert!(
-            matches!(&e, Error::InvalidInput { field, reason }
-                if field == "properties.priority" && reason.ends_with("(line 2)")),
-            "{e:?}"
-        );
     }
 }

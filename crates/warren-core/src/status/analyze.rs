@@ -1,460 +1,17 @@
-//! Cluster status for support staff: nodes, alarms, partitions, replication and the queues at
-//! risk, gathered from the management API and from Warren's own AMQP links.
-//!
-//! Gathering ([`fetch`]) and judging ([`analyze`]) are separate: `analyze` is a pure function
-//! of the API's replies, so every rule about what counts as "at risk" is unit-tested on
-//! recorded replies, and the same rules serve the app, `warren status` and the health badges.
-//! A value the API did not report (a stopped node has almost no fields) stays `None` and is
-//! shown as unknown, never as zero.
+//! Judging a cluster: [`analyze`] turns what [`super::fetch`] read into a [`ClusterStatus`]. A
+//! pure function of the API's replies, so every rule about what counts as "at risk" is
+//! unit-tested on recorded replies here.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
+use std::collections::BTreeSet;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use ts_rs::TS;
 
-use crate::endpoint::{host_port, redact, ClusterTarget};
-use crate::error::{ErrorReport, Result};
-use crate::management::ManagementClient;
-use crate::session::LinkStatus;
-
-/// Columns of `/api/queues` that status needs; everything else stays on the server.
-pub const QUEUE_COLUMNS: &[&str] = &[
-    "name",
-    "vhost",
-    "type",
-    "state",
-    "node",
-    "slave_nodes",
-    "synchronised_slave_nodes",
-    "leader",
-    "members",
-    "online",
-    "policy",
-    "effective_policy_definition",
-    "messages",
-];
-
-/// How long one node's own `/api/overview` may take before it counts as not answering.
-const ENDPOINT_TIMEOUT: Duration = Duration::from_secs(4);
-
-// ---------------------------------------------------------------------------------------------
-// What the management API sends (only the fields used; all optional, since a stopped node or
-// an older version omits many).
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ApiOverview {
-    pub cluster_name: Option<String>,
-    pub rabbitmq_version: Option<String>,
-    pub erlang_version: Option<String>,
-    pub node: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ApiNode {
-    pub name: String,
-    #[serde(default)]
-    pub running: bool,
-    #[serde(rename = "type")]
-    pub node_type: Option<String>,
-    pub uptime: Option<u64>,
-    pub mem_used: Option<u64>,
-    pub mem_limit: Option<u64>,
-    pub mem_alarm: Option<bool>,
-    pub disk_free: Option<u64>,
-    pub disk_free_limit: Option<u64>,
-    pub disk_free_alarm: Option<bool>,
-    pub fd_used: Option<u64>,
-    pub fd_total: Option<u64>,
-    pub sockets_used: Option<u64>,
-    pub sockets_total: Option<u64>,
-    pub proc_used: Option<u64>,
-    pub proc_total: Option<u64>,
-    #[serde(default)]
-    pub partitions: Vec<String>,
-    #[serde(default)]
-    pub applications: Vec<ApiApplication>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ApiApplication {
-    pub name: String,
-    pub version: String,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ApiQueue {
-    pub name: String,
-    pub vhost: String,
-    #[serde(rename = "type")]
-    pub queue_type: Option<String>,
-    pub state: Option<String>,
-    pub node: Option<String>,
-    pub slave_nodes: Option<Vec<String>>,
-    pub synchronised_slave_nodes: Option<Vec<String>>,
-    pub leader: Option<String>,
-    pub members: Option<Vec<String>>,
-    pub online: Option<Vec<String>>,
-    pub policy: Option<Value>,
-    pub effective_policy_definition: Option<Value>,
-    pub messages: Option<u64>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ApiPolicy {
-    pub name: String,
-    pub vhost: String,
-    #[serde(default)]
-    pub pattern: String,
-    #[serde(default, rename = "apply-to")]
-    pub apply_to: String,
-    #[serde(default)]
-    pub definition: BTreeMap<String, Value>,
-}
-
-// ---------------------------------------------------------------------------------------------
-// What Warren reports.
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct ClusterStatus {
-    pub cluster_name: Option<String>,
-    pub rabbitmq_version: Option<String>,
-    pub erlang_version: Option<String>,
-    /// Classic queue mirroring exists (RabbitMQ 3.x); false on 4.x, where `ha-*` is dead.
-    pub mirroring_supported: bool,
-    pub health: Health,
-    pub nodes: Vec<NodeStatus>,
-    /// The profile's endpoints, with Warren's AMQP link and API reachability for each.
-    pub endpoints: Vec<EndpointStatus>,
-    pub queue_counts: QueueCounts,
-    pub mirrored_queues: Vec<MirroredQueue>,
-    pub quorum_queues: Vec<ReplicatedQueue>,
-    pub streams: Vec<ReplicatedQueue>,
-    pub at_risk: Vec<AtRiskQueue>,
-    pub dead_policies: Vec<DeadPolicy>,
-    /// The management endpoint that answered the cluster-wide requests.
-    pub api_endpoint: String,
-    /// When the data was read (Unix epoch milliseconds).
-    #[ts(type = "number")]
-    pub fetched_at_ms: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum HealthLevel {
-    Ok,
-    Warning,
-    Critical,
-    Unknown,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct Health {
-    pub level: HealthLevel,
-    /// One line per finding, worst first.
-    pub reasons: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct NodeStatus {
-    pub name: String,
-    pub running: bool,
-    pub node_type: Option<String>,
-    pub rabbitmq_version: Option<String>,
-    pub erlang_version: Option<String>,
-    #[ts(type = "number | null")]
-    pub uptime_ms: Option<u64>,
-    #[ts(type = "number | null")]
-    pub mem_used: Option<u64>,
-    #[ts(type = "number | null")]
-    pub mem_limit: Option<u64>,
-    pub mem_alarm: Option<bool>,
-    #[ts(type = "number | null")]
-    pub disk_free: Option<u64>,
-    #[ts(type = "number | null")]
-    pub disk_free_limit: Option<u64>,
-    pub disk_free_alarm: Option<bool>,
-    #[ts(type = "number | null")]
-    pub fd_used: Option<u64>,
-    #[ts(type = "number | null")]
-    pub fd_total: Option<u64>,
-    #[ts(type = "number | null")]
-    pub sockets_used: Option<u64>,
-    #[ts(type = "number | null")]
-    pub sockets_total: Option<u64>,
-    #[ts(type = "number | null")]
-    pub proc_used: Option<u64>,
-    #[ts(type = "number | null")]
-    pub proc_total: Option<u64>,
-    /// Nodes this node cannot see although they are in the cluster.
-    pub partitions: Vec<String>,
-    /// Warren's AMQP link to this node, when one of the profile's endpoints is known to be it.
-    pub amqp: Option<LinkStatus>,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct EndpointStatus {
-    /// AMQP `host:port`, or the management URL for API-only endpoints.
-    pub label: String,
-    pub management_url: Option<String>,
-    /// The node behind this endpoint, as its management API named itself.
-    pub node_name: Option<String>,
-    /// Versions as this endpoint's own API reported them.
-    pub rabbitmq_version: Option<String>,
-    pub erlang_version: Option<String>,
-    pub amqp: Option<LinkStatus>,
-    pub management_reachable: Option<bool>,
-    pub management_error: Option<ErrorReport>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, TS)]
-#[ts(export)]
-pub struct QueueCounts {
-    pub total: u32,
-    pub classic: u32,
-    pub mirrored: u32,
-    pub quorum: u32,
-    pub stream: u32,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct MirroredQueue {
-    pub vhost: String,
-    pub name: String,
-    pub policy: Option<String>,
-    pub master: Option<String>,
-    pub mirrors: Vec<String>,
-    pub synchronised: Vec<String>,
-    pub unsynchronised: Vec<String>,
-    pub state: Option<String>,
-    #[ts(type = "number | null")]
-    pub messages: Option<u64>,
-}
-
-/// A quorum queue or a stream: a Raft-style group with a leader and members.
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct ReplicatedQueue {
-    pub vhost: String,
-    pub name: String,
-    pub leader: Option<String>,
-    pub members: Vec<String>,
-    pub online: Vec<String>,
-    pub offline: Vec<String>,
-    /// Members needed for a majority.
-    pub quorum: u32,
-    /// How many more members may go offline before the majority is lost (0: the next loss
-    /// makes the queue unavailable; negative: it already is).
-    pub spare_members: i32,
-    pub state: Option<String>,
-    #[ts(type = "number | null")]
-    pub messages: Option<u64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum QueueType {
-    Classic,
-    Quorum,
-    Stream,
-    Other,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum Severity {
-    Warning,
-    Critical,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct AtRiskQueue {
-    pub vhost: String,
-    pub name: String,
-    #[serde(rename = "type")]
-    pub queue_type: QueueType,
-    pub severity: Severity,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct DeadPolicy {
-    pub vhost: String,
-    pub name: String,
-    pub pattern: String,
-    pub keys: Vec<String>,
-    pub reason: String,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Gathering.
-
-/// Everything [`analyze`] needs, as read from the cluster.
-#[derive(Debug, Default)]
-pub struct Snapshot {
-    pub overview: ApiOverview,
-    pub nodes: Vec<ApiNode>,
-    pub queues: Vec<ApiQueue>,
-    pub policies: Vec<ApiPolicy>,
-    pub endpoints: Vec<EndpointStatus>,
-    pub api_endpoint: String,
-}
-
-/// Reads the cluster through `client`. `links` are Warren's AMQP links (from a session or
-/// from one-off probes), one per AMQP endpoint of `target`, in order; `known_names` are node
-/// names learned earlier per endpoint index, used when an endpoint does not answer now.
-pub async fn fetch(
-    client: &ManagementClient,
-    target: &ClusterTarget,
-    links: &[LinkStatus],
-    known_names: &BTreeMap<usize, String>,
-) -> Result<Snapshot> {
-    let cluster = async {
-        let overview: ApiOverview = client.get("overview").await?;
-        let api_endpoint = client.current_endpoint();
-        let (nodes, queues, policies) = tokio::join!(
-            client.get::<Vec<ApiNode>>("nodes"),
-            read_queues(client, mirroring_supported(&overview)),
-            client.get::<Vec<ApiPolicy>>("policies"),
-        );
-        Ok::<_, crate::Error>((overview, api_endpoint, nodes?, queues?, policies?))
-    };
-    let per_endpoint = endpoint_statuses(client, target, links, known_names);
-    let (cluster, endpoints) = tokio::join!(cluster, per_endpoint);
-    let (overview, api_endpoint, nodes, queues, policies) = cluster?;
-    Ok(Snapshot {
-        overview,
-        nodes,
-        queues,
-        policies,
-        endpoints,
-        api_endpoint,
-    })
-}
-
-/// Reads every queue in the way that is fast at scale and still exact where it matters.
-///
-/// Measured on 3.10 with 10,000 queues (docs/benchmarks.md): the API builds the whole list
-/// for every request, so 20 pages of 500 cost about 20 times one request (~18 s), while one
-/// request with `disable_stats=true` and only our columns takes ~1.3 s. Without statistics,
-/// though, a mirrored queue's `synchronised_slave_nodes` can lag behind (a resynchronised
-/// mirror stays "unsynchronised") and a stream's members are missing. So the vhosts holding
-/// such queues are read again with statistics, which costs in proportion to their size only.
-async fn read_queues(client: &ManagementClient, mirroring: bool) -> Result<Vec<ApiQueue>> {
-    let columns = QUEUE_COLUMNS.join(",");
-    let mut queues: Vec<ApiQueue> = client
-        .get(&format!("queues?disable_stats=true&columns={columns}"))
-        .await?;
-    let needs_stats = |q: &ApiQueue| match queue_type(q) {
-        QueueType::Stream => q.members.is_none(),
-        QueueType::Classic => mirroring && (q.slave_nodes.is_some() || has_ha_policy(q)),
-        _ => false,
-    };
-    let vhosts: BTreeSet<String> = queues
-        .iter()
-        .filter(|q| needs_stats(q))
-        .map(|q| q.vhost.clone())
-        .collect();
-    let paths: Vec<String> = vhosts
-        .iter()
-        .map(|v| {
-            format!(
-                "queues/{}?columns={columns}",
-                crate::management::encode_segment(v)
-            )
-        })
-        .collect();
-    let replies =
-        futures_util::future::join_all(paths.iter().map(|p| client.get::<Vec<ApiQueue>>(p))).await;
-    let mut exact: BTreeMap<(String, String), ApiQueue> = BTreeMap::new();
-    for reply in replies {
-        for q in reply? {
-            exact.insert((q.vhost.clone(), q.name.clone()), q);
-        }
-    }
-    for q in &mut queues {
-        if let Some(full) = exact.remove(&(q.vhost.clone(), q.name.clone())) {
-            *q = full;
-        }
-    }
-    Ok(queues)
-}
-
-pub async fn endpoint_statuses(
-    client: &ManagementClient,
-    target: &ClusterTarget,
-    links: &[LinkStatus],
-    known_names: &BTreeMap<usize, String>,
-) -> Vec<EndpointStatus> {
-    let mut link_iter = links.iter();
-    let mut api_index = 0;
-    let mut pending = Vec::new();
-    for (i, node) in target.nodes.iter().enumerate() {
-        let amqp = node.amqp.as_ref().and_then(|_| link_iter.next().cloned());
-        let api = node.management.as_ref().map(|u| {
-            let k = api_index;
-            api_index += 1;
-            (k, u.clone())
-        });
-        pending.push(async move {
-            let (reachable, error, overview) = match &api {
-                Some((k, _)) => {
-                    let reply = tokio::time::timeout(
-                        ENDPOINT_TIMEOUT,
-                        client.get_from::<ApiOverview>(*k, "overview"),
-                    )
-                    .await;
-                    match reply {
-                        Ok(Ok(o)) => (Some(true), None, Some(o)),
-                        Ok(Err(e)) => (Some(false), Some(ErrorReport::from(&e)), None),
-                        Err(_) => (
-                            Some(false),
-                            Some(ErrorReport::from(&crate::Error::Timeout {
-                                endpoint: redact(&api.as_ref().expect("checked").1),
-                                after: ENDPOINT_TIMEOUT,
-                            })),
-                            None,
-                        ),
-                    }
-                }
-                None => (None, None, None),
-            };
-            EndpointStatus {
-                label: node
-                    .amqp
-                    .as_ref()
-                    .map(host_port)
-                    .or_else(|| api.as_ref().map(|(_, u)| redact(u)))
-                    .unwrap_or_default(),
-                management_url: api.as_ref().map(|(_, u)| redact(u)),
-                node_name: overview
-                    .as_ref()
-                    .and_then(|o| o.node.clone())
-                    .or_else(|| known_names.get(&i).cloned()),
-                rabbitmq_version: overview.as_ref().and_then(|o| o.rabbitmq_version.clone()),
-                erlang_version: overview.and_then(|o| o.erlang_version),
-                amqp,
-                management_reachable: reachable,
-                management_error: error,
-            }
-        });
-    }
-    futures_util::future::join_all(pending).await
-}
-
-// ---------------------------------------------------------------------------------------------
-// Judging.
+use super::{
+    AtRiskQueue, ClusterStatus, DeadPolicy, EndpointStatus, Health, HealthLevel, MirroredQueue,
+    NodeStatus, QueueCounts, ReplicatedQueue, Severity, Snapshot,
+};
+use crate::api;
+use crate::broker::{self, QueueType};
 
 pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
     let Snapshot {
@@ -465,7 +22,7 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
         endpoints,
         api_endpoint,
     } = snapshot;
-    let mirroring_supported = mirroring_supported(&overview);
+    let mirroring_supported = broker::mirroring_supported(overview.version());
     let running: BTreeSet<&str> = nodes
         .iter()
         .filter(|n| n.running)
@@ -494,12 +51,12 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
         let risk = |severity, reason: String| AtRiskQueue {
             vhost: q.vhost.clone(),
             name: q.name.clone(),
-            queue_type: queue_type(q),
+            queue_type: q.kind(),
             severity,
             reason,
         };
         let mut risks: Vec<AtRiskQueue> = Vec::new();
-        match queue_type(q) {
+        match q.kind() {
             QueueType::Quorum | QueueType::Stream => {
                 let group = replicated(q, &down);
                 risks.extend(
@@ -507,7 +64,7 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
                         .into_iter()
                         .map(|(s, r)| risk(s, r)),
                 );
-                if queue_type(q) == QueueType::Quorum {
+                if q.kind() == QueueType::Quorum {
                     counts.quorum += 1;
                     quorum.push(group);
                 } else {
@@ -596,7 +153,11 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
     }
 }
 
-fn node_status(n: &ApiNode, overview: &ApiOverview, endpoints: &[EndpointStatus]) -> NodeStatus {
+fn node_status(
+    n: &api::Node,
+    overview: &api::Overview,
+    endpoints: &[EndpointStatus],
+) -> NodeStatus {
     let endpoint = endpoints
         .iter()
         .find(|e| e.node_name.as_deref() == Some(n.name.as_str()));
@@ -635,29 +196,19 @@ fn node_status(n: &ApiNode, overview: &ApiOverview, endpoints: &[EndpointStatus]
     }
 }
 
-/// Classic queue mirroring exists before RabbitMQ 4.0 (assumed when the version is unknown).
-fn mirroring_supported(overview: &ApiOverview) -> bool {
-    crate::peek::BrokerVersion::parse(overview.rabbitmq_version.as_deref())
-        .is_none_or(|v| v.major < 4)
-}
-
-fn queue_type(q: &ApiQueue) -> QueueType {
-    crate::queues::parse_queue_type(q.queue_type.as_deref())
-}
-
 fn is_healthy_state(state: &str) -> bool {
     // "live" is what the API says without statistics.
     matches!(state, "running" | "live" | "idle" | "flow")
 }
 
-fn has_ha_policy(q: &ApiQueue) -> bool {
+pub(super) fn has_ha_policy(q: &api::Queue) -> bool {
     q.effective_policy_definition
         .as_ref()
         .and_then(Value::as_object)
         .is_some_and(|d| d.contains_key("ha-mode"))
 }
 
-fn policy_name(q: &ApiQueue) -> Option<String> {
+fn policy_name(q: &api::Queue) -> Option<String> {
     q.policy
         .as_ref()
         .and_then(Value::as_str)
@@ -665,7 +216,7 @@ fn policy_name(q: &ApiQueue) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn mirrored_queue(q: &ApiQueue, down: &BTreeSet<&str>) -> MirroredQueue {
+fn mirrored_queue(q: &api::Queue, down: &BTreeSet<&str>) -> MirroredQueue {
     let up = |nodes: &Option<Vec<String>>| -> Vec<String> {
         let nodes = nodes.iter().flatten();
         nodes
@@ -735,7 +286,7 @@ fn mirror_risks(m: &MirroredQueue, running: &BTreeSet<&str>) -> Vec<(Severity, S
     out
 }
 
-fn replicated(q: &ApiQueue, down: &BTreeSet<&str>) -> ReplicatedQueue {
+fn replicated(q: &api::Queue, down: &BTreeSet<&str>) -> ReplicatedQueue {
     let members = q.members.clone().unwrap_or_default();
     // Older versions omit `online`; then only the leader is known to be up.
     let online: Vec<String> = match &q.online {
@@ -883,13 +434,11 @@ fn health(
         ));
     }
     for e in endpoints {
-        if let Some(link) = &e.amqp {
-            if link.state != crate::session::LinkState::Connected {
-                findings.push((
-                    HealthLevel::Warning,
-                    format!("Warren has no AMQP connection to {}", e.label),
-                ));
-            }
+        if !e.amqp_connected() {
+            findings.push((
+                HealthLevel::Warning,
+                format!("Warren has no AMQP connection to {}", e.label),
+            ));
         }
     }
     if !dead.is_empty() {
@@ -930,7 +479,7 @@ mod tests {
 
     fn snapshot(version: &str, nodes: Vec<Value>, queues: Value, policies: Value) -> Snapshot {
         Snapshot {
-            overview: ApiOverview {
+            overview: api::Overview {
                 cluster_name: Some("warren-demo".into()),
                 rabbitmq_version: Some(version.into()),
                 erlang_version: Some("25.2.3".into()),

@@ -1,0 +1,213 @@
+//! What the RabbitMQ management API sends, parsed once.
+//!
+//! Every reply Warren reads from the management API has its one type here, with only the
+//! fields Warren uses. Nearly all fields are optional: a stopped node reports almost nothing,
+//! older versions omit fields, and `columns=` requests leave the rest out; a value the API did
+//! not send stays `None` and is shown as unknown, never as zero. The modules that read the API
+//! (status, queues, topology, publish) share these types instead of each parsing its own part,
+//! and the readings they need from a reply (a queue's type, the broker's version) are methods
+//! here, so the rules about the API's spelling live in one place.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::broker::{BrokerVersion, QueueType};
+
+/// The `/api/overview` columns Warren reads.
+pub const OVERVIEW_PATH: &str =
+    "overview?columns=cluster_name,rabbitmq_version,erlang_version,node";
+
+/// `/api/overview`: the cluster's name and versions, as the answering node sees them.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Overview {
+    pub cluster_name: Option<String>,
+    pub rabbitmq_version: Option<String>,
+    pub erlang_version: Option<String>,
+    /// The node that answered.
+    pub node: Option<String>,
+}
+
+impl Overview {
+    pub fn version(&self) -> Option<BrokerVersion> {
+        BrokerVersion::parse(self.rabbitmq_version.as_deref())
+    }
+}
+
+/// One entry of `/api/nodes`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Node {
+    pub name: String,
+    #[serde(default)]
+    pub running: bool,
+    #[serde(rename = "type")]
+    pub node_type: Option<String>,
+    pub uptime: Option<u64>,
+    pub mem_used: Option<u64>,
+    pub mem_limit: Option<u64>,
+    pub mem_alarm: Option<bool>,
+    pub disk_free: Option<u64>,
+    pub disk_free_limit: Option<u64>,
+    pub disk_free_alarm: Option<bool>,
+    pub fd_used: Option<u64>,
+    pub fd_total: Option<u64>,
+    pub sockets_used: Option<u64>,
+    pub sockets_total: Option<u64>,
+    pub proc_used: Option<u64>,
+    pub proc_total: Option<u64>,
+    #[serde(default)]
+    pub partitions: Vec<String>,
+    #[serde(default)]
+    pub applications: Vec<Application>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Application {
+    pub name: String,
+    pub version: String,
+}
+
+/// One queue of `/api/queues` (a row of the list, or one queue in full with its detail
+/// fields).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Queue {
+    pub name: String,
+    pub vhost: String,
+    #[serde(rename = "type")]
+    pub queue_type: Option<String>,
+    pub state: Option<String>,
+    pub node: Option<String>,
+    pub leader: Option<String>,
+    pub members: Option<Vec<String>>,
+    pub online: Option<Vec<String>>,
+    pub slave_nodes: Option<Vec<String>>,
+    pub synchronised_slave_nodes: Option<Vec<String>>,
+    pub messages: Option<u64>,
+    pub messages_ready: Option<u64>,
+    pub messages_unacknowledged: Option<u64>,
+    pub consumers: Option<u64>,
+    pub policy: Option<Value>,
+    pub effective_policy_definition: Option<Value>,
+    pub message_stats: Option<MessageStats>,
+    // Detail only.
+    pub durable: Option<bool>,
+    pub exclusive: Option<bool>,
+    pub auto_delete: Option<bool>,
+    pub arguments: Option<Map<String, Value>>,
+    pub operator_policy: Option<Value>,
+    pub consumer_details: Option<Vec<Consumer>>,
+    pub message_bytes: Option<u64>,
+    pub memory: Option<u64>,
+}
+
+impl Queue {
+    pub fn kind(&self) -> QueueType {
+        QueueType::from_api(self.queue_type.as_deref())
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MessageStats {
+    pub publish_details: Option<Rate>,
+    pub deliver_get_details: Option<Rate>,
+}
+
+/// A rate sample (`*_details`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Rate {
+    pub rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Consumer {
+    #[serde(default)]
+    pub consumer_tag: String,
+    #[serde(default)]
+    pub ack_required: bool,
+    pub prefetch_count: Option<u64>,
+    #[serde(default)]
+    pub exclusive: bool,
+    pub active: Option<bool>,
+    pub channel_details: Option<ChannelDetails>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ChannelDetails {
+    pub connection_name: Option<String>,
+    pub peer_host: Option<String>,
+    pub peer_port: Option<Value>,
+    pub user: Option<String>,
+}
+
+/// A paged reply (`page=` given): one page of items and the counts around it.
+#[derive(Debug, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    #[serde(default)]
+    pub total_count: u32,
+    #[serde(default)]
+    pub filtered_count: u32,
+    #[serde(default)]
+    pub page: u32,
+    #[serde(default)]
+    pub page_count: u32,
+}
+
+/// One entry of `/api/policies`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Policy {
+    pub name: String,
+    pub vhost: String,
+    #[serde(default)]
+    pub pattern: String,
+    #[serde(default, rename = "apply-to")]
+    pub apply_to: String,
+    #[serde(default)]
+    pub definition: BTreeMap<String, Value>,
+}
+
+/// One entry of `/api/exchanges`.
+#[derive(Debug, Deserialize)]
+pub struct Exchange {
+    pub name: String,
+    pub vhost: String,
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    #[serde(default)]
+    pub durable: bool,
+    #[serde(default)]
+    pub auto_delete: bool,
+    #[serde(default)]
+    pub internal: bool,
+    #[serde(default)]
+    pub arguments: Map<String, Value>,
+    pub policy: Option<Value>,
+    pub message_stats: Option<ExchangeStats>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExchangeStats {
+    pub publish_in_details: Option<Rate>,
+    pub publish_out_details: Option<Rate>,
+}
+
+/// The body of an error reply.
+#[derive(Debug, Deserialize)]
+pub struct ErrorReply {
+    pub error: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queue_without_a_type_is_classic_and_versions_are_read() {
+        let q: Queue = serde_json::from_str(r#"{"name":"q","vhost":"/"}"#).unwrap();
+        assert_eq!(q.kind(), QueueType::Classic);
+        let o: Overview = serde_json::from_str(r#"{"rabbitmq_version":"4.1.0"}"#).unwrap();
+        assert_eq!(o.version().map(|v| (v.major, v.minor)), Some((4, 1)));
+    }
+}

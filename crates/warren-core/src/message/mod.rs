@@ -1,0 +1,9 @@
+//! Messages as Warren keeps them outside the broker: the message format ([`format`], whose
+//! items are re-exported here), templates that render messages to publish ([`template`]), and
+//! message files ([`file`]).
+
+pub mod file;
+pub mod format;
+pub mod template;
+
+pub use format::*;

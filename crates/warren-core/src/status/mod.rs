@@ -1,0 +1,446 @@
+//! Cluster status for support staff: nodes, alarms, partitions, replication and the queues at
+//! risk, gathered from the management API and from Warren's own AMQP links.
+//!
+//! Gathering ([`fetch`]) and judging ([`analyze`]) are separate: `analyze` is a pure function
+//! of the API's replies, so every rule about what counts as "at risk" is unit-tested on
+//! recorded replies, and the same rules serve the app, `warren status` and the health badges.
+//! A value the API did not report (a stopped node has almost no fields) stays `None` and is
+//! shown as unknown, never as zero.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::api;
+use crate::broker::{self, QueueType};
+use crate::endpoint::{host_port, redact, ClusterTarget};
+use crate::error::{ErrorReport, Result};
+use crate::management::ManagementClient;
+use crate::session::{LinkState, LinkStatus};
+
+mod analyze;
+
+pub use analyze::analyze;
+use analyze::has_ha_policy;
+
+/// Columns of `/api/queues` that status needs; everything else stays on the server.
+pub const QUEUE_COLUMNS: &[&str] = &[
+    "name",
+    "vhost",
+    "type",
+    "state",
+    "node",
+    "slave_nodes",
+    "synchronised_slave_nodes",
+    "leader",
+    "members",
+    "online",
+    "policy",
+    "effective_policy_definition",
+    "messages",
+];
+
+/// How long one node's own `/api/overview` may take before it counts as not answering.
+const ENDPOINT_TIMEOUT: Duration = Duration::from_secs(4);
+
+// ---------------------------------------------------------------------------------------------
+// What Warren reports.
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ClusterStatus {
+    pub cluster_name: Option<String>,
+    pub rabbitmq_version: Option<String>,
+    pub erlang_version: Option<String>,
+    /// Classic queue mirroring exists (RabbitMQ 3.x); false on 4.x, where `ha-*` is dead.
+    pub mirroring_supported: bool,
+    pub health: Health,
+    pub nodes: Vec<NodeStatus>,
+    /// The profile's endpoints, with Warren's AMQP link and API reachability for each.
+    pub endpoints: Vec<EndpointStatus>,
+    pub queue_counts: QueueCounts,
+    pub mirrored_queues: Vec<MirroredQueue>,
+    pub quorum_queues: Vec<ReplicatedQueue>,
+    pub streams: Vec<ReplicatedQueue>,
+    pub at_risk: Vec<AtRiskQueue>,
+    pub dead_policies: Vec<DeadPolicy>,
+    /// The management endpoint that answered the cluster-wide requests.
+    pub api_endpoint: String,
+    /// When the data was read (Unix epoch milliseconds).
+    #[ts(type = "number")]
+    pub fetched_at_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum HealthLevel {
+    Ok,
+    Warning,
+    Critical,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct Health {
+    pub level: HealthLevel,
+    /// One line per finding, worst first.
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct NodeStatus {
+    pub name: String,
+    pub running: bool,
+    pub node_type: Option<String>,
+    pub rabbitmq_version: Option<String>,
+    pub erlang_version: Option<String>,
+    #[ts(type = "number | null")]
+    pub uptime_ms: Option<u64>,
+    #[ts(type = "number | null")]
+    pub mem_used: Option<u64>,
+    #[ts(type = "number | null")]
+    pub mem_limit: Option<u64>,
+    pub mem_alarm: Option<bool>,
+    #[ts(type = "number | null")]
+    pub disk_free: Option<u64>,
+    #[ts(type = "number | null")]
+    pub disk_free_limit: Option<u64>,
+    pub disk_free_alarm: Option<bool>,
+    #[ts(type = "number | null")]
+    pub fd_used: Option<u64>,
+    #[ts(type = "number | null")]
+    pub fd_total: Option<u64>,
+    #[ts(type = "number | null")]
+    pub sockets_used: Option<u64>,
+    #[ts(type = "number | null")]
+    pub sockets_total: Option<u64>,
+    #[ts(type = "number | null")]
+    pub proc_used: Option<u64>,
+    #[ts(type = "number | null")]
+    pub proc_total: Option<u64>,
+    /// Nodes this node cannot see although they are in the cluster.
+    pub partitions: Vec<String>,
+    /// Warren's AMQP link to this node, when one of the profile's endpoints is known to be it.
+    pub amqp: Option<LinkStatus>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct EndpointStatus {
+    /// AMQP `host:port`, or the management URL for API-only endpoints.
+    pub label: String,
+    pub management_url: Option<String>,
+    /// The node behind this endpoint, as its management API named itself.
+    pub node_name: Option<String>,
+    /// Versions as this endpoint's own API reported them.
+    pub rabbitmq_version: Option<String>,
+    pub erlang_version: Option<String>,
+    pub amqp: Option<LinkStatus>,
+    pub management_reachable: Option<bool>,
+    pub management_error: Option<ErrorReport>,
+    /// Whether this endpoint is OK, decided here once for the app, the CLI and the status
+    /// health: see [`EndpointStatus::judge`].
+    pub ok: bool,
+}
+
+impl EndpointStatus {
+    /// Warren's AMQP link to this endpoint is connected (true when it has no AMQP listener).
+    pub fn amqp_connected(&self) -> bool {
+        self.amqp
+            .as_ref()
+            .is_none_or(|l| l.state == LinkState::Connected)
+    }
+
+    /// Its management API answered (true when it has none).
+    pub fn api_answers(&self) -> bool {
+        self.management_reachable != Some(false)
+    }
+
+    /// An endpoint is OK when every way Warren reaches it works: [`Self::amqp_connected`]
+    /// and [`Self::api_answers`]. Sets `ok`.
+    pub fn judge(mut self) -> Self {
+        self.ok = self.amqp_connected() && self.api_answers();
+        self
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, TS)]
+#[ts(export)]
+pub struct QueueCounts {
+    pub total: u32,
+    pub classic: u32,
+    pub mirrored: u32,
+    pub quorum: u32,
+    pub stream: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct MirroredQueue {
+    pub vhost: String,
+    pub name: String,
+    pub policy: Option<String>,
+    pub master: Option<String>,
+    pub mirrors: Vec<String>,
+    pub synchronised: Vec<String>,
+    pub unsynchronised: Vec<String>,
+    pub state: Option<String>,
+    #[ts(type = "number | null")]
+    pub messages: Option<u64>,
+}
+
+/// A quorum queue or a stream: a Raft-style group with a leader and members.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ReplicatedQueue {
+    pub vhost: String,
+    pub name: String,
+    pub leader: Option<String>,
+    pub members: Vec<String>,
+    pub online: Vec<String>,
+    pub offline: Vec<String>,
+    /// Members needed for a majority.
+    pub quorum: u32,
+    /// How many more members may go offline before the majority is lost (0: the next loss
+    /// makes the queue unavailable; negative: it already is).
+    pub spare_members: i32,
+    pub state: Option<String>,
+    #[ts(type = "number | null")]
+    pub messages: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Severity {
+    Warning,
+    Critical,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct AtRiskQueue {
+    pub vhost: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub queue_type: QueueType,
+    pub severity: Severity,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct DeadPolicy {
+    pub vhost: String,
+    pub name: String,
+    pub pattern: String,
+    pub keys: Vec<String>,
+    pub reason: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gathering.
+
+/// Everything [`analyze`] needs, as read from the cluster.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub overview: api::Overview,
+    pub nodes: Vec<api::Node>,
+    pub queues: Vec<api::Queue>,
+    pub policies: Vec<api::Policy>,
+    pub endpoints: Vec<EndpointStatus>,
+    pub api_endpoint: String,
+}
+
+/// Reads the cluster through `client`. `links` are Warren's AMQP links (from a session or
+/// from one-off probes), one per AMQP endpoint of `target`, in order; `known_names` are node
+/// names learned earlier per endpoint index, used when an endpoint does not answer now.
+pub async fn fetch(
+    client: &ManagementClient,
+    target: &ClusterTarget,
+    links: &[LinkStatus],
+    known_names: &BTreeMap<usize, String>,
+) -> Result<Snapshot> {
+    let cluster = async {
+        let overview = client.read_overview().await?;
+        let api_endpoint = client.current_endpoint();
+        let (nodes, queues, policies) = tokio::join!(
+            client.get::<Vec<api::Node>>("nodes"),
+            read_queues(client, broker::mirroring_supported(overview.version())),
+            client.get::<Vec<api::Policy>>("policies"),
+        );
+        Ok::<_, crate::Error>((overview, api_endpoint, nodes?, queues?, policies?))
+    };
+    let per_endpoint = endpoint_statuses(client, target, links, known_names);
+    let (cluster, endpoints) = tokio::join!(cluster, per_endpoint);
+    let (overview, api_endpoint, nodes, queues, policies) = cluster?;
+    Ok(Snapshot {
+        overview,
+        nodes,
+        queues,
+        policies,
+        endpoints,
+        api_endpoint,
+    })
+}
+
+/// Reads every queue in the way that is fast at scale and still exact where it matters.
+///
+/// The API builds the whole list for every request, so paging costs about one full request per
+/// page, while one request with `disable_stats=true` and only our columns is the cheapest read
+/// (figures in docs/benchmarks.md). Without statistics,
+/// though, a mirrored queue's `synchronised_slave_nodes` can lag behind (a resynchronised
+/// mirror stays "unsynchronised") and a stream's members are missing. So the vhosts holding
+/// such queues are read again with statistics, which costs in proportion to their size only.
+async fn read_queues(client: &ManagementClient, mirroring: bool) -> Result<Vec<api::Queue>> {
+    let columns = QUEUE_COLUMNS.join(",");
+    let mut queues: Vec<api::Queue> = client
+        .get(&format!("queues?disable_stats=true&columns={columns}"))
+        .await?;
+    let needs_stats = |q: &api::Queue| match q.kind() {
+        QueueType::Stream => q.members.is_none(),
+        QueueType::Classic => mirroring && (q.slave_nodes.is_some() || has_ha_policy(q)),
+        _ => false,
+    };
+    let vhosts: BTreeSet<String> = queues
+        .iter()
+        .filter(|q| needs_stats(q))
+        .map(|q| q.vhost.clone())
+        .collect();
+    let paths: Vec<String> = vhosts
+        .iter()
+        .map(|v| {
+            format!(
+                "queues/{}?columns={columns}",
+                crate::management::encode_segment(v)
+            )
+        })
+        .collect();
+    let replies =
+        futures_util::future::join_all(paths.iter().map(|p| client.get::<Vec<api::Queue>>(p)))
+            .await;
+    let mut exact: BTreeMap<(String, String), api::Queue> = BTreeMap::new();
+    for reply in replies {
+        for q in reply? {
+            exact.insert((q.vhost.clone(), q.name.clone()), q);
+        }
+    }
+    for q in &mut queues {
+        if let Some(full) = exact.remove(&(q.vhost.clone(), q.name.clone())) {
+            *q = full;
+        }
+    }
+    Ok(queues)
+}
+
+pub async fn endpoint_statuses(
+    client: &ManagementClient,
+    target: &ClusterTarget,
+    links: &[LinkStatus],
+    known_names: &BTreeMap<usize, String>,
+) -> Vec<EndpointStatus> {
+    let mut link_iter = links.iter();
+    let mut api_index = 0;
+    let mut pending = Vec::new();
+    for (i, node) in target.nodes.iter().enumerate() {
+        let amqp = node.amqp.as_ref().and_then(|_| link_iter.next().cloned());
+        let api = node.management.as_ref().map(|u| {
+            let k = api_index;
+            api_index += 1;
+            (k, u.clone())
+        });
+        pending.push(async move {
+            let (reachable, error, overview) = match &api {
+                Some((k, _)) => {
+                    let reply = tokio::time::timeout(
+                        ENDPOINT_TIMEOUT,
+                        client.get_from::<api::Overview>(*k, api::OVERVIEW_PATH),
+                    )
+                    .await;
+                    match reply {
+                        Ok(Ok(o)) => (Some(true), None, Some(o)),
+                        Ok(Err(e)) => (Some(false), Some(ErrorReport::from(&e)), None),
+                        Err(_) => (
+                            Some(false),
+                            Some(ErrorReport::from(&crate::Error::Timeout {
+                                endpoint: redact(&api.as_ref().expect("checked").1),
+                                after: ENDPOINT_TIMEOUT,
+                            })),
+                            None,
+                        ),
+                    }
+                }
+                None => (None, None, None),
+            };
+            EndpointStatus {
+                label: node
+                    .amqp
+                    .as_ref()
+                    .map(host_port)
+                    .or_else(|| api.as_ref().map(|(_, u)| redact(u)))
+                    .unwrap_or_default(),
+                management_url: api.as_ref().map(|(_, u)| redact(u)),
+                node_name: overview
+                    .as_ref()
+                    .and_then(|o| o.node.clone())
+                    .or_else(|| known_names.get(&i).cloned()),
+                rabbitmq_version: overview.as_ref().and_then(|o| o.rabbitmq_version.clone()),
+                erlang_version: overview.and_then(|o| o.erlang_version),
+                amqp,
+                management_reachable: reachable,
+                management_error: error,
+                ok: false,
+            }
+            .judge()
+        });
+    }
+    futures_util::future::join_all(pending).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_endpoint_is_ok_when_every_link_to_it_works() {
+        let link = |state| LinkStatus {
+            endpoint: "127.0.0.1:5672".into(),
+            state,
+            latency_ms: None,
+            since_ms: 0,
+            last_error: None,
+            failed_attempts: 0,
+            blocked: false,
+            active: false,
+        };
+        let endpoint = |amqp: Option<LinkStatus>, reachable: Option<bool>| {
+            EndpointStatus {
+                label: "127.0.0.1:5672".into(),
+                management_url: None,
+                node_name: None,
+                rabbitmq_version: None,
+                erlang_version: None,
+                amqp,
+                management_reachable: reachable,
+                management_error: None,
+                ok: false,
+            }
+            .judge()
+            .ok
+        };
+        assert!(endpoint(Some(link(LinkState::Connected)), Some(true)));
+        assert!(endpoint(None, Some(true)), "an API-only endpoint");
+        assert!(
+            endpoint(Some(link(LinkState::Connected)), None),
+            "an AMQP-only endpoint"
+        );
+        assert!(!endpoint(Some(link(LinkState::Down)), Some(true)));
+        assert!(!endpoint(Some(link(LinkState::Connecting)), Some(true)));
+        assert!(!endpoint(Some(link(LinkState::Connected)), Some(false)));
+    }
+}
