@@ -7,12 +7,10 @@
 //! node. One raises a disk alarm (which blocks publishing in the whole cluster) and clears it
 //! with a guard, also when an assertion fails.
 
-mod common;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{unique, warren_on_cluster, AMQP_PORTS};
+use crate::common::{self, cluster, cluster_node, exclusive, unique, warren_on_cluster};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 use warren_core::cluster::OpenCluster;
@@ -34,7 +32,7 @@ struct Broker {
 
 impl Broker {
     async fn open() -> Broker {
-        let uri = format!("amqp://guest:guest@127.0.0.1:{}/%2f", AMQP_PORTS[0]);
+        let uri = cluster().node(1).amqp();
         let connection = Connection::connect(&uri, ConnectionProperties::default())
             .await
             .expect("connect to the test cluster (tests/cluster/up)");
@@ -529,21 +527,9 @@ impl Drop for ClearAlarm {
     }
 }
 
-fn cluster_node(action: &str, n: u8) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cluster/node");
-    let out = std::process::Command::new(script)
-        .args([action, &n.to_string()])
-        .output()
-        .expect("run tests/cluster/node");
-    assert!(
-        out.status.success(),
-        "tests/cluster/node {action} {n}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn a_disk_alarm_shows_as_blocked_and_the_publish_completes_once_it_clears() {
+    let _lock = exclusive();
     runtime().block_on(async {
         let b = Broker::open().await;
         let q = unique("publish.alarm");
