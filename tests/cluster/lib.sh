@@ -29,23 +29,8 @@
 WARREN_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 WARREN_REPO=$(git -C "$WARREN_LIB_DIR" rev-parse --show-toplevel 2>/dev/null ||
   (cd "$WARREN_LIB_DIR/../.." && pwd -P))
-WARREN_RABBITMQ=${WARREN_RABBITMQ:-3.10}
-LAYOUT_FILE=$WARREN_LIB_DIR/layout
-
-# The version's "cluster" and "node" lines of the layout file.
-_layout() { sed 's/#.*//' "$LAYOUT_FILE" | awk -v kind="$1" -v v="$WARREN_RABBITMQ" '$1 == kind && $2 == v'; }
-read -r _ _ CLUSTER_NAME SOURCE STATE CTL_PORTS < <(_layout cluster) || true
-if [[ -z ${CLUSTER_NAME-} ]]; then
-  echo "WARREN_RABBITMQ=$WARREN_RABBITMQ: no such cluster in $LAYOUT_FILE (known: $(awk '$1 == "cluster" { printf "%s ", $2 }' "$LAYOUT_FILE"))" >&2
-  exit 2
-fi
-NODES=()
-NODE_NAME=() AMQP_PORT=() MGMT_PORT=() DIST_PORT=()
-while read -r _ _ n name amqp mgmt dist; do
-  NODES+=("$n")
-  NODE_NAME[n]=$name AMQP_PORT[n]=$amqp MGMT_PORT[n]=$mgmt DIST_PORT[n]=$dist
-done < <(_layout node)
-SEED_NODE=${NODES[0]}
+# shellcheck source-path=SCRIPTDIR source=layout.sh
+source "$WARREN_LIB_DIR/layout.sh"
 
 # ROOT is empty for the host's own RabbitMQ; for a 4.x version, the Debian root it runs in.
 # CLUSTER_DIR is the state folder as this script sees it, inside() the same path as the
