@@ -40,13 +40,8 @@ if [[ $SOURCE == host ]]; then
   RUN_IN=()
   CLUSTER_DIR=${WARREN_CLUSTER_DIR:-$WARREN_REPO/target/$STATE}
 else
-  if [[ -n ${WARREN_ROOTS_DIR-} ]]; then
-    ROOTS_DIR=$WARREN_ROOTS_DIR
-  elif (($(id -u) == 0)); then
-    ROOTS_DIR=/var/cache/warren
-  else
-    ROOTS_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/warren
-  fi
+  # One place per machine, whoever runs the scripts (chroot needs root anyway).
+  ROOTS_DIR=${WARREN_ROOTS_DIR:-/var/cache/warren}
   ROOT=$ROOTS_DIR/rabbitmq-$WARREN_RABBITMQ
   RUN_IN=(chroot "$ROOT")
   CLUSTER_DIR=$ROOT$STATE
