@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # the variables are for the scripts that source this
 #
 # layout.sh - reads tests/cluster/layout for the version WARREN_RABBITMQ names (default 3.10)
 # into shell variables. Sourced by lib.sh and by the scripts that only need the addresses
@@ -27,7 +27,6 @@ while read -r _ _ n name amqp mgmt dist; do
   NODES+=("$n")
   NODE_NAME[n]=$name AMQP_PORT[n]=$amqp MGMT_PORT[n]=$mgmt DIST_PORT[n]=$dist
 done < <(_layout node)
-# shellcheck disable=SC2034 # used by the scripts that source this
 SEED_NODE=${NODES[0]}
 
 node_endpoint_args() {
