@@ -94,12 +94,18 @@ fn is_healthy_demo(s: &Value) -> bool {
 }
 
 /// Status once the cluster has settled after earlier faults (mirrors resynchronised, quorum
-/// members back), or the last status seen after a minute.
+/// members back, a restarted node's statistics in: for its first seconds it is running but
+/// reports no memory or alarms), or the last status seen after a minute.
 fn settled_status() -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
+    let all_report = |s: &Value| {
+        s["nodes"]
+            .as_array()
+            .is_some_and(|nodes| nodes.iter().all(|n| n["mem_used"].is_u64()))
+    };
     loop {
         let s = status_json();
-        if is_healthy_demo(&s) || Instant::now() > deadline {
+        if (is_healthy_demo(&s) && all_report(&s)) || Instant::now() > deadline {
             return s;
         }
         std::thread::sleep(Duration::from_secs(1));
