@@ -4,11 +4,8 @@
 #
 # Sourced (never executed) by tests/cluster/{up,down,node,seed,root}. WARREN_RABBITMQ picks
 # the cluster (default 3.10); its names, ports and state folder come from tests/cluster/layout,
-# the one file every script, test and benchmark reads:
-#
-#   3.10  3 nodes warren-N@localhost,   AMQP 5781-5783, management 15781-15783 (host package)
-#   4.3   3 nodes warren43-N@localhost, AMQP 5791-5793, management 15791-15793 (forky root)
-#   4.0   1 node  warren40-1@localhost, AMQP 5801,      management 15801       (trixie root)
+# the one file every script, test and benchmark reads (through layout.sh here): a 3-node 3.10
+# cluster from the host's own package, a 3-node 4.3 cluster and a single 4.0 node.
 #
 # The 3.10 state lives under ${WARREN_CLUSTER_DIR:-<repo>/target/cluster}; a 4.x cluster runs
 # chrooted in its root (tests/cluster/root, built by tests/setup) and keeps its state inside

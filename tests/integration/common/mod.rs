@@ -201,24 +201,28 @@ pub fn unique(prefix: &str) -> String {
 }
 
 #[test]
-fn the_layout_file_describes_every_cluster() {
-    let layout = std::fs::read_to_string(repo().join("tests/cluster/layout")).unwrap();
-    let c = parse_layout(&layout, "3.10");
-    assert_eq!(c.name, "warren-demo");
-    assert_eq!(
-        c.nodes.iter().map(|n| n.amqp_port).collect::<Vec<_>>(),
-        [5781, 5782, 5783]
-    );
-    assert_eq!(c.node(2).name, "warren-2@localhost");
-    assert!(c.has_mirroring());
-    let c = parse_layout(&layout, "4.3");
-    assert_eq!(
-        c.nodes.iter().map(|n| n.api_port).collect::<Vec<_>>(),
-        [15791, 15792, 15793]
-    );
-    assert!(!c.has_mirroring() && c.at_least(4, 3));
-    let c = parse_layout(&layout, "4.0");
+fn the_layout_file_parses_and_no_two_nodes_share_a_port() {
+    let sample = "# comment\ncluster 9.1 demo host cluster 1-2\n\
+                  node 9.1 1 a@h 10 20 30 # trailing comment\n\
+                  node 9.2 1 b@h 11 21 31\n";
+    let c = parse_layout(sample, "9.1");
+    assert_eq!((c.name.as_str(), c.major, c.minor), ("demo", 9, 1));
     assert_eq!(c.nodes.len(), 1);
-    assert_eq!(c.node(1).amqp_port, 5801);
-    assert!(!c.at_least(4, 3));
+    let n = c.node(1);
+    assert_eq!((n.name.as_str(), n.amqp_port, n.api_port), ("a@h", 10, 20));
+
+    let layout = std::fs::read_to_string(repo().join("tests/cluster/layout")).unwrap();
+    let versions: Vec<&str> = layout
+        .lines()
+        .filter_map(|l| l.strip_prefix("cluster "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(versions.contains(&"3.10"), "{versions:?}");
+    let mut ports = std::collections::BTreeSet::new();
+    for version in versions {
+        for node in parse_layout(&layout, version).nodes {
+            assert!(ports.insert(node.amqp_port), "{version}: {node:?}");
+            assert!(ports.insert(node.api_port), "{version}: {node:?}");
+        }
+    }
 }
