@@ -1,24 +1,21 @@
 # shellcheck shell=bash
 #
-# lib.sh - shared settings and helpers for Warren's local RabbitMQ test cluster.
+# lib.sh - shared settings and helpers for Warren's local RabbitMQ test clusters.
 #
-# Sourced (never executed) by tests/cluster/{up,down,node,seed}. It defines the
-# fixed layout of the 3-node cluster so every script agrees on names, ports and
-# paths:
+# Sourced (never executed) by tests/cluster/{up,down,node,seed,root}. WARREN_RABBITMQ picks
+# the cluster (default 3.10); its names, ports and state folder come from tests/cluster/layout,
+# the one file every script, test and benchmark reads (through layout.sh here): a 3-node 3.10
+# cluster from the host's own package, a 3-node 4.3 cluster and a single 4.0 node.
 #
-#   node N (1..3)  warren-N@localhost
-#   AMQP           127.0.0.1:578N      (5781, 5782, 5783)
-#   management     127.0.0.1:1578N     (15781, 15782, 15783)
-#   distribution   127.0.0.1:2578N     (25781.., clear of the system node's 25672)
-#   CLI dist ports 35781-35800         (the system CLI uses 35672-35682)
-#
-# All state lives under ${WARREN_CLUSTER_DIR:-<repo>/target/cluster}:
+# The 3.10 state lives under ${WARREN_CLUSTER_DIR:-<repo>/target/cluster}; a 4.x cluster runs
+# chrooted in its root (tests/cluster/root, built by tests/setup) and keeps its state inside
+# it (e.g. /srv/warren/4.3 there). In the state folder:
 #   home/.erlang.cookie          private HOME + cookie shared by server and CLI
 #   rabbitmq-env.conf            empty; stops /etc/rabbitmq/rabbitmq-env.conf
 #                                (NODENAME=rabbit@localhost, ...) from leaking in
-#   warren-N/rabbitmq.conf       listeners, management, loopback_users
-#   warren-N/enabled_plugins     [rabbitmq_management].
-#   warren-N/mnesia/ log/ warren-N.pid
+#   NODE/rabbitmq.conf           listeners, management, loopback_users
+#   NODE/enabled_plugins         [rabbitmq_management].
+#   NODE/mnesia/ log/ NODE.pid   (NODE = the node name before the "@")
 #
 # The system RabbitMQ (rabbit@localhost on 5672) shares epmd (4369) with these
 # nodes but nothing else; nothing here ever talks to it.
@@ -29,12 +26,26 @@
 WARREN_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 WARREN_REPO=$(git -C "$WARREN_LIB_DIR" rev-parse --show-toplevel 2>/dev/null ||
   (cd "$WARREN_LIB_DIR/../.." && pwd -P))
-CLUSTER_DIR=${WARREN_CLUSTER_DIR:-$WARREN_REPO/target/cluster}
+# shellcheck source-path=SCRIPTDIR source=layout.sh
+source "$WARREN_LIB_DIR/layout.sh"
+
+# ROOT is empty for the host's own RabbitMQ; for a 4.x version, the Debian root it runs in.
+# CLUSTER_DIR is the state folder as this script sees it, inside() the same path as the
+# chrooted broker sees it.
+if [[ $SOURCE == host ]]; then
+  ROOT=""
+  RUN_IN=()
+  CLUSTER_DIR=${WARREN_CLUSTER_DIR:-$WARREN_REPO/target/$STATE}
+else
+  # One place per machine, whoever runs the scripts (chroot needs root anyway).
+  ROOTS_DIR=${WARREN_ROOTS_DIR:-/var/cache/warren}
+  ROOT=$ROOTS_DIR/rabbitmq-$WARREN_RABBITMQ
+  RUN_IN=(chroot "$ROOT")
+  CLUSTER_DIR=$ROOT$STATE
+fi
+inside() { printf '%s\n' "${1#"$ROOT"}"; }
 RABBIT_BIN=${WARREN_RABBIT_BIN:-/usr/lib/rabbitmq/bin}
 
-CLUSTER_NAME=warren-demo
-NODES=(1 2 3)
-SEED_NODE=1
 NET_TICKTIME=10          # seconds; default 60 would make partitions slow to show
 START_TIMEOUT=${WARREN_START_TIMEOUT:-180} # seconds per node boot
 # Any python3 will do (stdlib only); the system one starts fastest.
@@ -47,13 +58,15 @@ API_PASS=guest
 # CLI share it, and the caller's ~/.erlang.cookie is never touched.
 RABBIT_HOME="$CLUSTER_DIR/home"
 # Environment for the server and the CLI.
-export RABBITMQ_CONF_ENV_FILE="$CLUSTER_DIR/rabbitmq-env.conf"
+RABBITMQ_CONF_ENV_FILE=$(inside "$CLUSTER_DIR/rabbitmq-env.conf")
+export RABBITMQ_CONF_ENV_FILE
 export RABBITMQ_CTL_ERL_ARGS="-kernel net_ticktime $NET_TICKTIME"
-export RABBITMQ_CTL_DIST_PORT_MIN=35781
-export RABBITMQ_CTL_DIST_PORT_MAX=35800
+export RABBITMQ_CTL_DIST_PORT_MIN=${CTL_PORTS%-*}
+export RABBITMQ_CTL_DIST_PORT_MAX=${CTL_PORTS#*-}
 export ERL_EPMD_ADDRESS=127.0.0.1
 # Keep the CLI's own Erlang crash dumps out of the caller's cwd.
-export ERL_CRASH_DUMP="$CLUSTER_DIR/cli_erl_crash.dump"
+ERL_CRASH_DUMP=$(inside "$CLUSTER_DIR/cli_erl_crash.dump")
+export ERL_CRASH_DUMP
 
 SCRIPT_NAME=${0##*/}
 _t0=$SECONDS
@@ -114,16 +127,37 @@ lock_cluster() {
 # ---------------------------------------------------------------- layout ----
 
 check_node_arg() {
-  [[ ${1-} =~ ^[1-3]$ ]] || { echo "node number must be 1, 2 or 3 (got '${1-}')" >&2; exit 2; }
+  [[ -n ${1-} && -n ${NODE_NAME[${1}]-} && ${1} =~ ^[0-9]+$ ]] ||
+    { echo "node number must be one of ${NODES[*]} for RabbitMQ $WARREN_RABBITMQ (got '${1-}')" >&2; exit 2; }
 }
 
-node_name() { echo "warren-$1@localhost"; }
-amqp_port() { echo $((5780 + $1)); }
-mgmt_port() { echo $((15780 + $1)); }
-dist_port() { echo $((25780 + $1)); }
-node_dir() { echo "$CLUSTER_DIR/warren-$1"; }
-pid_file() { echo "$CLUSTER_DIR/warren-$1/warren-$1.pid"; }
-log_file() { echo "$CLUSTER_DIR/warren-$1/log/warren-$1@localhost.log"; }
+node_name() { echo "${NODE_NAME[$1]}"; }
+amqp_port() { echo "${AMQP_PORT[$1]}"; }
+mgmt_port() { echo "${MGMT_PORT[$1]}"; }
+dist_port() { echo "${DIST_PORT[$1]}"; }
+node_dir() { echo "$CLUSTER_DIR/${NODE_NAME[$1]%@*}"; }
+pid_file() { echo "$(node_dir "$1")/${NODE_NAME[$1]%@*}.pid"; }
+log_file() { echo "$(node_dir "$1")/log/${NODE_NAME[$1]}.log"; }
+# "5781-5783" or "5801": the version's AMQP or management ports, for messages.
+port_span() {
+  local -n ports=$1
+  local first=${ports[${NODES[0]}]} last=${ports[${NODES[-1]}]}
+  [[ $first == "$last" ]] && echo "$first" || echo "$first-$last"
+}
+
+# true if the version's broker is installed (always, for the host's own).
+root_ready() {
+  [[ -z $ROOT ]] || [[ -s $ROOT/.warren-rabbitmq-version && -x $ROOT$RABBIT_BIN/rabbitmq-server ]]
+}
+
+# For a version that runs in a root: die saying what to run if the root is not built; mount
+# its /proc (the broker and its CLI need it) if it is not mounted yet.
+prepare_root() {
+  [[ -n $ROOT ]] || return 0
+  root_ready || die "RabbitMQ $WARREN_RABBITMQ is not installed: its Debian root $ROOT is missing or incomplete. Build it (once per machine, about a minute, needs root and the Debian mirror) with: tests/setup   (or: tests/cluster/root $WARREN_RABBITMQ)"
+  (($(id -u) == 0)) || die "RabbitMQ $WARREN_RABBITMQ runs chrooted in $ROOT: run this as root"
+  mountpoint -q "$ROOT/proc" || mount -t proc proc "$ROOT/proc" || die "cannot mount $ROOT/proc"
+}
 
 # Create (or refresh) the cluster folder: cookie, env file, per-node config.
 # Config files are rewritten every time; they only take effect on node boot.
@@ -137,7 +171,7 @@ ensure_layout() {
   fi
   chmod 400 "$RABBIT_HOME/.erlang.cookie"
   printf '# intentionally empty: isolates these nodes from /etc/rabbitmq/rabbitmq-env.conf\n' \
-    >"$RABBITMQ_CONF_ENV_FILE"
+    >"$CLUSTER_DIR/rabbitmq-env.conf"
   for n in "${NODES[@]}"; do
     dir=$(node_dir "$n")
     mkdir -p "$dir/mnesia" "$dir/log"
@@ -155,13 +189,13 @@ EOF
   done
 }
 
-# Run a command with node N's server environment.
+# Run a command with node N's server environment (paths as the broker sees them).
 with_node_env() {
   local n=$1
   shift
   local dir
-  dir=$(node_dir "$n")
-  HOME=$RABBIT_HOME \
+  dir=$(inside "$(node_dir "$n")")
+  HOME=$(inside "$RABBIT_HOME") \
     RABBITMQ_NODENAME=$(node_name "$n") \
     RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
     RABBITMQ_NODE_PORT=$(amqp_port "$n") \
@@ -171,10 +205,10 @@ with_node_env() {
     RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" \
     RABBITMQ_MNESIA_BASE="$dir/mnesia" \
     RABBITMQ_LOG_BASE="$dir/log" \
-    RABBITMQ_PID_FILE=$(pid_file "$n") \
+    RABBITMQ_PID_FILE=$(inside "$(pid_file "$n")") \
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel net_ticktime $NET_TICKTIME -kernel inet_dist_use_interface {127,0,0,1}" \
     ERL_CRASH_DUMP="$dir/log/erl_crash.dump" \
-    "$@" 9>&-
+    "${RUN_IN[@]}" "$@" 9>&-
 }
 
 # ------------------------------------------------------------------- CLI ----
@@ -184,7 +218,7 @@ ctl() {
   local n=$1
   shift
   # 9>&-: an epmd started by this CLI must not inherit the lock (lock_cluster).
-  HOME=$RABBIT_HOME timeout "${CTL_TIMEOUT:-90}" "$RABBIT_BIN/rabbitmqctl" -q -n "$(node_name "$n")" "$@" 9>&-
+  HOME=$(inside "$RABBIT_HOME") timeout "${CTL_TIMEOUT:-90}" "${RUN_IN[@]}" "$RABBIT_BIN/rabbitmqctl" -q -n "$(node_name "$n")" "$@" 9>&-
 }
 
 # ctlq N ARGS...: like ctl, but keeps the CLI's chatter (feature flag
@@ -214,7 +248,7 @@ is_node_vm() {
   local env
   env=$(tr '\0' '\n' <"/proc/$2/environ" 2>/dev/null) || return 1
   [[ $'\n'$env$'\n' == *$'\n'"RABBITMQ_NODENAME=$(node_name "$1")"$'\n'* &&
-    $'\n'$env$'\n' == *$'\n'"RABBITMQ_PID_FILE=$(pid_file "$1")"$'\n'* ]]
+    $'\n'$env$'\n' == *$'\n'"RABBITMQ_PID_FILE=$(inside "$(pid_file "$1")")"$'\n'* ]]
 }
 
 # Print the OS pid of node N's beam.smp if it is alive (paused counts as
@@ -479,7 +513,7 @@ ensure_members() {
     need+=("$n")
   done
   ((${#need[@]})) || return 0
-  log "joining $(printf '%s ' "${need[@]/#/warren-}")to $(node_name "$ref") (stop_app, join_cluster, start_app)"
+  log "joining $(for n in "${need[@]}"; do printf '%s ' "$(node_name "$n")"; done)to $(node_name "$ref") (stop_app, join_cluster, start_app)"
   parallel stop_app "${need[@]}" -- _stop_app
   for n in "${need[@]}"; do
     ctlq "$n" join_cluster "$(node_name "$ref")" 2>/dev/null || {
@@ -579,7 +613,7 @@ wait_queues_ready() {
 }
 
 # cluster_ok: true when every node's VM runs, its management and AMQP
-# listeners answer, the seed node's /api/nodes lists all three nodes with
+# listeners answer, the seed node's /api/nodes lists all the nodes with
 # running=true and no partitions, and the cluster name is right.
 cluster_ok() {
   local n report
@@ -591,11 +625,11 @@ cluster_ok() {
   report=$(HTTP_TIMEOUT=5 api GET "$SEED_NODE" '/api/nodes?columns=name,running,partitions' 2>/dev/null) || return 1
   printf '%s' "$report" | "$PYTHON" -c '
 import json, sys
-want = {"warren-%d@localhost" % i for i in (1, 2, 3)}
+want = set(sys.argv[1:])
 nodes = {n["name"]: n for n in json.load(sys.stdin)}
 ok = set(nodes) == want and all(n.get("running") and not n.get("partitions") for n in nodes.values())
 sys.exit(0 if ok else 1)
-' || return 1
+' "${NODE_NAME[@]}" || return 1
   [[ $(HTTP_TIMEOUT=5 api GET "$SEED_NODE" /api/cluster-name 2>/dev/null) == *"\"$CLUSTER_NAME\""* ]] || return 1
 }
 
@@ -619,3 +653,5 @@ for n in json.load(sys.stdin):
           n.get("partitions", []), (n.get("uptime") or 0) // 1000))
 ' || true
 }
+
+[[ -n ${WARREN_NO_ROOT_CHECK-} ]] || prepare_root

@@ -1,13 +1,34 @@
 // A thin layer over WebdriverIO's protocol client for driving the real Warren window:
 // start a session on tauri-driver, find elements by CSS, wait for conditions, screenshot.
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import WebDriver from "webdriver";
 
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+
+/**
+ * The local cluster under test as tests/cluster/layout describes it, for the version
+ * WARREN_RABBITMQ names (default 3.10): `{ version, major, name, nodes: [{ n, name, amqp, api }] }`.
+ */
+export const cluster = readLayout(process.env.WARREN_RABBITMQ ?? "3.10");
+
+function readLayout(version) {
+  const text = readFileSync(resolve(repo, "tests/cluster/layout"), "utf8");
+  let name;
+  const nodes = [];
+  for (const line of text.split("\n")) {
+    const w = line.replace(/#.*/, "").trim().split(/\s+/);
+    if (w[0] === "cluster" && w[1] === version) name = w[2];
+    if (w[0] === "node" && w[1] === version) {
+      nodes.push({ n: Number(w[2]), name: w[3], amqp: Number(w[4]), api: Number(w[5]) });
+    }
+  }
+  if (!name || nodes.length === 0) throw new Error(`WARREN_RABBITMQ=${version}: no such cluster in tests/cluster/layout`);
+  return { version, major: Number(version.split(".")[0]), name, nodes };
+}
 
 export async function openApp() {
   const application = process.env.WARREN_APP ?? resolve(repo, "target/debug/warren-app");
@@ -100,7 +121,7 @@ class App {
 
 /** Calls the local cluster's management API (node 1) as guest. */
 export async function api(method, path, body) {
-  const res = await fetch(`http://127.0.0.1:15781/api/${path}`, {
+  const res = await fetch(`http://127.0.0.1:${cluster.nodes[0].api}/api/${path}`, {
     method,
     headers: {
       authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}`,
@@ -115,8 +136,8 @@ export async function api(method, path, body) {
 /** Runs `warren ARGS...` (the debug CLI) against the local cluster and returns its stdout. */
 export function warren(...args) {
   const nodes = [];
-  for (const n of [1, 2, 3]) {
-    nodes.push("--node", `amqp://guest:guest@127.0.0.1:578${n}/%2f`, "--api", `http://guest:guest@127.0.0.1:1578${n}`);
+  for (const n of cluster.nodes) {
+    nodes.push("--node", `amqp://guest:guest@127.0.0.1:${n.amqp}/%2f`, "--api", `http://guest:guest@127.0.0.1:${n.api}`);
   }
   return execFileSync(resolve(repo, "target/debug/warren"), [...nodes, ...args], { encoding: "utf8" });
 }

@@ -1,12 +1,13 @@
-//! Integration tests against the real 3-node cluster started by `tests/cluster/up`.
+//! Cluster status, failover and credentials against a real 3-node cluster (3.10 or 4.3) started
+//! by `tests/cluster/up`.
 //!
 //! They run the real `warren` binary and warren-core's session over real connections, and
 //! inject faults with `tests/cluster/node`. Faults change shared state, so the tests take a
 //! process-wide lock and every fault is undone by a guard, also when an assertion fails.
+//! What status must show differs by version: mirrored queues on 3.x; on 4.x no mirroring and
+//! the seed's left-over `ha-demo` policy flagged as dead configuration.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -19,40 +20,14 @@ use warren_core::lapin::BasicProperties;
 use warren_core::session::{ClusterSession, LinkState};
 use warren_core::ErrorKind;
 
-mod common;
-
-use common::{node_args, target, warren};
-
-static CLUSTER: Mutex<()> = Mutex::new(());
-
-fn exclusive() -> MutexGuard<'static, ()> {
-    CLUSTER.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn cluster_script(args: &[&str]) {
-    let script = repo().join("tests/cluster/node");
-    let out = Command::new(&script)
-        .args(args)
-        .output()
-        .expect("run tests/cluster/node");
-    assert!(
-        out.status.success(),
-        "tests/cluster/node {args:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use crate::common::{cluster, cluster_node, exclusive, node_args, target, unused_port, warren};
 
 /// Brings node `n` back when dropped, so a failed assertion leaves the cluster whole.
 struct Restore(u8);
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        cluster_script(&["start", &self.0.to_string()]);
+        cluster_node("start", self.0);
     }
 }
 
@@ -107,17 +82,42 @@ fn strings(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The health a healthy, seeded demo cluster has: "ok" on 3.x; on 4.x a warning about the
+/// seed's left-over ha-* policy and nothing else.
+fn is_healthy_demo(s: &Value) -> bool {
+    if cluster().has_mirroring() {
+        s["health"]["level"] == "ok"
+    } else {
+        s["health"]["level"] == "warning"
+            && strings(&s["health"]["reasons"]) == ["1 policy(ies) with dead ha-* keys"]
+    }
+}
+
 /// Status once the cluster has settled after earlier faults (mirrors resynchronised, quorum
-/// members back), or the last status seen after a minute.
+/// members back, a restarted node's statistics in: for its first seconds it is running but
+/// reports no memory or alarms), or the last status seen after a minute.
 fn settled_status() -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
+    let all_report = |s: &Value| {
+        s["nodes"]
+            .as_array()
+            .is_some_and(|nodes| nodes.iter().all(|n| n["mem_used"].is_u64()))
+    };
     loop {
         let s = status_json();
-        if s["health"]["level"] == "ok" || Instant::now() > deadline {
+        if (is_healthy_demo(&s) && all_report(&s)) || Instant::now() > deadline {
             return s;
         }
         std::thread::sleep(Duration::from_secs(1));
     }
+}
+
+/// The seed's `ha-demo` policy, listed as dead configuration on 4.x.
+fn assert_ha_demo_is_dead(s: &Value) {
+    let dead = s["dead_policies"].as_array().expect("dead_policies");
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0]["name"], "ha-demo");
+    assert_eq!(strings(&dead[0]["keys"]), ["ha-mode", "ha-sync-mode"]);
 }
 
 #[test]
@@ -125,9 +125,9 @@ fn status_sees_three_running_nodes_and_replication() {
     let _lock = exclusive();
     let s = settled_status();
     let nodes = s["nodes"].as_array().unwrap();
-    assert_eq!(nodes.len(), 3, "{s}");
-    for n in 1..=3 {
-        let node = node(&s, &format!("warren-{n}@localhost"));
+    assert_eq!(nodes.len(), cluster().nodes.len(), "{s}");
+    for expected in &cluster().nodes {
+        let node = node(&s, &expected.name);
         assert_eq!(node["running"], true);
         assert_eq!(node["mem_alarm"], false);
         assert_eq!(node["disk_free_alarm"], false);
@@ -135,11 +135,21 @@ fn status_sees_three_running_nodes_and_replication() {
         assert!(node["mem_used"].as_u64().unwrap() > 0);
         assert_eq!(node["amqp"]["state"], "connected", "{node}");
     }
-    assert_eq!(s["cluster_name"], "warren-demo");
-    assert_eq!(s["mirroring_supported"], true);
-    let orders = queue(&s, "mirrored_queues", "ha.orders");
-    assert_eq!(orders["policy"], "ha-demo");
-    assert_eq!(strings(&orders["synchronised"]).len(), 2, "{orders}");
+    assert_eq!(s["cluster_name"], cluster().name.as_str());
+    assert_eq!(s["mirroring_supported"], cluster().has_mirroring());
+    if cluster().has_mirroring() {
+        let orders = queue(&s, "mirrored_queues", "ha.orders");
+        assert_eq!(orders["policy"], "ha-demo");
+        assert_eq!(strings(&orders["synchronised"]).len(), 2, "{orders}");
+        assert_eq!(s["dead_policies"], Value::Array(vec![]));
+    } else {
+        assert_eq!(
+            s["mirrored_queues"],
+            Value::Array(vec![]),
+            "no mirroring on 4.x"
+        );
+        assert_ha_demo_is_dead(&s);
+    }
     let quorum = queue(&s, "quorum_queues", "demo.quorum");
     assert_eq!(strings(&quorum["online"]).len(), 3);
     assert_eq!(quorum["spare_members"], 1);
@@ -150,25 +160,31 @@ fn status_sees_three_running_nodes_and_replication() {
         Value::Array(vec![]),
         "a healthy demo cluster has no queue at risk"
     );
-    assert_eq!(s["health"]["level"], "ok", "{}", s["health"]);
+    assert!(is_healthy_demo(&s), "{}", s["health"]);
 }
 
 #[test]
 fn stopped_node_is_reported_with_its_replication_effects() {
     let _lock = exclusive();
+    let mirroring = cluster().has_mirroring();
+    let stopped = cluster().node(2);
     let before = settled_status();
-    let synced_before =
-        strings(&queue(&before, "mirrored_queues", "ha.orders")["synchronised"]).len();
+    let synced_before = if mirroring {
+        strings(&queue(&before, "mirrored_queues", "ha.orders")["synchronised"]).len()
+    } else {
+        0
+    };
 
-    cluster_script(&["stop", "2"]);
+    cluster_node("stop", 2);
     let _restore = Restore(2);
     let stopped_at = Instant::now();
-    // Within 15 s status must show all three effects together.
+    // Within 15 s status must show all the effects together (no mirrors on 4.x).
     let s = loop {
         let s = status_json();
-        let node_down = node(&s, "warren-2@localhost")["running"] == false;
-        let mirror_gone = strings(&queue(&s, "mirrored_queues", "ha.orders")["synchronised"]).len()
-            < synced_before;
+        let node_down = node(&s, &stopped.name)["running"] == false;
+        let mirror_gone = !mirroring
+            || strings(&queue(&s, "mirrored_queues", "ha.orders")["synchronised"]).len()
+                < synced_before;
         let member_offline =
             strings(&queue(&s, "quorum_queues", "demo.quorum")["offline"]).len() == 1;
         if node_down && mirror_gone && member_offline {
@@ -181,23 +197,25 @@ fn stopped_node_is_reported_with_its_replication_effects() {
         );
         std::thread::sleep(Duration::from_millis(500));
     };
-    let down = node(&s, "warren-2@localhost");
+    let down = node(&s, &stopped.name);
     // Fields a stopped node does not report are unknown (null), not zero.
     assert!(down["mem_used"].is_null(), "{down}");
     assert!(down["uptime_ms"].is_null(), "{down}");
 
-    let orders = queue(&s, "mirrored_queues", "ha.orders");
-    let synced = strings(&orders["synchronised"]);
-    assert!(synced.len() < synced_before, "{orders}");
-    assert!(
-        !synced.contains(&"warren-2@localhost".to_owned()),
-        "{orders}"
-    );
+    if mirroring {
+        let orders = queue(&s, "mirrored_queues", "ha.orders");
+        let synced = strings(&orders["synchronised"]);
+        assert!(synced.len() < synced_before, "{orders}");
+        assert!(!synced.contains(&stopped.name), "{orders}");
+    } else {
+        assert_eq!(s["mirrored_queues"], Value::Array(vec![]));
+        assert_ha_demo_is_dead(&s);
+    }
 
     let quorum = queue(&s, "quorum_queues", "demo.quorum");
     assert_eq!(
         strings(&quorum["offline"]),
-        ["warren-2@localhost"],
+        [stopped.name.as_str()],
         "{quorum}"
     );
     assert_eq!(quorum["spare_members"], 0);
@@ -222,7 +240,7 @@ fn stopped_node_is_reported_with_its_replication_effects() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|e| e["label"] == "127.0.0.1:5782")
+        .find(|e| e["label"] == stopped.label().as_str())
         .unwrap();
     assert_eq!(endpoint["amqp"]["state"], "down", "{endpoint}");
     assert_eq!(endpoint["management_reachable"], false, "{endpoint}");
@@ -341,7 +359,7 @@ async fn fail_over() {
         .expect("an active link");
     let victim = (active + 1) as u8;
 
-    tokio::task::spawn_blocking(move || cluster_script(&["kill", &victim.to_string()]))
+    tokio::task::spawn_blocking(move || cluster_node("kill", victim))
         .await
         .unwrap();
     let _restore = Restore(victim);
@@ -378,10 +396,11 @@ async fn fail_over() {
 #[test]
 fn wrong_password_is_an_authentication_error_within_five_seconds() {
     let _lock = exclusive();
+    let one = cluster().node(1);
     let started = Instant::now();
     let out = status_of_one_node(
-        "amqp://guest:wrong@127.0.0.1:5781/%2f",
-        "http://guest:wrong@127.0.0.1:15781",
+        &format!("amqp://guest:wrong@127.0.0.1:{}/%2f", one.amqp_port),
+        &format!("http://guest:wrong@127.0.0.1:{}", one.api_port),
     );
     let elapsed = started.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -399,7 +418,10 @@ fn wrong_password_is_an_authentication_error_within_five_seconds() {
 
 #[tokio::test]
 async fn wrong_password_on_amqp_is_reported_as_such() {
-    let nodes = ["amqp://guest:wrong@127.0.0.1:5781/%2f".to_owned()];
+    let nodes = [format!(
+        "amqp://guest:wrong@127.0.0.1:{}/%2f",
+        cluster().node(1).amqp_port
+    )];
     let target = ClusterTarget::ad_hoc(&nodes, &[]).unwrap();
     let started = Instant::now();
     let url = target.nodes[0].amqp.clone().unwrap();
@@ -414,11 +436,13 @@ async fn wrong_password_on_amqp_is_reported_as_such() {
 fn node_that_does_not_listen_is_unreachable_without_hanging() {
     let _lock = exclusive();
     // Nothing listens on these ports.
-    let started = Instant::now();
-    let out = status_of_one_node(
-        "amqp://guest:guest@127.0.0.1:5799/%2f",
-        "http://127.0.0.1:15799",
+    let (amqp, api) = (
+        format!("amqp://guest:guest@127.0.0.1:{}/%2f", unused_port()),
+        format!("http://127.0.0.1:{}", unused_port()),
     );
+    let dead_label = amqp["amqp://guest:guest@".len()..amqp.len() - "/%2f".len()].to_owned();
+    let started = Instant::now();
+    let out = status_of_one_node(&amqp, &api);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("unreachable"), "{stderr}");
@@ -432,9 +456,9 @@ fn node_that_does_not_listen_is_unreachable_without_hanging() {
     let mut args = node_args();
     args.extend([
         "--node".into(),
-        "amqp://guest:guest@127.0.0.1:5799/%2f".into(),
+        amqp.clone(),
         "--api".into(),
-        "http://127.0.0.1:15799".into(),
+        api.clone(),
         "status".into(),
         "--json".into(),
     ]);
@@ -449,7 +473,7 @@ fn node_that_does_not_listen_is_unreachable_without_hanging() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|e| e["label"] == "127.0.0.1:5799")
+        .find(|e| e["label"] == dead_label.as_str())
         .unwrap();
     assert_eq!(dead["amqp"]["state"], "down");
     assert_eq!(dead["amqp"]["last_error"]["kind"], "unreachable", "{dead}");
@@ -493,10 +517,13 @@ fn profile_password_round_trips_through_the_real_keychain() {
         "guest",
         "--password-stdin",
     ];
-    for (amqp, api) in [
-        ("amqp://127.0.0.1:5781", "http://127.0.0.1:15781"),
-        ("amqp://127.0.0.1:5782", "http://127.0.0.1:15782"),
-    ] {
+    let endpoints: Vec<(String, String)> = cluster()
+        .nodes
+        .iter()
+        .take(2)
+        .map(|n| (format!("amqp://127.0.0.1:{}", n.amqp_port), n.api()))
+        .collect();
+    for (amqp, api) in &endpoints {
         add.extend(["--node", amqp, "--api", api]);
     }
     let out = run(&add, Some("guest\n"));
@@ -519,7 +546,7 @@ fn profile_password_round_trips_through_the_real_keychain() {
         String::from_utf8_lossy(&out.stderr)
     );
     let s: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(s["nodes"].as_array().unwrap().len(), 3);
+    assert_eq!(s["nodes"].as_array().unwrap().len(), cluster().nodes.len());
 
     let out = run(&["profile", "test", "it", "--json"], None);
     assert!(
@@ -528,7 +555,7 @@ fn profile_password_round_trips_through_the_real_keychain() {
         String::from_utf8_lossy(&out.stdout)
     );
     let endpoints: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(endpoints[0]["node_name"], "warren-1@localhost");
+    assert_eq!(endpoints[0]["node_name"], cluster().node(1).name.as_str());
     assert_eq!(endpoints[1]["amqp"]["state"], "connected");
 
     let out = run(&["profile", "remove", "it"], None);

@@ -1,23 +1,160 @@
-//! What every integration test binary needs to reach the local 3-node test cluster
-//! (`tests/cluster/up`): its endpoints as ad-hoc `--node/--api` arguments or a
-//! [`ClusterTarget`], and the real `warren` binary.
-#![allow(dead_code)] // each test binary uses its own subset
+//! What every integration test needs to reach the local test cluster (`tests/cluster/up`):
+//! which cluster (`WARREN_RABBITMQ`: 3.10 by default, 4.3 or 4.0) and its nodes as
+//! `tests/cluster/layout` describes them, its endpoints as ad-hoc `--node/--api` arguments or a
+//! [`ClusterTarget`], the real `warren` binary, and the fault script `tests/cluster/node`.
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use warren_core::endpoint::ClusterTarget;
 
-pub const AMQP_PORTS: [u16; 3] = [5781, 5782, 5783];
-pub const API_PORTS: [u16; 3] = [15781, 15782, 15783];
+/// One node of the cluster under test, as the layout file gives it.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// 1-based, as `tests/cluster/node ACTION N` takes it.
+    pub n: u8,
+    /// The Erlang node name, e.g. `warren-1@localhost`.
+    pub name: String,
+    pub amqp_port: u16,
+    pub api_port: u16,
+}
 
-/// `--node URI --api URL` for each of the three nodes (guest/guest, vhost "/").
+impl Node {
+    /// `amqp://guest:guest@127.0.0.1:PORT/%2f`
+    pub fn amqp(&self) -> String {
+        format!("amqp://guest:guest@127.0.0.1:{}/%2f", self.amqp_port)
+    }
+
+    /// `http://127.0.0.1:PORT` (no credentials).
+    pub fn api(&self) -> String {
+        format!("http://127.0.0.1:{}", self.api_port)
+    }
+
+    /// `127.0.0.1:PORT`, the label status gives the node's endpoint.
+    pub fn label(&self) -> String {
+        format!("127.0.0.1:{}", self.amqp_port)
+    }
+}
+
+/// The cluster the tests run against.
+#[derive(Debug)]
+pub struct Cluster {
+    /// "3.10", "4.3", "4.0": the layout's name for it (`WARREN_RABBITMQ`).
+    pub version: String,
+    pub major: u32,
+    pub minor: u32,
+    /// The cluster name `tests/cluster/up` sets.
+    pub name: String,
+    pub nodes: Vec<Node>,
+}
+
+impl Cluster {
+    /// Classic queue mirroring (ha-* policies) exists before 4.0.
+    pub fn has_mirroring(&self) -> bool {
+        self.major < 4
+    }
+
+    pub fn at_least(&self, major: u32, minor: u32) -> bool {
+        (self.major, self.minor) >= (major, minor)
+    }
+
+    pub fn node(&self, n: u8) -> &Node {
+        self.nodes
+            .iter()
+            .find(|node| node.n == n)
+            .unwrap_or_else(|| panic!("the {} cluster has no node {n}", self.version))
+    }
+}
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Reads the version's lines of `layout` (see the file for its format).
+fn parse_layout(layout: &str, version: &str) -> Cluster {
+    let mut name = None;
+    let mut nodes = Vec::new();
+    for line in layout.lines() {
+        let words: Vec<&str> = line
+            .split('#')
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        match words.as_slice() {
+            ["cluster", v, cluster_name, ..] if *v == version => {
+                name = Some(cluster_name.to_string());
+            }
+            ["node", v, n, node_name, amqp, api, _dist] if *v == version => nodes.push(Node {
+                n: n.parse().expect("node number in layout"),
+                name: node_name.to_string(),
+                amqp_port: amqp.parse().expect("AMQP port in layout"),
+                api_port: api.parse().expect("management port in layout"),
+            }),
+            _ => {}
+        }
+    }
+    let name = name.unwrap_or_else(|| {
+        panic!("WARREN_RABBITMQ={version}: no such cluster in tests/cluster/layout")
+    });
+    assert!(!nodes.is_empty(), "no nodes for {version} in the layout");
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+    let (Some(Some(major)), Some(Some(minor))) = (parts.next(), parts.next()) else {
+        panic!("version {version:?} in the layout is not MAJOR.MINOR")
+    };
+    Cluster {
+        version: version.to_owned(),
+        major,
+        minor,
+        name,
+        nodes,
+    }
+}
+
+/// The cluster `WARREN_RABBITMQ` names (3.10 when unset), read once from the layout file.
+pub fn cluster() -> &'static Cluster {
+    static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        let version = std::env::var("WARREN_RABBITMQ").unwrap_or_else(|_| "3.10".into());
+        let path = repo().join("tests/cluster/layout");
+        let layout = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+        parse_layout(&layout, &version)
+    })
+}
+
+/// Serialises the tests that fault nodes or raise alarms (which change what every other test
+/// sees) with each other; taken by any test that needs the whole cluster healthy.
+pub fn exclusive() -> MutexGuard<'static, ()> {
+    static CLUSTER: Mutex<()> = Mutex::new(());
+    CLUSTER.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// `tests/cluster/node ACTION N` on the cluster under test; panics if it fails.
+pub fn cluster_node(action: &str, n: u8) {
+    let script = repo().join("tests/cluster/node");
+    let out = Command::new(&script)
+        .args([action, &n.to_string()])
+        .env("WARREN_RABBITMQ", &cluster().version)
+        .output()
+        .expect("run tests/cluster/node");
+    assert!(
+        out.status.success(),
+        "tests/cluster/node {action} {n} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `--node URI --api URL` for each node (guest/guest, vhost "/").
 pub fn node_args() -> Vec<String> {
     let mut args = Vec::new();
-    for (amqp, api) in AMQP_PORTS.iter().zip(API_PORTS) {
+    for node in &cluster().nodes {
         args.push("--node".into());
-        args.push(format!("amqp://guest:guest@127.0.0.1:{amqp}/%2f"));
+        args.push(node.amqp());
         args.push("--api".into());
-        args.push(format!("http://guest:guest@127.0.0.1:{api}"));
+        args.push(format!("http://guest:guest@127.0.0.1:{}", node.api_port));
     }
     args
 }
@@ -34,24 +171,24 @@ pub fn warren(args: &[String]) -> Output {
         .expect("run warren")
 }
 
-/// `warren --node .. --api .. <args>` against all three nodes.
+/// `warren --node .. --api .. <args>` against every node.
 pub fn warren_on_cluster(args: &[&str]) -> Output {
     let mut all = node_args();
     all.extend(args.iter().map(|s| s.to_string()));
     warren(&all)
 }
 
-/// The three nodes as one ad-hoc cluster target.
+/// Every node as one ad-hoc cluster target.
 pub fn target() -> ClusterTarget {
-    let nodes: Vec<String> = AMQP_PORTS
-        .iter()
-        .map(|p| format!("amqp://guest:guest@127.0.0.1:{p}/%2f"))
-        .collect();
-    let apis: Vec<String> = API_PORTS
-        .iter()
-        .map(|p| format!("http://127.0.0.1:{p}"))
-        .collect();
+    let nodes: Vec<String> = cluster().nodes.iter().map(Node::amqp).collect();
+    let apis: Vec<String> = cluster().nodes.iter().map(Node::api).collect();
     ClusterTarget::ad_hoc(&nodes, &apis).unwrap()
+}
+
+/// A loopback port nothing listens on (just freed by the OS).
+pub fn unused_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
 }
 
 /// A queue name no other run uses.
@@ -61,4 +198,31 @@ pub fn unique(prefix: &str) -> String {
         .unwrap()
         .as_nanos();
     format!("{prefix}.it-{}-{nanos}", std::process::id())
+}
+
+#[test]
+fn the_layout_file_parses_and_no_two_nodes_share_a_port() {
+    let sample = "# comment\ncluster 9.1 demo host cluster 1-2\n\
+                  node 9.1 1 a@h 10 20 30 # trailing comment\n\
+                  node 9.2 1 b@h 11 21 31\n";
+    let c = parse_layout(sample, "9.1");
+    assert_eq!((c.name.as_str(), c.major, c.minor), ("demo", 9, 1));
+    assert_eq!(c.nodes.len(), 1);
+    let n = c.node(1);
+    assert_eq!((n.name.as_str(), n.amqp_port, n.api_port), ("a@h", 10, 20));
+
+    let layout = std::fs::read_to_string(repo().join("tests/cluster/layout")).unwrap();
+    let versions: Vec<&str> = layout
+        .lines()
+        .filter_map(|l| l.strip_prefix("cluster "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(versions.contains(&"3.10"), "{versions:?}");
+    let mut ports = std::collections::BTreeSet::new();
+    for version in versions {
+        for node in parse_layout(&layout, version).nodes {
+            assert!(ports.insert(node.amqp_port), "{version}: {node:?}");
+            assert!(ports.insert(node.api_port), "{version}: {node:?}");
+        }
+    }
 }

@@ -31,6 +31,9 @@ pub enum EffectKind {
     Order,
     /// Each peeked message's delivery count grows by one.
     DeliveryCount,
+    /// Each returned message's `x-acquired-count` header grows by one; the delivery count and
+    /// limit are not touched (quorum queues, 4.3+).
+    AcquiredCount,
     /// A message whose delivery count passes the limit is dead-lettered or dropped.
     LimitExceeded,
     /// Other consumers do not get the held messages until the peek returns them.
@@ -124,6 +127,13 @@ pub fn plan(detail: &QueueDetail, count: u32) -> PeekPlan {
                 ),
             ));
         }
+    }
+    if queue_type == QueueType::Quorum && method == PeekMethod::NackRequeue {
+        effects.push(effect(
+            EffectKind::AcquiredCount,
+            false,
+            "each returned message's x-acquired-count header grows by 1 (its delivery count does not)".into(),
+        ));
     }
     if method == PeekMethod::CloseChannel {
         let counted = match delivery_limit {
@@ -253,6 +263,16 @@ mod tests {
         );
         assert_eq!(p.method, PeekMethod::NackRequeue);
         assert!(p.harmless);
+        let kinds: Vec<EffectKind> = p.effects.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [EffectKind::RedeliveredFlag, EffectKind::AcquiredCount]
+        );
+        let classic = plan(&detail(QueueType::Classic, "4.3.0", json!({})), 10);
+        assert!(classic
+            .effects
+            .iter()
+            .all(|e| e.kind != EffectKind::AcquiredCount));
         let unlimited = plan(
             &detail(QueueType::Quorum, "4.2.1", json!({"x-delivery-limit": -1})),
             10,
