@@ -7,9 +7,12 @@
 //! - 4.0: the same, with a default delivery limit of 20; a message over the limit is
 //!   dead-lettered or dropped. Priorities: above 4 is "high", served two to one with the rest.
 //! - 4.3: the peek nacks; returns do not count toward the limit, but each one adds 1 to an
-//!   `x-acquired-count` header. Priorities: served highest first.
+//!   `x-acquired-count` header; only a lost connection would count (the plan's caveat).
+//!   Priorities: served highest first.
 //!
-//! The test messages have priorities, so every test expects the version's consumer order.
+//! The test messages have priorities, so every test expects the version's consumer order, and
+//! the plan states that order (`order`): the tests check the stated order against what the peek
+//! shows and a consumer gets.
 //!
 //! These run on every cluster, the single 4.0 node included (`WARREN_RABBITMQ=4.0 ...
 //! --test integration quorum::`). Each test uses its own queues and deletes them.
@@ -65,7 +68,11 @@ fn nack_era() -> bool {
 /// or the 4.x default).
 fn expected_effects(limit: Option<u64>) -> Vec<&'static str> {
     if nack_era() {
-        vec!["redelivered_flag", "acquired_count"]
+        vec![
+            "redelivered_flag",
+            "acquired_count",
+            "connection_loss_counts",
+        ]
     } else if limit.is_some() {
         vec!["redelivered_flag", "delivery_count", "limit_exceeded"]
     } else {
@@ -108,6 +115,7 @@ fn quorum_queue_peek_changes_exactly_what_the_plan_says() {
             "{plan}"
         );
         assert_eq!(plan["harmless"], nack_era(), "{plan}");
+        assert_eq!(plan["order"], quorum_order(), "{plan}");
 
         if !nack_era() {
             // Without consent: refused (exit 5), nothing read.
@@ -297,30 +305,48 @@ fn quorum_queue_with_delivery_limit_one_loses_exactly_what_the_plan_says() {
     });
 }
 
-/// The order a consumer gets messages of these priorities (published in this order) in:
-/// the publication order on 3.x; on 4.0 "high" (above 4) and normal messages two to one; on
-/// 4.3 the highest priority first. Within one priority, first in first out.
-fn consumer_order(priorities: &[u8]) -> Vec<usize> {
-    let seqs = 0..priorities.len();
+/// The delivery order this version's quorum queues have: publication order on 3.x; on 4.0-4.2
+/// "high" (above 4) and normal messages two to one; from 4.3 the highest priority first.
+fn quorum_order() -> &'static str {
     if cluster().major < 4 {
-        seqs.collect()
+        "publication"
     } else if !nack_era() {
-        let (mut high, mut normal): (Vec<usize>, Vec<usize>) =
-            seqs.partition(|&i| priorities[i] > 4);
-        let (mut high, mut normal) = (high.drain(..), normal.drain(..));
-        let mut order = Vec::new();
-        loop {
-            let (a, b, c) = (high.next(), high.next(), normal.next());
-            if a.is_none() && c.is_none() {
-                break order;
-            }
-            order.extend([a, b, c].into_iter().flatten());
-        }
+        "high_then_normal_two_to_one"
     } else {
-        let mut order: Vec<usize> = seqs.collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(priorities[i]));
-        order
+        "highest_priority_first"
     }
+}
+
+/// The order a consumer gets messages of these priorities (published in this order) in, by
+/// the rule a plan states (`order`). Within one priority, first in first out.
+fn ordered_by(order: &str, priorities: &[u8]) -> Vec<usize> {
+    let seqs = 0..priorities.len();
+    match order {
+        "publication" => seqs.collect(),
+        "high_then_normal_two_to_one" => {
+            let (mut high, mut normal): (Vec<usize>, Vec<usize>) =
+                seqs.partition(|&i| priorities[i] > 4);
+            let (mut high, mut normal) = (high.drain(..), normal.drain(..));
+            let mut order = Vec::new();
+            loop {
+                let (a, b, c) = (high.next(), high.next(), normal.next());
+                if a.is_none() && c.is_none() {
+                    break order;
+                }
+                order.extend([a, b, c].into_iter().flatten());
+            }
+        }
+        "highest_priority_first" => {
+            let mut order: Vec<usize> = seqs.collect();
+            order.sort_by_key(|&i| std::cmp::Reverse(priorities[i]));
+            order
+        }
+        other => panic!("unexpected order {other}"),
+    }
+}
+
+fn consumer_order(priorities: &[u8]) -> Vec<usize> {
+    ordered_by(quorum_order(), priorities)
 }
 
 /// `sent` (in publication order) in the order a consumer gets it.
@@ -376,7 +402,11 @@ fn quorum_queue_peek_shows_the_order_a_consumer_gets_priorities_included() {
                 body,
             ));
         }
-        let expected: Vec<Message> = consumer_order(&priorities)
+        // The plan states the version's order, and that stated order is the one a peek
+        // shows and a consumer gets.
+        let plan = plan_of(&queue);
+        assert_eq!(plan["order"], quorum_order(), "{plan}");
+        let expected: Vec<Message> = ordered_by(plan["order"].as_str().unwrap(), &priorities)
             .into_iter()
             .map(|i| sent[i].clone())
             .collect();
