@@ -367,65 +367,72 @@ fn quorum_queue_peek_shows_the_order_a_consumer_gets_priorities_included() {
         let cluster_ = OpenCluster::open(target()).unwrap();
         let queue = unique("peek.priorities");
         seed(&cluster_, &queue, "quorum", 0).await;
-        let priorities = [0u8, 7, 3, 9, 1, 5, 0, 8];
-        let ch = channel(&cluster_).await;
-        ch.confirm_select(ConfirmSelectOptions::default())
-            .await
-            .unwrap();
-        let mut sent = Vec::new();
-        for (i, &priority) in priorities.iter().enumerate() {
-            let mut headers = FieldTable::default();
-            headers.insert("seq".into(), AMQPValue::LongLongInt(i as i64));
-            let properties = BasicProperties::default()
-                .with_priority(priority)
-                .with_message_id(format!("prio-{i}").into())
-                .with_delivery_mode(2)
-                .with_headers(headers);
-            let body = format!("message {i}, priority {priority}").into_bytes();
-            let confirm = ch
-                .basic_publish(
-                    "".into(),
-                    queue.as_str().into(),
-                    BasicPublishOptions::default(),
-                    &body,
-                    properties.clone(),
-                )
-                .await
-                .unwrap()
-                .await
-                .unwrap();
-            assert!(confirm.is_ack());
-            sent.push(Message::from_amqp(
-                &"".into(),
-                &queue.as_str().into(),
-                &properties,
-                body,
-            ));
-        }
-        // The plan states the version's order, and that stated order is the one a peek
-        // shows and a consumer gets.
-        let plan = plan_of(&queue);
-        assert_eq!(plan["order"], quorum_order(), "{plan}");
-        let expected: Vec<Message> = ordered_by(plan["order"].as_str().unwrap(), &priorities)
-            .into_iter()
-            .map(|i| sent[i].clone())
-            .collect();
-
-        let (peeked, out) = cli_peek(&queue, &["--count", "8", "--allow-side-effects"]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_same(&peeked, &expected);
-        // A consumer afterwards gets them in the very order the peek showed.
-        let drained: Vec<Message> = drain(&cluster_, &queue)
-            .await
-            .into_iter()
-            .map(|(m, _)| without_broker_headers(m))
-            .collect();
-        assert_eq!(drained, expected);
+        peek_shows_the_stated_order(&cluster_, &queue, quorum_order()).await;
         delete(&cluster_, &queue).await;
         cluster_.close().await;
     });
+}
+
+/// Publishes messages of mixed priorities to the empty `queue`, then checks that the peek
+/// plan states `order` and that the peek shows, and a consumer afterwards gets, the messages
+/// in that order. The queue is left empty.
+pub(crate) async fn peek_shows_the_stated_order(cluster_: &OpenCluster, queue: &str, order: &str) {
+    let priorities = [0u8, 7, 3, 9, 1, 5, 0, 8];
+    let ch = channel(cluster_).await;
+    ch.confirm_select(ConfirmSelectOptions::default())
+        .await
+        .unwrap();
+    let mut sent = Vec::new();
+    for (i, &priority) in priorities.iter().enumerate() {
+        let mut headers = FieldTable::default();
+        headers.insert("seq".into(), AMQPValue::LongLongInt(i as i64));
+        let properties = BasicProperties::default()
+            .with_priority(priority)
+            .with_message_id(format!("prio-{i}").into())
+            .with_delivery_mode(2)
+            .with_headers(headers);
+        let body = format!("message {i}, priority {priority}").into_bytes();
+        let confirm = ch
+            .basic_publish(
+                "".into(),
+                queue.into(),
+                BasicPublishOptions::default(),
+                &body,
+                properties.clone(),
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        assert!(confirm.is_ack());
+        sent.push(Message::from_amqp(
+            &"".into(),
+            &queue.into(),
+            &properties,
+            body,
+        ));
+    }
+    // The plan states the order, and that stated order is the one a peek shows and a
+    // consumer gets.
+    let plan = plan_of(queue);
+    assert_eq!(plan["order"], order, "{plan}");
+    let expected: Vec<Message> = ordered_by(order, &priorities)
+        .into_iter()
+        .map(|i| sent[i].clone())
+        .collect();
+
+    let (peeked, out) = cli_peek(queue, &["--count", "8", "--allow-side-effects"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same(&peeked, &expected);
+    // A consumer afterwards gets them in the very order the peek showed.
+    let drained: Vec<Message> = drain(cluster_, queue)
+        .await
+        .into_iter()
+        .map(|(m, _)| without_broker_headers(m))
+        .collect();
+    assert_eq!(drained, expected);
 }
