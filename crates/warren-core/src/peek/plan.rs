@@ -145,9 +145,11 @@ pub fn plan(detail: &QueueDetail, count: u32) -> PeekPlan {
     if queue_type == QueueType::Quorum
         && broker::quorum_connection_loss(version) == QuorumConnectionLoss::CountsDelivery
     {
-        let limit = match delivery_limit {
-            Some(limit) => format!("toward the queue's delivery limit of {limit}"),
-            None => "(the queue has no delivery limit)".to_owned(),
+        let limit = match (delivery_limit, &over_limit) {
+            (Some(limit), Some(fate)) => format!(
+                "toward the queue's delivery limit of {limit}, past which a message is {fate}"
+            ),
+            _ => "(the queue has no delivery limit)".to_owned(),
         };
         effects.push(effect(
             EffectKind::ConnectionLossCounts,
@@ -296,7 +298,9 @@ mod tests {
         let caveat = &p.effects[2];
         assert!(!caveat.needs_consent);
         assert!(caveat.description.contains("connection is lost"));
-        assert!(caveat.description.contains("delivery limit of 20"));
+        assert!(caveat
+            .description
+            .contains("delivery limit of 20, past which a message is dropped"));
         let classic = plan(&detail(QueueType::Classic, "4.3.0", json!({})), 10);
         assert!(classic
             .effects
