@@ -142,13 +142,10 @@ pub fn delivery_order(
             Some(v) if v.major >= 4 => DeliveryOrder::HighThenNormalTwoToOne,
             _ => DeliveryOrder::Publication,
         },
-        QueueType::Classic | QueueType::Other => {
-            if queue_type == QueueType::Classic && max_priority.is_some_and(|p| p > 0) {
-                DeliveryOrder::HighestPriorityFirst
-            } else {
-                DeliveryOrder::Publication
-            }
+        QueueType::Classic if max_priority.is_some_and(|p| p > 0) => {
+            DeliveryOrder::HighestPriorityFirst
         }
+        QueueType::Classic | QueueType::Other => DeliveryOrder::Publication,
     }
 }
 
