@@ -5,12 +5,14 @@
 //! inject faults with `tests/cluster/node`. Faults change shared state, so the tests take a
 //! process-wide lock and every fault is undone by a guard, also when an assertion fails.
 //! What status must show differs by version: mirrored queues on 3.x; on 4.x no mirroring and
-//! the seed's left-over `ha-demo` policy flagged as dead configuration.
+//! the seed's left-over `ha-demo` policy flagged as dead configuration; the broker's health
+//! checks each version has (the read-only health check test also runs on the 4.0 node).
 
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use warren_core::cluster::OpenCluster;
 use warren_core::endpoint::ClusterTarget;
 use warren_core::lapin::options::{
     BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
@@ -20,7 +22,9 @@ use warren_core::lapin::BasicProperties;
 use warren_core::session::{ClusterSession, LinkState};
 use warren_core::ErrorKind;
 
-use crate::common::{cluster, cluster_node, exclusive, node_args, target, unused_port, warren};
+use crate::common::{
+    cluster, cluster_node, exclusive, node_args, target, unique, unused_port, warren,
+};
 
 /// Brings node `n` back when dropped, so a failed assertion leaves the cluster whole.
 struct Restore(u8);
@@ -161,6 +165,203 @@ fn status_sees_three_running_nodes_and_replication() {
         "a healthy demo cluster has no queue at risk"
     );
     assert!(is_healthy_demo(&s), "{}", s["health"]);
+}
+
+/// The outcome each health check has on a healthy node of this version: the 4.x readiness
+/// checks exist from 4.3 (4.0 answers 404), the mirror-sync one only where mirroring exists.
+fn expected_checks() -> Vec<(&'static str, &'static str)> {
+    let has = |yes: bool| if yes { "passed" } else { "not_available" };
+    let v43 = cluster().at_least(4, 3);
+    vec![
+        ("alarms", "passed"),
+        ("local-alarms", "passed"),
+        ("node-is-quorum-critical", "passed"),
+        (
+            "node-is-mirror-sync-critical",
+            has(cluster().has_mirroring()),
+        ),
+        ("virtual-hosts", "passed"),
+        ("is-in-service", has(v43)),
+        ("below-node-connection-limit", has(v43)),
+        ("ready-to-serve-clients", has(v43)),
+        ("metadata-store/initialized", has(v43)),
+    ]
+}
+
+fn check_outcomes(node: &Value) -> Vec<(String, String)> {
+    node["checks"]
+        .as_array()
+        .expect("checks array")
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or_default().to_owned(),
+                c["outcome"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Read-only: every node's API is asked every check; what this version lacks is "not
+/// available", not an error, and on a healthy cluster the rest pass. Runs on each version
+/// (the single 4.0 node too: `cluster::status_reads_the_health_checks`).
+#[test]
+fn status_reads_the_health_checks_of_every_node() {
+    let _lock = exclusive();
+    let expected: Vec<(String, String)> = expected_checks()
+        .into_iter()
+        .map(|(n, o)| (n.to_owned(), o.to_owned()))
+        .collect();
+    // Earlier fault tests may leave a quorum member catching up for a few seconds.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let s = loop {
+        let s = status_json();
+        let all_as_expected = s["health_checks"]
+            .as_array()
+            .is_some_and(|nodes| nodes.iter().all(|n| check_outcomes(n) == expected));
+        if all_as_expected || Instant::now() > deadline {
+            break s;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    };
+    let nodes = s["health_checks"].as_array().expect("health_checks");
+    let mut names: Vec<&str> = nodes
+        .iter()
+        .map(|n| n["node_name"].as_str().unwrap_or_default())
+        .collect();
+    names.sort_unstable();
+    let mut want: Vec<&str> = cluster().nodes.iter().map(|n| n.name.as_str()).collect();
+    want.sort_unstable();
+    assert_eq!(names, want, "one entry per node: {}", s["health_checks"]);
+    for n in nodes {
+        assert_eq!(check_outcomes(n), expected, "{n}");
+        for c in n["checks"].as_array().unwrap() {
+            if c["outcome"] == "not_available" {
+                assert!(c["reason"].is_null(), "{c}");
+            }
+        }
+    }
+    assert!(
+        strings(&s["health"]["reasons"])
+            .iter()
+            .all(|r| !r.contains("health check")),
+        "{}",
+        s["health"]
+    );
+
+    // The text form lists each node with what passed and what this version lacks.
+    let mut args = node_args();
+    args.push("status".into());
+    let out = warren(&args);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let section = text
+        .split("HEALTH CHECKS")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no HEALTH CHECKS in {text}"));
+    let passing = expected.iter().filter(|(_, o)| o == "passed").count();
+    for node in &cluster().nodes {
+        assert!(
+            section.contains(&node.name)
+                && section.contains(&format!("passed {passing}/{}", expected.len())),
+            "{section}"
+        );
+    }
+    if !cluster().at_least(4, 3) {
+        assert!(section.contains("not available: "), "{section}");
+        assert!(section.contains("is-in-service"), "{section}");
+    }
+}
+
+/// A quorum queue with two members on a three-node cluster: each of its two nodes is
+/// quorum-critical (shutting it down loses the majority), so their `node-is-quorum-critical`
+/// check fails with the broker's reason and status warns; the third node passes. No fault:
+/// the queue is declared and deleted again (also when an assertion fails).
+#[test]
+fn quorum_critical_nodes_fail_their_health_check() {
+    let _lock = exclusive();
+    let rt = crate::peek::runtime();
+    let _in_runtime = rt.enter();
+    let open = OpenCluster::open(target()).unwrap();
+    let qname = unique("health.quorum-critical");
+    rt.block_on(async {
+        let mut args = FieldTable::default();
+        args.insert(
+            "x-queue-type".into(),
+            AMQPValue::LongString("quorum".into()),
+        );
+        args.insert("x-quorum-initial-group-size".into(), AMQPValue::LongInt(2));
+        crate::peek::channel(&open)
+            .await
+            .queue_declare(
+                qname.as_str().into(),
+                QueueDeclareOptions {
+                    durable: true,
+                    ..QueueDeclareOptions::default()
+                },
+                args,
+            )
+            .await
+            .unwrap();
+    });
+    let checked = std::panic::catch_unwind(|| {
+        let outcome = |node: &Value| {
+            node["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == "node-is-quorum-critical")
+                .cloned()
+                .unwrap_or_else(|| panic!("no node-is-quorum-critical in {node}"))
+        };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let (s, members) = loop {
+            let s = status_json();
+            let members = strings(&queue(&s, "quorum_queues", &qname)["members"]);
+            let failing = s["health_checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|n| outcome(n)["outcome"] == "failed")
+                .count();
+            if (members.len() == 2 && failing == 2) || Instant::now() > deadline {
+                break (s, members);
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        };
+        assert_eq!(members.len(), 2, "{}", queue(&s, "quorum_queues", &qname));
+        for n in s["health_checks"].as_array().unwrap() {
+            let name = n["node_name"].as_str().unwrap();
+            let check = outcome(n);
+            if members.iter().any(|m| m == name) {
+                assert_eq!(check["outcome"], "failed", "{name}: {check}");
+                assert!(
+                    check["reason"]
+                        .as_str()
+                        .unwrap()
+                        .contains("would lose their quorum"),
+                    "{check}"
+                );
+                assert!(
+                    strings(&s["health"]["reasons"]).contains(&format!(
+                        "{name}: health check(s) failing: node-is-quorum-critical"
+                    )),
+                    "{}",
+                    s["health"]
+                );
+            } else {
+                assert_eq!(check["outcome"], "passed", "{name}: {check}");
+            }
+        }
+        assert_ne!(s["health"]["level"], "ok");
+    });
+    rt.block_on(async {
+        crate::peek::delete(&open, &qname).await;
+        open.close().await;
+    });
+    if let Err(panic) = checked {
+        std::panic::resume_unwind(panic);
+    }
 }
 
 #[test]

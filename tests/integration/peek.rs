@@ -427,6 +427,23 @@ fn peek_beside_a_consumer_sees_the_ready_messages_and_loses_none() {
     });
 }
 
+/// A classic queue with `x-max-priority` delivers the highest priority first on every
+/// version; the plan says so and the peek shows that order.
+#[test]
+fn classic_priority_queue_peek_shows_the_priority_order_the_plan_states() {
+    runtime().block_on(async {
+        let cluster = OpenCluster::open(target()).unwrap();
+        let queue = unique("peek.classic-priority");
+        let mut args = FieldTable::default();
+        args.insert("x-max-priority".into(), AMQPValue::ShortShortUInt(10));
+        seed_with(&cluster, &queue, "classic", args, 0).await;
+        crate::quorum::peek_shows_the_stated_order(&cluster, &queue, "highest_priority_first")
+            .await;
+        delete(&cluster, &queue).await;
+        cluster.close().await;
+    });
+}
+
 #[test]
 fn peek_of_an_empty_queue_and_of_a_missing_queue() {
     runtime().block_on(async {

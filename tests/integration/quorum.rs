@@ -7,9 +7,12 @@
 //! - 4.0: the same, with a default delivery limit of 20; a message over the limit is
 //!   dead-lettered or dropped. Priorities: above 4 is "high", served two to one with the rest.
 //! - 4.3: the peek nacks; returns do not count toward the limit, but each one adds 1 to an
-//!   `x-acquired-count` header. Priorities: served highest first.
+//!   `x-acquired-count` header; only a lost connection would count (the plan's caveat).
+//!   Priorities: served highest first.
 //!
-//! The test messages have priorities, so every test expects the version's consumer order.
+//! The test messages have priorities, so every test expects the version's consumer order, and
+//! the plan states that order (`order`): the tests check the stated order against what the peek
+//! shows and a consumer gets.
 //!
 //! These run on every cluster, the single 4.0 node included (`WARREN_RABBITMQ=4.0 ...
 //! --test integration quorum::`). Each test uses its own queues and deletes them.
@@ -65,7 +68,11 @@ fn nack_era() -> bool {
 /// or the 4.x default).
 fn expected_effects(limit: Option<u64>) -> Vec<&'static str> {
     if nack_era() {
-        vec!["redelivered_flag", "acquired_count"]
+        vec![
+            "redelivered_flag",
+            "acquired_count",
+            "connection_loss_counts",
+        ]
     } else if limit.is_some() {
         vec!["redelivered_flag", "delivery_count", "limit_exceeded"]
     } else {
@@ -108,6 +115,7 @@ fn quorum_queue_peek_changes_exactly_what_the_plan_says() {
             "{plan}"
         );
         assert_eq!(plan["harmless"], nack_era(), "{plan}");
+        assert_eq!(plan["order"], quorum_order(), "{plan}");
 
         if !nack_era() {
             // Without consent: refused (exit 5), nothing read.
@@ -297,30 +305,48 @@ fn quorum_queue_with_delivery_limit_one_loses_exactly_what_the_plan_says() {
     });
 }
 
-/// The order a consumer gets messages of these priorities (published in this order) in:
-/// the publication order on 3.x; on 4.0 "high" (above 4) and normal messages two to one; on
-/// 4.3 the highest priority first. Within one priority, first in first out.
-fn consumer_order(priorities: &[u8]) -> Vec<usize> {
-    let seqs = 0..priorities.len();
+/// The delivery order this version's quorum queues have: publication order on 3.x; on 4.0-4.2
+/// "high" (above 4) and normal messages two to one; from 4.3 the highest priority first.
+fn quorum_order() -> &'static str {
     if cluster().major < 4 {
-        seqs.collect()
+        "publication"
     } else if !nack_era() {
-        let (mut high, mut normal): (Vec<usize>, Vec<usize>) =
-            seqs.partition(|&i| priorities[i] > 4);
-        let (mut high, mut normal) = (high.drain(..), normal.drain(..));
-        let mut order = Vec::new();
-        loop {
-            let (a, b, c) = (high.next(), high.next(), normal.next());
-            if a.is_none() && c.is_none() {
-                break order;
-            }
-            order.extend([a, b, c].into_iter().flatten());
-        }
+        "high_then_normal_two_to_one"
     } else {
-        let mut order: Vec<usize> = seqs.collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(priorities[i]));
-        order
+        "highest_priority_first"
     }
+}
+
+/// The order a consumer gets messages of these priorities (published in this order) in, by
+/// the rule a plan states (`order`). Within one priority, first in first out.
+fn ordered_by(order: &str, priorities: &[u8]) -> Vec<usize> {
+    let seqs = 0..priorities.len();
+    match order {
+        "publication" => seqs.collect(),
+        "high_then_normal_two_to_one" => {
+            let (mut high, mut normal): (Vec<usize>, Vec<usize>) =
+                seqs.partition(|&i| priorities[i] > 4);
+            let (mut high, mut normal) = (high.drain(..), normal.drain(..));
+            let mut order = Vec::new();
+            loop {
+                let (a, b, c) = (high.next(), high.next(), normal.next());
+                if a.is_none() && c.is_none() {
+                    break order;
+                }
+                order.extend([a, b, c].into_iter().flatten());
+            }
+        }
+        "highest_priority_first" => {
+            let mut order: Vec<usize> = seqs.collect();
+            order.sort_by_key(|&i| std::cmp::Reverse(priorities[i]));
+            order
+        }
+        other => panic!("unexpected order {other}"),
+    }
+}
+
+fn consumer_order(priorities: &[u8]) -> Vec<usize> {
+    ordered_by(quorum_order(), priorities)
 }
 
 /// `sent` (in publication order) in the order a consumer gets it.
@@ -341,61 +367,72 @@ fn quorum_queue_peek_shows_the_order_a_consumer_gets_priorities_included() {
         let cluster_ = OpenCluster::open(target()).unwrap();
         let queue = unique("peek.priorities");
         seed(&cluster_, &queue, "quorum", 0).await;
-        let priorities = [0u8, 7, 3, 9, 1, 5, 0, 8];
-        let ch = channel(&cluster_).await;
-        ch.confirm_select(ConfirmSelectOptions::default())
-            .await
-            .unwrap();
-        let mut sent = Vec::new();
-        for (i, &priority) in priorities.iter().enumerate() {
-            let mut headers = FieldTable::default();
-            headers.insert("seq".into(), AMQPValue::LongLongInt(i as i64));
-            let properties = BasicProperties::default()
-                .with_priority(priority)
-                .with_message_id(format!("prio-{i}").into())
-                .with_delivery_mode(2)
-                .with_headers(headers);
-            let body = format!("message {i}, priority {priority}").into_bytes();
-            let confirm = ch
-                .basic_publish(
-                    "".into(),
-                    queue.as_str().into(),
-                    BasicPublishOptions::default(),
-                    &body,
-                    properties.clone(),
-                )
-                .await
-                .unwrap()
-                .await
-                .unwrap();
-            assert!(confirm.is_ack());
-            sent.push(Message::from_amqp(
-                &"".into(),
-                &queue.as_str().into(),
-                &properties,
-                body,
-            ));
-        }
-        let expected: Vec<Message> = consumer_order(&priorities)
-            .into_iter()
-            .map(|i| sent[i].clone())
-            .collect();
-
-        let (peeked, out) = cli_peek(&queue, &["--count", "8", "--allow-side-effects"]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_same(&peeked, &expected);
-        // A consumer afterwards gets them in the very order the peek showed.
-        let drained: Vec<Message> = drain(&cluster_, &queue)
-            .await
-            .into_iter()
-            .map(|(m, _)| without_broker_headers(m))
-            .collect();
-        assert_eq!(drained, expected);
+        peek_shows_the_stated_order(&cluster_, &queue, quorum_order()).await;
         delete(&cluster_, &queue).await;
         cluster_.close().await;
     });
+}
+
+/// Publishes messages of mixed priorities to the empty `queue`, then checks that the peek
+/// plan states `order` and that the peek shows, and a consumer afterwards gets, the messages
+/// in that order. The queue is left empty.
+pub(crate) async fn peek_shows_the_stated_order(cluster_: &OpenCluster, queue: &str, order: &str) {
+    let priorities = [0u8, 7, 3, 9, 1, 5, 0, 8];
+    let ch = channel(cluster_).await;
+    ch.confirm_select(ConfirmSelectOptions::default())
+        .await
+        .unwrap();
+    let mut sent = Vec::new();
+    for (i, &priority) in priorities.iter().enumerate() {
+        let mut headers = FieldTable::default();
+        headers.insert("seq".into(), AMQPValue::LongLongInt(i as i64));
+        let properties = BasicProperties::default()
+            .with_priority(priority)
+            .with_message_id(format!("prio-{i}").into())
+            .with_delivery_mode(2)
+            .with_headers(headers);
+        let body = format!("message {i}, priority {priority}").into_bytes();
+        let confirm = ch
+            .basic_publish(
+                "".into(),
+                queue.into(),
+                BasicPublishOptions::default(),
+                &body,
+                properties.clone(),
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        assert!(confirm.is_ack());
+        sent.push(Message::from_amqp(
+            &"".into(),
+            &queue.into(),
+            &properties,
+            body,
+        ));
+    }
+    // The plan states the order, and that stated order is the one a peek shows and a
+    // consumer gets.
+    let plan = plan_of(queue);
+    assert_eq!(plan["order"], order, "{plan}");
+    let expected: Vec<Message> = ordered_by(order, &priorities)
+        .into_iter()
+        .map(|i| sent[i].clone())
+        .collect();
+
+    let (peeked, out) = cli_peek(queue, &["--count", "8", "--allow-side-effects"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same(&peeked, &expected);
+    // A consumer afterwards gets them in the very order the peek showed.
+    let drained: Vec<Message> = drain(cluster_, queue)
+        .await
+        .into_iter()
+        .map(|(m, _)| without_broker_headers(m))
+        .collect();
+    assert_eq!(drained, expected);
 }

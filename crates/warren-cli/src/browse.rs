@@ -9,6 +9,7 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use clap::Args;
+use warren_core::broker::DeliveryOrder;
 use warren_core::cluster::OpenCluster;
 use warren_core::endpoint::ClusterTarget;
 use warren_core::operation::until_cancelled;
@@ -156,6 +157,20 @@ fn rate(v: Option<f64>) -> String {
     v.map_or("-".into(), |r| format!("{r:.1}/s"))
 }
 
+/// The order a peek shows (a consumer's order), as `--plan` prints it.
+fn order_text(order: DeliveryOrder) -> &'static str {
+    match order {
+        DeliveryOrder::Publication => "as a consumer gets them: publication order (first in, first out)",
+        DeliveryOrder::HighestPriorityFirst => {
+            "as a consumer gets them: highest priority first, first in first out within a priority"
+        }
+        DeliveryOrder::HighThenNormalTwoToOne => {
+            "as a consumer gets them: priority above 4 first, two of those for each other one; otherwise first in, first out"
+        }
+        DeliveryOrder::Offset => "stream offset order (publication order)",
+    }
+}
+
 fn type_name(t: warren_core::broker::QueueType) -> String {
     serde_json::to_value(t)
         .ok()
@@ -255,6 +270,7 @@ async fn run_peek(cluster: &OpenCluster, request: &PeekRequest, args: &PeekArgs)
                 plan.method,
                 plan.harmless
             );
+            println!("  order: {}", order_text(plan.order));
             for e in &plan.effects {
                 let mark = if e.needs_consent { "!" } else { "-" };
                 println!("  {mark} {}", e.description);

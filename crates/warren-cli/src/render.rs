@@ -5,7 +5,9 @@ use std::fmt::Write;
 
 use warren_core::profiles::Profile;
 use warren_core::session::{LinkState, LinkStatus};
-use warren_core::status::{ClusterStatus, EndpointStatus, HealthLevel};
+use warren_core::status::{
+    CheckOutcome, ClusterStatus, EndpointStatus, HealthLevel, NodeHealthChecks,
+};
 
 const UNKNOWN: &str = "?";
 
@@ -63,6 +65,7 @@ pub fn status_text(s: &ClusterStatus) -> String {
     }
     out.push('\n');
     out.push_str(&endpoints_text(&s.endpoints));
+    out.push_str(&health_checks_text(&s.health_checks));
     let c = &s.queue_counts;
     let _ = writeln!(
         out,
@@ -90,6 +93,56 @@ pub fn status_text(s: &ClusterStatus) -> String {
             p.keys.join(", "),
             p.reason
         );
+    }
+    out
+}
+
+/// The broker's health checks, one line per node: failures with their reason, then the rest
+/// by outcome.
+fn health_checks_text(nodes: &[NodeHealthChecks]) -> String {
+    let mut out = String::from("\nHEALTH CHECKS");
+    if nodes.is_empty() {
+        out.push_str("  none read (no node's API answered)\n");
+        return out;
+    }
+    out.push('\n');
+    for n in nodes {
+        let names = |outcome: CheckOutcome| {
+            n.checks
+                .iter()
+                .filter(|c| c.outcome == outcome)
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+        };
+        let _ = write!(
+            out,
+            "  {:<26}",
+            n.node_name.as_deref().unwrap_or(&n.endpoint)
+        );
+        for c in n
+            .checks
+            .iter()
+            .filter(|c| c.outcome == CheckOutcome::Failed)
+        {
+            let _ = write!(
+                out,
+                " FAILED {}: {};",
+                c.name,
+                c.reason.as_deref().unwrap_or(UNKNOWN)
+            );
+        }
+        let passed = names(CheckOutcome::Passed);
+        let _ = write!(out, " passed {}/{}", passed.len(), n.checks.len());
+        for (outcome, label) in [
+            (CheckOutcome::Unknown, "unknown"),
+            (CheckOutcome::NotAvailable, "not available"),
+        ] {
+            let list = names(outcome);
+            if !list.is_empty() {
+                let _ = write!(out, "; {label}: {}", list.join(", "));
+            }
+        }
+        out.push('\n');
     }
     out
 }
@@ -189,5 +242,38 @@ mod tests {
         assert_eq!(duration(59_000), "59s");
         assert_eq!(duration(3_725_000), "1h2m");
         assert_eq!(duration(90_000_000), "1d1h");
+    }
+
+    #[test]
+    fn health_checks_show_failures_with_reasons_and_what_is_missing() {
+        use warren_core::status::{HealthCheck, HealthCheckKind};
+        let check = |kind: HealthCheckKind, outcome, reason: Option<&str>| HealthCheck {
+            kind,
+            name: kind.api_name().into(),
+            outcome,
+            reason: reason.map(str::to_owned),
+        };
+        let text = health_checks_text(&[NodeHealthChecks {
+            node_name: Some("warren43-1@localhost".into()),
+            endpoint: "http://127.0.0.1:15791".into(),
+            checks: vec![
+                check(HealthCheckKind::Alarms, CheckOutcome::Passed, None),
+                check(
+                    HealthCheckKind::NodeIsQuorumCritical,
+                    CheckOutcome::Failed,
+                    Some("quorum queues would lose their majority"),
+                ),
+                check(
+                    HealthCheckKind::NodeIsMirrorSyncCritical,
+                    CheckOutcome::NotAvailable,
+                    None,
+                ),
+            ],
+        }]);
+        assert_eq!(
+            text,
+            "\nHEALTH CHECKS\n  warren43-1@localhost       FAILED node-is-quorum-critical: quorum queues would lose their majority; passed 1/3; not available: node-is-mirror-sync-critical\n"
+        );
+        assert!(health_checks_text(&[]).contains("none read"));
     }
 }

@@ -192,6 +192,19 @@ pub struct ExchangeStats {
     pub publish_out_details: Option<Rate>,
 }
 
+/// The folder of the broker's health checks (`/api/health/checks/<check>`). A passing check
+/// answers 200 with [`HealthCheckReply`]; a failing one 503 with `status: "failed"` and a
+/// `reason` (read as [`ErrorReply`]); a check this version does not have, 404.
+pub const HEALTH_CHECKS_PATH: &str = "health/checks/";
+
+/// A passing health check's reply (`{"status":"ok"}`, sometimes with a `reason` such as
+/// "single node cluster").
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct HealthCheckReply {
+    pub status: Option<String>,
+    pub reason: Option<String>,
+}
+
 /// The body of an error reply.
 #[derive(Debug, Deserialize)]
 pub struct ErrorReply {

@@ -110,6 +110,64 @@ pub fn quorum_return(version: Option<BrokerVersion>) -> QuorumReturn {
     }
 }
 
+/// The order in which a consumer receives a queue's messages (and so the order a peek shows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum DeliveryOrder {
+    /// First in, first out: the order the messages were published in; priorities are ignored.
+    Publication,
+    /// Highest priority first, first in first out within one priority.
+    HighestPriorityFirst,
+    /// Messages of priority above 4 ("high") first, two high ones for each normal one while
+    /// both kinds wait; first in first out within each kind (quorum queues, 4.0-4.2).
+    HighThenNormalTwoToOne,
+    /// A stream's offset order (the order of publication); reading starts at an offset.
+    Offset,
+}
+
+/// How a queue of this type on this version orders deliveries. `max_priority` is the queue's
+/// `x-max-priority` (argument or policy), which only classic queues honour. Quorum queues
+/// deliver in publication order before 4.0 (and when the version is unknown), two to one by
+/// "high" and normal priority on 4.0-4.2, and strictly by priority from 4.3.
+pub fn delivery_order(
+    queue_type: QueueType,
+    version: Option<BrokerVersion>,
+    max_priority: Option<u64>,
+) -> DeliveryOrder {
+    match queue_type {
+        QueueType::Stream => DeliveryOrder::Offset,
+        QueueType::Quorum => match version {
+            Some(v) if v.at_least(4, 3) => DeliveryOrder::HighestPriorityFirst,
+            Some(v) if v.major >= 4 => DeliveryOrder::HighThenNormalTwoToOne,
+            _ => DeliveryOrder::Publication,
+        },
+        QueueType::Classic if max_priority.is_some_and(|p| p > 0) => {
+            DeliveryOrder::HighestPriorityFirst
+        }
+        QueueType::Classic | QueueType::Other => DeliveryOrder::Publication,
+    }
+}
+
+/// What a lost AMQP connection does to the messages it held unacknowledged in a quorum queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuorumConnectionLoss {
+    /// The held messages return as on a channel close: counted as before 4.3 (a peek of that
+    /// era counts every return anyway).
+    LikeAnyReturn,
+    /// The held messages return counted toward the delivery limit, although a nack by the
+    /// same peek would not count (4.3+).
+    CountsDelivery,
+}
+
+/// How a quorum queue of this version counts messages returned by a lost connection.
+pub fn quorum_connection_loss(version: Option<BrokerVersion>) -> QuorumConnectionLoss {
+    match quorum_return(version) {
+        QuorumReturn::NackKeepsPlace => QuorumConnectionLoss::CountsDelivery,
+        QuorumReturn::CloseCountsDelivery => QuorumConnectionLoss::LikeAnyReturn,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +208,58 @@ mod tests {
         assert_eq!(quorum_return(v("4.2.9")), QuorumReturn::CloseCountsDelivery);
         assert_eq!(quorum_return(v("4.3.0")), QuorumReturn::NackKeepsPlace);
         assert_eq!(quorum_return(None), QuorumReturn::CloseCountsDelivery);
+    }
+
+    #[test]
+    fn delivery_order_by_queue_type_and_version() {
+        use DeliveryOrder::*;
+        let quorum = |s: &str| delivery_order(QueueType::Quorum, v(s), None);
+        assert_eq!(quorum("3.10.8"), Publication);
+        assert_eq!(quorum("3.13.7"), Publication);
+        assert_eq!(quorum("4.0.5"), HighThenNormalTwoToOne);
+        assert_eq!(quorum("4.2.9"), HighThenNormalTwoToOne);
+        assert_eq!(quorum("4.3.0"), HighestPriorityFirst);
+        assert_eq!(quorum("5.0.0"), HighestPriorityFirst);
+        assert_eq!(delivery_order(QueueType::Quorum, None, None), Publication);
+        assert_eq!(
+            delivery_order(QueueType::Quorum, v("3.10.8"), Some(10)),
+            Publication,
+            "quorum queues ignore x-max-priority"
+        );
+        for version in ["3.10.8", "4.0.5", "4.3.6"] {
+            assert_eq!(
+                delivery_order(QueueType::Classic, v(version), None),
+                Publication
+            );
+            assert_eq!(
+                delivery_order(QueueType::Classic, v(version), Some(10)),
+                HighestPriorityFirst
+            );
+            assert_eq!(
+                delivery_order(QueueType::Classic, v(version), Some(0)),
+                Publication
+            );
+            assert_eq!(delivery_order(QueueType::Stream, v(version), None), Offset);
+            assert_eq!(
+                delivery_order(QueueType::Other, v(version), Some(10)),
+                Publication
+            );
+        }
+    }
+
+    #[test]
+    fn connection_loss_counts_on_4_3() {
+        assert_eq!(
+            quorum_connection_loss(v("4.3.0")),
+            QuorumConnectionLoss::CountsDelivery
+        );
+        assert_eq!(
+            quorum_connection_loss(v("4.2.9")),
+            QuorumConnectionLoss::LikeAnyReturn
+        );
+        assert_eq!(
+            quorum_connection_loss(None),
+            QuorumConnectionLoss::LikeAnyReturn
+        );
     }
 }

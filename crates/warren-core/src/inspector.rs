@@ -511,6 +511,7 @@ mod tests {
                 queue_type: QueueType::Classic,
                 broker_version: None,
                 method: PeekMethod::NackRequeue,
+                order: crate::broker::DeliveryOrder::Publication,
                 effects: vec![],
                 harmless: true,
                 delivery_limit: None,

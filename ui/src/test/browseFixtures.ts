@@ -124,6 +124,7 @@ export function peekPlan(over: Partial<PeekPlan> = {}): PeekPlan {
     queue_type: 'classic',
     broker_version: '3.13.7',
     method: 'nack_requeue',
+    order: 'publication',
     effects: [
       {
         kind: 'redelivered_flag',
@@ -147,6 +148,7 @@ export function harmfulPlan(): PeekPlan {
     queue_type: 'quorum',
     broker_version: '4.1.0',
     method: 'close_channel',
+    order: 'high_then_normal_two_to_one',
     harmless: false,
     delivery_limit: 20,
     over_limit: 'dead-lettered to dlx',

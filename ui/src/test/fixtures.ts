@@ -3,7 +3,10 @@
 
 import type { ClusterStatus } from '../lib/bindings/ClusterStatus';
 import type { EndpointStatus } from '../lib/bindings/EndpointStatus';
+import type { CheckOutcome } from '../lib/bindings/CheckOutcome';
+import type { HealthCheckKind } from '../lib/bindings/HealthCheckKind';
 import type { LinkStatus } from '../lib/bindings/LinkStatus';
+import type { NodeHealthChecks } from '../lib/bindings/NodeHealthChecks';
 import type { NodeStatus } from '../lib/bindings/NodeStatus';
 import type { ProfileEntry } from '../lib/bindings/ProfileEntry';
 import type { ReplicatedQueue } from '../lib/bindings/ReplicatedQueue';
@@ -159,9 +162,41 @@ export function clusterStatus(over: Partial<ClusterStatus> = {}): ClusterStatus 
       },
     ],
     dead_policies: [],
+    health_checks: [],
     api_endpoint: 'http://127.0.0.1:15672/',
     fetched_at_ms: Date.UTC(2025, 0, 1, 12, 0, 0),
     ...over,
+  };
+}
+
+const CHECK_KINDS: Record<string, HealthCheckKind> = {
+  alarms: 'alarms',
+  'node-is-quorum-critical': 'node_is_quorum_critical',
+  'node-is-mirror-sync-critical': 'node_is_mirror_sync_critical',
+  'is-in-service': 'is_in_service',
+};
+
+/**
+ * One node's health checks: alarms, node-is-quorum-critical and is-in-service pass and
+ * node-is-mirror-sync-critical is not available (a 4.3 node), unless `over` says otherwise.
+ */
+export function nodeChecks(node: string, over: Record<string, CheckOutcome>): NodeHealthChecks {
+  const outcomes: Record<string, CheckOutcome> = {
+    alarms: 'passed',
+    'node-is-quorum-critical': 'passed',
+    'node-is-mirror-sync-critical': 'not_available',
+    'is-in-service': 'passed',
+    ...over,
+  };
+  return {
+    node_name: node,
+    endpoint: `http://${node}:15672`,
+    checks: Object.entries(outcomes).map(([name, outcome]) => ({
+      kind: CHECK_KINDS[name] ?? 'alarms',
+      name,
+      outcome,
+      reason: outcome === 'failed' ? `${name} failed on ${node}` : null,
+    })),
   };
 }
 

@@ -5,7 +5,9 @@
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::broker::{self, BrokerVersion, QueueType, QuorumReturn};
+use crate::broker::{
+    self, BrokerVersion, DeliveryOrder, QueueType, QuorumConnectionLoss, QuorumReturn,
+};
 use crate::queues::QueueDetail;
 
 /// How the held messages go back (or, for streams, why nothing has to).
@@ -38,6 +40,9 @@ pub enum EffectKind {
     LimitExceeded,
     /// Other consumers do not get the held messages until the peek returns them.
     HeldFromConsumers,
+    /// Only if the peek's connection is lost while it holds messages: their delivery count
+    /// grows by one (quorum queues, 4.3+, where a return by nack is not counted).
+    ConnectionLossCounts,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -57,6 +62,8 @@ pub struct PeekPlan {
     pub queue_type: QueueType,
     pub broker_version: Option<String>,
     pub method: PeekMethod,
+    /// The order the peek shows the messages in: the order a consumer would receive them.
+    pub order: DeliveryOrder,
     pub effects: Vec<PeekEffect>,
     /// No effect needs consent.
     pub harmless: bool,
@@ -135,6 +142,21 @@ pub fn plan(detail: &QueueDetail, count: u32) -> PeekPlan {
             "each returned message's x-acquired-count header grows by 1 (its delivery count does not)".into(),
         ));
     }
+    if queue_type == QueueType::Quorum
+        && broker::quorum_connection_loss(version) == QuorumConnectionLoss::CountsDelivery
+    {
+        let limit = match (delivery_limit, &over_limit) {
+            (Some(limit), Some(fate)) => format!(
+                "toward the queue's delivery limit of {limit}, past which a message is {fate}"
+            ),
+            _ => "(the queue has no delivery limit)".to_owned(),
+        };
+        effects.push(effect(
+            EffectKind::ConnectionLossCounts,
+            false,
+            format!("only if the connection is lost while the peek holds messages: their delivery count grows by 1 {limit}"),
+        ));
+    }
     if method == PeekMethod::CloseChannel {
         let counted = match delivery_limit {
             Some(limit) => format!(
@@ -158,6 +180,7 @@ pub fn plan(detail: &QueueDetail, count: u32) -> PeekPlan {
         queue_type,
         broker_version: detail.broker_version.clone(),
         method,
+        order: broker::delivery_order(queue_type, version, detail.settings.max_priority()),
         effects,
         harmless,
         delivery_limit,
@@ -266,8 +289,18 @@ mod tests {
         let kinds: Vec<EffectKind> = p.effects.iter().map(|e| e.kind).collect();
         assert_eq!(
             kinds,
-            [EffectKind::RedeliveredFlag, EffectKind::AcquiredCount]
+            [
+                EffectKind::RedeliveredFlag,
+                EffectKind::AcquiredCount,
+                EffectKind::ConnectionLossCounts
+            ]
         );
+        let caveat = &p.effects[2];
+        assert!(!caveat.needs_consent);
+        assert!(caveat.description.contains("connection is lost"));
+        assert!(caveat
+            .description
+            .contains("delivery limit of 20, past which a message is dropped"));
         let classic = plan(&detail(QueueType::Classic, "4.3.0", json!({})), 10);
         assert!(classic
             .effects
@@ -278,5 +311,62 @@ mod tests {
             10,
         );
         assert_eq!(unlimited.delivery_limit, None);
+        let unlimited_43 = plan(
+            &detail(QueueType::Quorum, "4.3.6", json!({"x-delivery-limit": -1})),
+            10,
+        );
+        assert!(unlimited_43.effects[2]
+            .description
+            .contains("no delivery limit"));
+    }
+
+    #[test]
+    fn connection_loss_caveat_only_where_a_nack_does_not_count() {
+        for version in ["3.10.8", "4.0.5", "4.2.1"] {
+            let p = plan(&detail(QueueType::Quorum, version, json!({})), 10);
+            assert!(
+                p.effects
+                    .iter()
+                    .all(|e| e.kind != EffectKind::ConnectionLossCounts),
+                "{version}: a return is counted anyway, and the plan says so with consent"
+            );
+        }
+        for queue_type in [QueueType::Classic, QueueType::Stream] {
+            let p = plan(&detail(queue_type, "4.3.6", json!({})), 10);
+            assert!(p
+                .effects
+                .iter()
+                .all(|e| e.kind != EffectKind::ConnectionLossCounts));
+        }
+    }
+
+    #[test]
+    fn the_plan_states_the_order_a_consumer_gets() {
+        let order =
+            |t: QueueType, version: &str, args: Value| plan(&detail(t, version, args), 10).order;
+        assert_eq!(
+            order(QueueType::Quorum, "3.10.8", json!({})),
+            DeliveryOrder::Publication
+        );
+        assert_eq!(
+            order(QueueType::Quorum, "4.0.5", json!({})),
+            DeliveryOrder::HighThenNormalTwoToOne
+        );
+        assert_eq!(
+            order(QueueType::Quorum, "4.3.6", json!({})),
+            DeliveryOrder::HighestPriorityFirst
+        );
+        assert_eq!(
+            order(QueueType::Classic, "3.10.8", json!({})),
+            DeliveryOrder::Publication
+        );
+        assert_eq!(
+            order(QueueType::Classic, "3.10.8", json!({"x-max-priority": 10})),
+            DeliveryOrder::HighestPriorityFirst
+        );
+        assert_eq!(
+            order(QueueType::Stream, "4.3.6", json!({})),
+            DeliveryOrder::Offset
+        );
     }
 }

@@ -251,6 +251,16 @@ impl QueueSettings {
             .and_then(|r| r.value.as_str())
     }
 
+    /// The maximum priority (`x-max-priority`), when one is set; what a queue type makes of it
+    /// is the broker's rule ([`broker::delivery_order`]).
+    pub fn max_priority(&self) -> Option<u64> {
+        self.get(Setting::MaxPriority).and_then(|r| match &r.value {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.parse().ok(),
+            _ => None,
+        })
+    }
+
     /// The list the app and the CLI show.
     pub fn features(&self) -> Vec<QueueFeature> {
         self.resolved
@@ -313,6 +323,21 @@ mod tests {
         assert!(get("delivery_limit").is_none());
         assert_eq!(s.dead_letter_exchange(), Some("dlx"));
         assert_eq!(s.delivery_limit(), None);
+        assert_eq!(s.max_priority(), None);
+        let by_policy = resolve(
+            QueueType::Classic,
+            json!({}),
+            json!({"max-priority": 10}),
+            "3.10.8",
+        );
+        assert_eq!(by_policy.max_priority(), Some(10));
+        let by_argument = resolve(
+            QueueType::Classic,
+            json!({"x-max-priority": "5"}),
+            json!({"max-priority": 10}),
+            "3.10.8",
+        );
+        assert_eq!(by_argument.max_priority(), Some(5));
     }
 
     #[test]

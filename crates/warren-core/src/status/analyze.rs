@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{
     AtRiskQueue, ClusterStatus, DeadPolicy, EndpointStatus, Health, HealthLevel, MirroredQueue,
-    NodeStatus, QueueCounts, ReplicatedQueue, Severity, Snapshot,
+    NodeHealthChecks, NodeStatus, QueueCounts, ReplicatedQueue, Severity, Snapshot,
 };
 use crate::api;
 use crate::broker::{self, QueueType};
@@ -20,6 +20,7 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
         queues,
         policies,
         endpoints,
+        health_checks,
         api_endpoint,
     } = snapshot;
     let mirroring_supported = broker::mirroring_supported(overview.version());
@@ -133,7 +134,13 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
             .collect()
     };
 
-    let health = health(&node_statuses, &endpoints, &at_risk, &dead_policies);
+    let health = health(
+        &node_statuses,
+        &endpoints,
+        &at_risk,
+        &dead_policies,
+        &health_checks,
+    );
     ClusterStatus {
         cluster_name: overview.cluster_name.clone(),
         rabbitmq_version: overview.rabbitmq_version.clone(),
@@ -148,6 +155,7 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
         streams,
         at_risk,
         dead_policies,
+        health_checks,
         api_endpoint,
         fetched_at_ms,
     }
@@ -372,6 +380,7 @@ fn health(
     endpoints: &[EndpointStatus],
     at_risk: &[AtRiskQueue],
     dead: &[DeadPolicy],
+    checks: &[NodeHealthChecks],
 ) -> Health {
     let mut findings: Vec<(HealthLevel, String)> = Vec::new();
     let mut critical = |s: String| findings.push((HealthLevel::Critical, s));
@@ -447,6 +456,19 @@ fn health(
             format!("{} policy(ies) with dead ha-* keys", dead.len()),
         ));
     }
+    for n in checks {
+        let failed: Vec<&str> = n.failed().map(|c| c.name.as_str()).collect();
+        if !failed.is_empty() {
+            findings.push((
+                HealthLevel::Warning,
+                format!(
+                    "{}: health check(s) failing: {}",
+                    n.node_name.as_deref().unwrap_or(&n.endpoint),
+                    failed.join(", ")
+                ),
+            ));
+        }
+    }
     findings.sort_by_key(|f| std::cmp::Reverse(f.0));
     Health {
         level: findings.first().map_or(HealthLevel::Ok, |f| f.0),
@@ -489,6 +511,7 @@ mod tests {
             queues: serde_json::from_value(queues).unwrap(),
             policies: serde_json::from_value(policies).unwrap(),
             endpoints: Vec::new(),
+            health_checks: Vec::new(),
             api_endpoint: "http://127.0.0.1:15781".into(),
         }
     }
@@ -537,6 +560,60 @@ mod tests {
         assert_eq!(
             s.nodes[1].erlang_version, None,
             "only the answering node's Erlang is known"
+        );
+    }
+
+    #[test]
+    fn a_failing_health_check_is_a_warning_and_a_missing_one_is_not() {
+        use crate::status::{CheckOutcome, HealthCheck, HealthCheckKind};
+        let check = |kind: HealthCheckKind, outcome, reason: Option<&str>| HealthCheck {
+            kind,
+            name: kind.api_name().into(),
+            outcome,
+            reason: reason.map(str::to_owned),
+        };
+        let node_checks = |node: &str, failing: bool| NodeHealthChecks {
+            node_name: Some(node.into()),
+            endpoint: "http://127.0.0.1:15791".into(),
+            checks: vec![
+                check(HealthCheckKind::Alarms, CheckOutcome::Passed, None),
+                check(
+                    HealthCheckKind::NodeIsQuorumCritical,
+                    if failing {
+                        CheckOutcome::Failed
+                    } else {
+                        CheckOutcome::Passed
+                    },
+                    failing.then_some("quorum queues would lose their majority"),
+                ),
+                check(
+                    HealthCheckKind::NodeIsMirrorSyncCritical,
+                    CheckOutcome::NotAvailable,
+                    None,
+                ),
+                check(
+                    HealthCheckKind::IsInService,
+                    CheckOutcome::Unknown,
+                    Some("timed out"),
+                ),
+            ],
+        };
+        let nodes = || vec![running_node(N1), running_node(N2), running_node(N3)];
+        let mut all_pass = snapshot("4.3.6", nodes(), healthy_queues(), json!([]));
+        all_pass.health_checks = vec![node_checks(N1, false), node_checks(N2, false)];
+        let ok = analyze(all_pass, 1);
+        assert_eq!(ok.health.level, HealthLevel::Ok, "{:?}", ok.health.reasons);
+        assert_eq!(ok.health_checks.len(), 2);
+
+        let mut one_fails = snapshot("4.3.6", nodes(), healthy_queues(), json!([]));
+        one_fails.health_checks = vec![node_checks(N1, false), node_checks(N2, true)];
+        let s = analyze(one_fails, 1);
+        assert_eq!(s.health.level, HealthLevel::Warning);
+        assert_eq!(
+            s.health.reasons,
+            [format!(
+                "{N2}: health check(s) failing: node-is-quorum-critical"
+            )]
         );
     }
 

@@ -21,9 +21,11 @@ use crate::management::ManagementClient;
 use crate::session::{LinkState, LinkStatus};
 
 mod analyze;
+mod checks;
 
 pub use analyze::analyze;
 use analyze::has_ha_policy;
+pub use checks::{CheckOutcome, HealthCheck, HealthCheckKind, NodeHealthChecks};
 
 /// Columns of `/api/queues` that status needs; everything else stays on the server.
 pub const QUEUE_COLUMNS: &[&str] = &[
@@ -42,7 +44,8 @@ pub const QUEUE_COLUMNS: &[&str] = &[
     "messages",
 ];
 
-/// How long one node's own `/api/overview` may take before it counts as not answering.
+/// How long one node's own `/api/overview` (or one of its health checks) may take before it
+/// counts as not answering.
 const ENDPOINT_TIMEOUT: Duration = Duration::from_secs(4);
 
 // ---------------------------------------------------------------------------------------------
@@ -66,6 +69,8 @@ pub struct ClusterStatus {
     pub streams: Vec<ReplicatedQueue>,
     pub at_risk: Vec<AtRiskQueue>,
     pub dead_policies: Vec<DeadPolicy>,
+    /// The broker's own health checks, per node whose API answered.
+    pub health_checks: Vec<NodeHealthChecks>,
     /// The management endpoint that answered the cluster-wide requests.
     pub api_endpoint: String,
     /// When the data was read (Unix epoch milliseconds).
@@ -254,6 +259,7 @@ pub struct Snapshot {
     pub queues: Vec<api::Queue>,
     pub policies: Vec<api::Policy>,
     pub endpoints: Vec<EndpointStatus>,
+    pub health_checks: Vec<NodeHealthChecks>,
     pub api_endpoint: String,
 }
 
@@ -279,12 +285,14 @@ pub async fn fetch(
     let per_endpoint = endpoint_statuses(client, target, links, known_names);
     let (cluster, endpoints) = tokio::join!(cluster, per_endpoint);
     let (overview, api_endpoint, nodes, queues, policies) = cluster?;
+    let health_checks = checks::read(client, &endpoints, ENDPOINT_TIMEOUT).await;
     Ok(Snapshot {
         overview,
         nodes,
         queues,
         policies,
         endpoints,
+        health_checks,
         api_endpoint,
     })
 }

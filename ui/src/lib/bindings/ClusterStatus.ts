@@ -4,6 +4,7 @@ import type { DeadPolicy } from "./DeadPolicy";
 import type { EndpointStatus } from "./EndpointStatus";
 import type { Health } from "./Health";
 import type { MirroredQueue } from "./MirroredQueue";
+import type { NodeHealthChecks } from "./NodeHealthChecks";
 import type { NodeStatus } from "./NodeStatus";
 import type { QueueCounts } from "./QueueCounts";
 import type { ReplicatedQueue } from "./ReplicatedQueue";
@@ -17,6 +18,10 @@ mirroring_supported: boolean, health: Health, nodes: Array<NodeStatus>,
  * The profile's endpoints, with Warren's AMQP link and API reachability for each.
  */
 endpoints: Array<EndpointStatus>, queue_counts: QueueCounts, mirrored_queues: Array<MirroredQueue>, quorum_queues: Array<ReplicatedQueue>, streams: Array<ReplicatedQueue>, at_risk: Array<AtRiskQueue>, dead_policies: Array<DeadPolicy>, 
+/**
+ * The broker's own health checks, per node whose API answered.
+ */
+health_checks: Array<NodeHealthChecks>, 
 /**
  * The management endpoint that answered the cluster-wide requests.
  */

@@ -96,6 +96,11 @@ describe('BrowseTab: peek', () => {
     ]);
     expect(within(dialog).getByTestId('peek-delivery-limit').textContent).toBe('20');
     expect(within(dialog).getByTestId('peek-over-limit').textContent).toBe('dead-lettered to dlx');
+    // The order the peek will show, as the plan states it (a 4.0-4.2 quorum queue).
+    const order = within(dialog).getByTestId('peek-order');
+    expect(order.dataset['order']).toBe('high_then_normal_two_to_one');
+    expect(order.textContent).toContain('priority above 4 first, two of those for each other message');
+    expect(screen.getByTestId('peek-plan-order').textContent).toContain('priority above 4 first');
     expect(backend.startPeek).not.toHaveBeenCalled();
 
     await fireEvent.click(screen.getByTestId('peek-consent-accept'));
@@ -103,6 +108,27 @@ describe('BrowseTab: peek', () => {
     expect(backend.startPeek).toHaveBeenCalledTimes(1);
     expect(backend.startPeek.mock.calls[0]?.[1]).toMatchObject({ queue: 'orders', allow_side_effects: true });
     expect(screen.queryByTestId('peek-consent')).toBeNull();
+  });
+
+  it('says in what order the peek shows the messages: the order a consumer gets them', async () => {
+    const plan = peekPlan({
+      queue_type: 'quorum',
+      broker_version: '4.3.6',
+      order: 'highest_priority_first',
+      count: TOTAL,
+    });
+    backend.planPeek.mockResolvedValue(plan);
+    backend.startPeek.mockResolvedValue(
+      inspectionSummary(TOTAL, {
+        report: { plan, received: TOTAL, end: 'count_reached', endpoint: '127.0.0.1:5791', elapsed_ms: 900 },
+      }),
+    );
+    await peekAll();
+    const order = screen.getByTestId('inspection-order');
+    expect(order.textContent).toBe('priority order');
+    expect(order.getAttribute('title')).toBe(
+      'highest priority first, first in first out within a priority, as a consumer gets them',
+    );
   });
 
   it('does not run when consent is refused', async () => {

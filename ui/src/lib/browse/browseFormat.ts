@@ -1,5 +1,6 @@
 // Formatting for the browse screens (queues, exchanges, the message inspector).
 
+import type { DeliveryOrder } from '../bindings/DeliveryOrder';
 import type { PeekEnd } from '../bindings/PeekEnd';
 import type { PeekMethod } from '../bindings/PeekMethod';
 import type { Replication } from '../bindings/Replication';
@@ -64,6 +65,31 @@ const METHOD_LABELS: Record<PeekMethod, string> = {
 
 export function peekMethodLabel(m: PeekMethod): string {
   return METHOD_LABELS[m];
+}
+
+const ORDER_LABELS: Record<DeliveryOrder, string> = {
+  publication: 'in publication order (first in, first out), as a consumer gets them',
+  highest_priority_first: 'highest priority first, first in first out within a priority, as a consumer gets them',
+  high_then_normal_two_to_one:
+    'priority above 4 first, two of those for each other message, otherwise first in first out, as a consumer gets them',
+  offset: 'in stream offset order',
+};
+
+const ORDER_SHORT: Record<DeliveryOrder, string> = {
+  publication: 'FIFO order',
+  highest_priority_first: 'priority order',
+  high_then_normal_two_to_one: 'high priority 2:1 order',
+  offset: 'offset order',
+};
+
+/** The order a peek shows the messages in (the broker's delivery order), as a phrase. */
+export function deliveryOrderLabel(o: DeliveryOrder): string {
+  return ORDER_LABELS[o];
+}
+
+/** The same order in a few words, for a summary line. */
+export function deliveryOrderShort(o: DeliveryOrder): string {
+  return ORDER_SHORT[o];
 }
 
 const END_LABELS: Record<PeekEnd, string> = {

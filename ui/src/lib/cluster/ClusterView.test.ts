@@ -1,7 +1,7 @@
 import { fireEvent, render, screen } from '@testing-library/svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { clusterStatus as statusFixture, quorumQueue } from '../../test/fixtures';
+import { clusterStatus as statusFixture, nodeChecks, quorumQueue } from '../../test/fixtures';
 
 const backend = vi.hoisted(() => ({ clusterStatus: vi.fn(), closeCluster: vi.fn() }));
 vi.mock('../backend', async (importOriginal) => {
@@ -43,6 +43,34 @@ describe('ClusterView', () => {
     expect(screen.getByTestId('last-updated').textContent).toMatch(/last updated \d\d:\d\d:\d\d/);
     expect((screen.getByTestId('refresh-interval') as HTMLSelectElement).value).toBe('5000');
     expect(screen.queryByTestId('dead-config-section')).toBeNull();
+  });
+
+  it('shows the health checks per node: failures with the reason, checks this version lacks apart', async () => {
+    backend.clusterStatus.mockResolvedValue(
+      statusFixture({
+        health_checks: [
+          nodeChecks('rabbit@node-1', {}),
+          nodeChecks('rabbit@node-2', { 'node-is-quorum-critical': 'failed' }),
+        ],
+      }),
+    );
+    render(ClusterView, props);
+    await settle();
+    const section = screen.getByTestId('health-checks-section');
+    expect(section.textContent).toContain('1 failed');
+    const rows = screen.getAllByTestId('health-check-row');
+    expect(rows.map((r) => r.dataset['check'])).toEqual(['alarms', 'node-is-quorum-critical', 'is-in-service']);
+    const quorumCells = rows[1]!.querySelectorAll<HTMLElement>('[data-testid="health-check-cell"]');
+    expect([...quorumCells].map((c) => c.dataset['outcome'])).toEqual(['passed', 'failed']);
+    expect(quorumCells[1]!.textContent).toContain('node-is-quorum-critical failed on rabbit@node-2');
+    expect(screen.getByTestId('health-checks-unavailable').textContent).toContain('node-is-mirror-sync-critical');
+  });
+
+  it('says when no health check could be read', async () => {
+    backend.clusterStatus.mockResolvedValue(statusFixture({ health_checks: [] }));
+    render(ClusterView, props);
+    await settle();
+    expect(screen.getByTestId('health-checks-none')).toBeTruthy();
   });
 
   it('hides mirrored classic queues where mirroring does not exist', async () => {
