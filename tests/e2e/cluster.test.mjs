@@ -153,8 +153,8 @@ test("a stopped node turns red in the cluster view", async () => {
     );
     assert.equal(level, "critical");
     if (cluster.major >= 4) {
-      // Each seeded quorum queue shows the stopped member offline, no spare member left, and
-      // the leader the broker elected among the others.
+      // Each seeded quorum queue shows the stopped member offline, no spare member left, and a
+      // leader on one of the other nodes.
       const quorum = await app.until(
         `the seeded quorum queues to show ${stopped} offline and a leader on another node`,
         async () => {
@@ -169,13 +169,22 @@ test("a stopped node turns red in the cluster view", async () => {
         assert.equal(q.spare, "0", q.queue);
       }
     }
-    // The picture shows the node down: retake it if a refresh raced the shot.
+    // The picture shows the node down: taken with auto-refresh paused, so that no refresh
+    // repaints the view during the shot, and only while the view still shows it down.
     const shot = cluster.major < 4 ? "docs/screenshots/cluster.png" : "docs/screenshots/cluster-4x.png";
-    for (let attempt = 0; attempt < 5; attempt++) {
-      await app.screenshot(shot);
-      if ((await rows()).find((x) => x.node === stopped && x.state === "down")) break;
+    const isDown = async () => !!(await rows()).find((x) => x.node === stopped && x.state === "down");
+    await app.until(`a still view with ${stopped} down for the screenshot`, async () => {
+      await app.setValue('[data-testid="refresh-interval"]', "0");
+      await app.eval(() => document.activeElement?.blur());
       await new Promise((done) => setTimeout(done, 1000));
-    }
+      if (await isDown()) {
+        await app.screenshot(shot);
+        if (await isDown()) return true;
+      }
+      await app.click('[data-testid="refresh-now"]');
+      return false;
+    });
+    await app.setValue('[data-testid="refresh-interval"]', "5000");
   } finally {
     clusterNode("start", 2);
   }
