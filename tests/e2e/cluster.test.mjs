@@ -183,7 +183,7 @@ test("a stopped node turns red in the cluster view", async () => {
       }
       await app.click('[data-testid="refresh-now"]');
       return false;
-    });
+    }, 30_000);
     await app.setValue('[data-testid="refresh-interval"]', "5000");
   } finally {
     clusterNode("start", 2);
