@@ -11,7 +11,7 @@ const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
 
 /**
  * The local cluster under test as tests/cluster/layout describes it, for the version
- * WARREN_RABBITMQ names (default 3.10): `{ version, major, name, nodes: [{ n, name, amqp, api }] }`.
+ * WARREN_RABBITMQ names (default 3.10): `{ version, major, minor, name, nodes: [{ n, name, amqp, api }] }`.
  */
 export const cluster = readLayout(process.env.WARREN_RABBITMQ ?? "3.10");
 
@@ -27,7 +27,21 @@ function readLayout(version) {
     }
   }
   if (!name || nodes.length === 0) throw new Error(`WARREN_RABBITMQ=${version}: no such cluster in tests/cluster/layout`);
-  return { version, major: Number(version.split(".")[0]), name, nodes };
+  const [major, minor] = version.split(".").map(Number);
+  return { version, major, minor, name, nodes };
+}
+
+/**
+ * For a suite's `skip` option: false when the cluster under test is RabbitMQ `from` (e.g.
+ * "4.3") or later and before `until` (exclusive, optional), otherwise why the suite does not
+ * run on it.
+ */
+export function onlyOn(from, until, why) {
+  const at = (v) => v.split(".").map(Number);
+  const cmp = ([a, b], [c, d]) => a - c || b - d;
+  const here = [cluster.major, cluster.minor];
+  const inside = cmp(here, at(from)) >= 0 && (until === null || cmp(here, at(until)) < 0);
+  return inside ? false : `not on RabbitMQ ${cluster.version}: ${why}`;
 }
 
 export async function openApp() {
