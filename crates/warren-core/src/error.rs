@@ -82,9 +82,9 @@ pub enum QueueAbsence {
     /// node that was asked.
     #[error("its home node {node} is down or cannot be reached from the node Warren asked, and its messages are there; wait for the node to come back, or check it (is it running? cut off from the others?)")]
     HomeNodeDown { node: String },
-    #[error(
-        "its process was stopped and not restarted; check the broker's log on the queue's node"
-    )]
+    /// What a classic queue says on 4.x while its node is stopped, or after the broker gave
+    /// up restarting its process.
+    #[error("its process is stopped, as a classic queue's is while its node is stopped; wait for the queue's node to come back, or check it and the broker's log there")]
     Stopped,
     #[error(
         "its process crashed and failed to restart; check the broker's log on the queue's node"
