@@ -395,7 +395,12 @@ fn a_classic_queue_peek_past_65535_shows_and_touches_exactly_the_count() {
         let cluster = OpenCluster::open(target()).unwrap();
         let queue = unique("peek.large");
         fill(&cluster, &queue, "classic", COUNT + MORE).await;
-        let (peeked, out) = cli_peek(&queue, &["--count", &COUNT.to_string()]);
+        // The count is reached before any idle wait; a long one only keeps a slow start (the
+        // machine is shared) from ending the peek early.
+        let (peeked, out) = cli_peek(
+            &queue,
+            &["--count", &COUNT.to_string(), "--idle-ms", "5000"],
+        );
         assert!(
             out.status.success(),
             "{}",

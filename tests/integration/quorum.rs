@@ -176,7 +176,15 @@ fn quorum_queue_peek_past_65535_counts_exactly_the_peeked_messages() {
         fill(&cluster_, &queue, "quorum", COUNT + 1).await;
         let (peeked, out) = cli_peek(
             &queue,
-            &["--count", &COUNT.to_string(), "--allow-side-effects"],
+            // The count is reached before any idle wait; a long one only keeps a slow start (the
+            // machine is shared) from ending the peek early.
+            &[
+                "--count",
+                &COUNT.to_string(),
+                "--allow-side-effects",
+                "--idle-ms",
+                "5000",
+            ],
         );
         assert!(
             out.status.success(),

@@ -55,9 +55,9 @@ pub const MAX_PEEK: u32 = 100_000;
 pub const DEFAULT_IDLE: Duration = Duration::from_millis(1000);
 
 /// How long a peek that has read as many messages as the queue said it held waits for more
-/// before deciding it has them all. The count a passive declare gives can lag behind the queue
-/// (seen on a quorum queue just filled), so the peek does not stop at it outright; but
-/// waiting the whole idle time would only catch new arrivals.
+/// before deciding it has them all. The count a passive declare gives is a reading that may
+/// trail the queue, so the peek does not stop at it outright; but waiting the whole idle time
+/// would only catch new arrivals.
 const PAST_READY_WAIT: Duration = Duration::from_millis(200);
 
 /// How long to wait for a connected node.
