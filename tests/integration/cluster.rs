@@ -24,6 +24,7 @@ use warren_core::ErrorKind;
 
 use crate::common::{
     cluster, cluster_node, exclusive, node_args, target, unique, unused_port, warren,
+    warren_on_cluster,
 };
 
 /// Brings node `n` back when dropped, so a failed assertion leaves the cluster whole.
@@ -446,6 +447,90 @@ fn stopped_node_is_reported_with_its_replication_effects() {
     assert_eq!(endpoint["amqp"]["state"], "down", "{endpoint}");
     assert_eq!(endpoint["management_reachable"], false, "{endpoint}");
     assert_eq!(endpoint["ok"], false, "{endpoint}");
+}
+
+/// A classic queue lives on one node, its home. With that node stopped the queue still exists
+/// and keeps its messages, so a peek through another node says the queue is unavailable and
+/// what can be done, instead of "no queue" (3.x names the home node; 4.x says the queue's
+/// process is stopped); once the node is back the peek reads the queue again.
+#[test]
+fn peek_of_a_classic_queue_whose_home_node_is_down_says_unavailable() {
+    let _lock = exclusive();
+    let home = cluster().node(2);
+    let queue = unique("peek.home");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // Declared through node 2's port, the queue's home is node 2.
+    let declare_and_publish = |declare: bool, delete: bool| {
+        runtime.block_on(async {
+            let connection = warren_core::lapin::Connection::connect(
+                &home.amqp(),
+                warren_core::lapin::ConnectionProperties::default(),
+            )
+            .await
+            .unwrap();
+            let ch = connection.create_channel().await.unwrap();
+            if declare {
+                let durable = QueueDeclareOptions {
+                    durable: true,
+                    ..Default::default()
+                };
+                ch.queue_declare(queue.as_str().into(), durable, FieldTable::default())
+                    .await
+                    .unwrap();
+                ch.confirm_select(ConfirmSelectOptions::default())
+                    .await
+                    .unwrap();
+                for i in 0..3 {
+                    let confirm = ch
+                        .basic_publish(
+                            "".into(),
+                            queue.as_str().into(),
+                            BasicPublishOptions::default(),
+                            format!("m{i}").as_bytes(),
+                            BasicProperties::default().with_delivery_mode(2),
+                        )
+                        .await
+                        .unwrap()
+                        .await
+                        .unwrap();
+                    assert!(confirm.is_ack());
+                }
+            }
+            if delete {
+                ch.queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+                    .await
+                    .unwrap();
+            }
+            let _ = connection.close(200, "bye".into()).await;
+        })
+    };
+    declare_and_publish(true, false);
+
+    cluster_node("stop", 2);
+    let restore = Restore(2);
+    let out = warren_on_cluster(&["peek", &queue, "--count", "3"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("is unavailable"), "{err}");
+    assert!(!err.contains("no queue"), "{err}");
+    if cluster().major >= 4 {
+        // 4.x marks a stopping node's classic queues stopped and says only that.
+        assert!(err.contains("its process is stopped"), "{err}");
+        assert!(err.contains("wait for the queue's node"), "{err}");
+    } else {
+        assert!(err.contains(&format!("home node {}", home.name)), "{err}");
+        assert!(err.contains("wait for the node"), "{err}");
+    }
+    drop(restore);
+
+    let out = warren_on_cluster(&["peek", &queue, "--count", "3", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
+    declare_and_publish(false, true);
 }
 
 /// Publishes one persistent message to the quorum queue `queue` through the session until the

@@ -19,7 +19,7 @@ use warren_core::lapin::options::{
 use warren_core::lapin::types::{
     AMQPValue, ByteArray, DecimalValue, FieldArray, FieldTable, LongString,
 };
-use warren_core::lapin::Channel;
+use warren_core::lapin::{BasicProperties, Channel};
 use warren_core::message::{Message, Properties};
 use warren_core::peek::{self, PeekEnd, PeekRequest, PeekedMessage};
 
@@ -220,6 +220,52 @@ pub(crate) async fn seed_with(
     sent
 }
 
+/// Declares `queue` of `kind` and fills it with `count` small messages, pipelined (confirms
+/// awaited a thousand at a time): message `seq` (1-based) has `seq` as its message id and body.
+pub(crate) async fn fill(cluster: &OpenCluster, queue: &str, kind: &str, count: u32) {
+    seed(cluster, queue, kind, 0).await;
+    let ch = channel(cluster).await;
+    ch.confirm_select(ConfirmSelectOptions::default())
+        .await
+        .unwrap();
+    let mut pending = Vec::with_capacity(1000);
+    for seq in 1..=count {
+        let properties = BasicProperties::default()
+            .with_message_id(seq.to_string().into())
+            .with_delivery_mode(2);
+        pending.push(
+            ch.basic_publish(
+                "".into(),
+                queue.into(),
+                BasicPublishOptions::default(),
+                seq.to_string().as_bytes(),
+                properties,
+            )
+            .await
+            .unwrap(),
+        );
+        if pending.len() == 1000 || seq == count {
+            for confirm in pending.drain(..) {
+                assert!(
+                    confirm.await.unwrap().is_ack(),
+                    "a message was not confirmed"
+                );
+            }
+        }
+    }
+}
+
+/// The sequence numbers [`fill`] gave `messages`, in their order.
+pub(crate) fn seqs<'a>(messages: impl IntoIterator<Item = &'a Message>) -> Vec<u32> {
+    messages
+        .into_iter()
+        .map(|m| {
+            let id = m.properties.message_id.as_deref().expect("a message id");
+            id.parse().unwrap_or_else(|_| panic!("message id {id}"))
+        })
+        .collect()
+}
+
 pub(crate) async fn delete(cluster: &OpenCluster, queue: &str) {
     let ch = channel(cluster).await;
     ch.queue_delete(queue.into(), QueueDeleteOptions::default())
@@ -335,6 +381,95 @@ fn mirrored_classic_queue_peek_is_exact_and_leaves_the_queue_as_it_was() {
     // "ha." queues get the demo cluster's ha-mode=all policy (tests/cluster/seed): mirrored
     // on 3.x, a plain classic queue under a left-over policy on 4.x.
     classic_like("ha");
+}
+
+/// A peek of more than a 16-bit prefetch can say (65,535): the peek of 70,000 messages of a
+/// queue holding ten more shows exactly the first 70,000 in order, and afterwards the queue
+/// holds all of them in order. Only those were delivered to Warren: the ten after them come
+/// back never redelivered.
+#[test]
+fn a_classic_queue_peek_past_65535_shows_and_touches_exactly_the_count() {
+    const COUNT: u32 = 70_000;
+    const MORE: u32 = 10;
+    runtime().block_on(async {
+        let cluster = OpenCluster::open(target()).unwrap();
+        let queue = unique("peek.large");
+        fill(&cluster, &queue, "classic", COUNT + MORE).await;
+        // The count is reached before any idle wait; a long one only keeps a slow start (the
+        // machine is shared) from ending the peek early.
+        let (peeked, out) = cli_peek(
+            &queue,
+            &["--count", &COUNT.to_string(), "--idle-ms", "5000"],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let shown = seqs(peeked.iter().map(|p| &p.message));
+        assert_eq!(shown.len(), COUNT as usize, "messages shown");
+        assert!(
+            shown.iter().copied().eq(1..=COUNT),
+            "not the first {COUNT} in order"
+        );
+        assert!(peeked.iter().map(|p| p.position).eq(1..=COUNT));
+
+        let drained = drain(&cluster, &queue).await;
+        assert!(
+            seqs(drained.iter().map(|(m, _)| m))
+                .into_iter()
+                .eq(1..=COUNT + MORE),
+            "the queue changed: lost or reordered messages"
+        );
+        let redelivered: Vec<bool> = drained.iter().map(|(_, r)| *r).collect();
+        assert!(
+            redelivered[..COUNT as usize].iter().all(|r| *r),
+            "a peeked message was not given back"
+        );
+        let touched = redelivered[COUNT as usize..].iter().filter(|r| **r).count();
+        assert_eq!(
+            touched, 0,
+            "messages beyond the count were delivered to the peek"
+        );
+        delete(&cluster, &queue).await;
+        cluster.close().await;
+    });
+}
+
+/// The same count on a stream: exactly 70,000 from offset 0, in order.
+#[test]
+fn a_stream_peek_past_65535_reads_exactly_the_count() {
+    const COUNT: u32 = 70_000;
+    runtime().block_on(async {
+        let cluster = OpenCluster::open(target()).unwrap();
+        let queue = unique("peek.stream.large");
+        fill(&cluster, &queue, "stream", COUNT + 10).await;
+        let (peeked, out) = cli_peek(
+            &queue,
+            &[
+                "--count",
+                &COUNT.to_string(),
+                "--offset",
+                "first",
+                "--idle-ms",
+                "3000",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(seqs(peeked.iter().map(|p| &p.message))
+            .into_iter()
+            .eq(1..=COUNT));
+        assert!(peeked
+            .iter()
+            .map(|p| p.offset.unwrap())
+            .eq(0..u64::from(COUNT)));
+        delete(&cluster, &queue).await;
+        cluster.close().await;
+    });
 }
 
 #[test]

@@ -29,7 +29,8 @@ use warren_core::message::Message;
 
 use crate::common::{cluster, target, unique, warren_on_cluster};
 use crate::peek::{
-    assert_same, channel, cli_peek, delete, drain, runtime, seed, seed_with, without_broker_headers,
+    assert_same, channel, cli_peek, delete, drain, fill, runtime, seed, seed_with, seqs,
+    without_broker_headers,
 };
 
 /// `warren peek QUEUE --plan --json`.
@@ -166,6 +167,72 @@ fn quorum_queue_peek_changes_exactly_what_the_plan_says() {
                 );
             }
         }
+        delete(&cluster_, &queue).await;
+        cluster_.close().await;
+    });
+}
+
+/// A peek of more than a 16-bit prefetch can say (65,535), with consent: exactly the first
+/// 70,000 of 70,001 are shown, and only they are delivered to Warren: afterwards each of them
+/// carries a count of 1 in the version's header, the last message none, and the order holds.
+#[test]
+fn quorum_queue_peek_past_65535_counts_exactly_the_peeked_messages() {
+    const COUNT: u32 = 70_000;
+    runtime().block_on(async {
+        let cluster_ = OpenCluster::open(target()).unwrap();
+        let queue = unique("peek.quorum.large");
+        fill(&cluster_, &queue, "quorum", COUNT + 1).await;
+        let (peeked, out) = cli_peek(
+            &queue,
+            // The count is reached before any idle wait; a long one only keeps a slow start (the
+            // machine is shared) from ending the peek early.
+            &[
+                "--count",
+                &COUNT.to_string(),
+                "--allow-side-effects",
+                "--idle-ms",
+                "5000",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let shown = seqs(peeked.iter().map(|p| &p.message));
+        assert_eq!(shown.len(), COUNT as usize, "messages shown");
+        assert!(
+            shown.into_iter().eq(1..=COUNT),
+            "not the first {COUNT} in order"
+        );
+
+        let (counted, untouched) = counted_header();
+        let drained = drain(&cluster_, &queue).await;
+        assert!(
+            seqs(drained.iter().map(|(m, _)| m))
+                .into_iter()
+                .eq(1..=COUNT + 1),
+            "the queue changed: lost or reordered messages"
+        );
+        let once = Some(AMQPValue::LongLongInt(1));
+        let wrong: Vec<usize> = drained[..COUNT as usize]
+            .iter()
+            .enumerate()
+            .filter(|(_, (m, redelivered))| !redelivered || header(m, counted) != once)
+            .map(|(i, _)| i + 1)
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "{} peeked message(s) without {counted} 1, first {:?}",
+            wrong.len(),
+            wrong.first()
+        );
+        assert!(drained.iter().all(|(m, _)| header(m, untouched).is_none()));
+        let (last, redelivered) = &drained[COUNT as usize];
+        assert!(
+            !redelivered && header(last, counted).is_none(),
+            "the message after the count was delivered to the peek"
+        );
         delete(&cluster_, &queue).await;
         cluster_.close().await;
     });

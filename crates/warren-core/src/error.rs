@@ -60,12 +60,42 @@ pub enum Error {
     Tls(String),
     #[error("no queue \"{name}\" in vhost \"{vhost}\"")]
     QueueNotFound { vhost: String, name: String },
+    /// The queue exists but the broker cannot reach it (its home node is down, say).
+    #[error("queue \"{name}\" in vhost \"{vhost}\" is unavailable: {why}")]
+    QueueUnavailable {
+        vhost: String,
+        name: String,
+        why: QueueAbsence,
+    },
     #[error("{what} would change the queue: {effects}; allow side effects to go ahead")]
     NeedsConsent { what: String, effects: String },
     #[error("file {path}: {reason}")]
     File { path: PathBuf, reason: String },
     #[error("cancelled")]
     Cancelled,
+}
+
+/// Why an existing queue cannot be reached, as the broker says it; each says what can be done.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueueAbsence {
+    /// A classic queue lives on one node, its home; that node is down, or cut off from the
+    /// node that was asked.
+    #[error("its home node {node} is down or cannot be reached from the node Warren asked, and its messages are there; wait for the node to come back, or check it (is it running? cut off from the others?)")]
+    HomeNodeDown { node: String },
+    /// What a classic queue says on 4.x while its node is stopped, or after the broker gave
+    /// up restarting its process.
+    #[error("its process is stopped, as a classic queue's is while its node is stopped; wait for the queue's node to come back, or check it and the broker's log there")]
+    Stopped,
+    #[error(
+        "its process crashed and failed to restart; check the broker's log on the queue's node"
+    )]
+    Crashed,
+    #[error(
+        "the broker did not reach it in time; try again in a moment, or check the queue's node"
+    )]
+    NotResponding,
+    #[error("its leader may be stopping or moving to another node; try again in a few seconds")]
+    LeaderMoving,
 }
 
 fn humanize(d: Duration) -> String {
@@ -121,6 +151,7 @@ impl Error {
             Error::NoNodeAvailable(_) => ErrorKind::Unavailable,
             Error::Tls(_) => ErrorKind::Tls,
             Error::QueueNotFound { .. } => ErrorKind::NotFound,
+            Error::QueueUnavailable { .. } => ErrorKind::Unavailable,
             Error::NeedsConsent { .. } => ErrorKind::NeedsConsent,
             Error::File { .. } => ErrorKind::File,
             Error::Cancelled => ErrorKind::Cancelled,

@@ -6,8 +6,9 @@
 //! the queue's type, the broker version and the queue's delivery limit) that says which method
 //! it will use and what, if anything, that changes; only then does it run.
 //!
-//! - Classic (and mirrored classic) queues: consume with a prefetch window, never ack, then
-//!   return everything at once with one `basic.nack(multiple, requeue)`. Requeued messages go
+//! - Classic (and mirrored classic) queues: consume with a prefetch window of exactly the count
+//!   (past 65,535, several consumers in turn: see `window`), never ack, then return everything
+//!   at once with one `basic.nack(multiple, requeue)` per consumer. Requeued messages go
 //!   back to their original positions; they come back marked `redelivered`. Requeueing inside
 //!   the loop would hand us the same message again.
 //! - Quorum queues before 4.3: a nack-requeue puts a message at the back of the queue (3.x) or
@@ -19,6 +20,8 @@
 //! - Quorum queues on 4.3+: a nack-requeue no longer counts toward the limit and returned
 //!   messages are served first, so nack is harmless apart from the redelivered flag.
 //! - Streams: a consumer with `x-stream-offset` and a prefetch; reading changes nothing.
+//!
+//! A 404 from the broker is "no such queue" only when it says so: see `absent`.
 
 use std::time::Duration;
 
@@ -39,7 +42,9 @@ use crate::operation::{self, bounded, until_cancelled, BROKER_REPLY_WAIT};
 use crate::queues;
 use crate::session::ClusterSession;
 
+mod absent;
 mod plan;
+mod window;
 
 pub use plan::{plan, EffectKind, PeekEffect, PeekMethod, PeekPlan};
 
@@ -48,6 +53,12 @@ pub const MAX_PEEK: u32 = 100_000;
 
 /// How long a peek waits for the next message before deciding the queue has no more.
 pub const DEFAULT_IDLE: Duration = Duration::from_millis(1000);
+
+/// How long a peek that has read as many messages as the queue said it held waits for more
+/// before deciding it has them all. The count a passive declare gives is a reading that may
+/// trail the queue, so the peek does not stop at it outright; but waiting the whole idle time
+/// would only catch new arrivals.
+const PAST_READY_WAIT: Duration = Duration::from_millis(200);
 
 /// How long to wait for a connected node.
 const CONNECT_WAIT: Duration = Duration::from_secs(10);
@@ -304,55 +315,36 @@ pub async fn run(
         });
     }
     let (channel, endpoint) = until_cancelled(&cancel, session.channel(CONNECT_WAIT)).await??;
-    let op_err = |e: lapin::Error| {
-        queues::not_found_as_queue(
-            map_not_found(session.operation_error(&endpoint, e), request),
-            &request.vhost,
-            &request.queue,
-        )
+    let op_err = |e: lapin::Error| match e.kind() {
+        lapin::ErrorKind::ProtocolError(amqp) if amqp.get_id() == 404 => {
+            absent::not_found(amqp.get_message().as_str(), &request.vhost, &request.queue)
+        }
+        _ => session.operation_error(&endpoint, e),
     };
     // Every request to the broker below gives up on cancel or after BROKER_REPLY_WAIT.
     let queue: ShortString = request.queue.as_str().into();
-    let prepared: Result<Option<u32>> = async {
-        // The exact number of ready messages, from the queue itself (the API's figure lags).
-        let ready = if plan.method == PeekMethod::StreamOffset {
-            None
-        } else {
-            let q = bounded(
-                &cancel,
-                &endpoint,
-                BROKER_REPLY_WAIT,
-                channel.queue_declare(
-                    queue.clone(),
-                    QueueDeclareOptions {
-                        passive: true,
-                        ..QueueDeclareOptions::default()
-                    },
-                    FieldTable::default(),
-                ),
-                op_err,
-            )
-            .await?;
-            Some(q.message_count())
-        };
-        // The window: all we will hold, as long as basic.qos can say it (0 = unlimited); for
-        // streams the window only paces reading, since we ack as we go.
-        let prefetch: u16 = match plan.method {
-            PeekMethod::StreamOffset => request.count.min(1000) as u16,
-            _ => u16::try_from(request.count).unwrap_or(0),
-        };
+    // The exact number of ready messages, from the queue itself (the API's figure lags).
+    let ready: Result<Option<u32>> = if plan.method == PeekMethod::StreamOffset {
+        Ok(None)
+    } else {
         bounded(
             &cancel,
             &endpoint,
             BROKER_REPLY_WAIT,
-            channel.basic_qos(prefetch, BasicQosOptions::default()),
+            channel.queue_declare(
+                queue.clone(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            ),
             op_err,
         )
-        .await?;
-        Ok(ready)
-    }
-    .await;
-    let ready = match prepared {
+        .await
+        .map(|q| Some(q.message_count()))
+    };
+    let ready = match ready {
         Ok(ready) => ready,
         Err(e) => {
             // Nothing is held yet; the channel only has to go.
@@ -360,15 +352,23 @@ pub async fn run(
             return Err(e);
         }
     };
-    let expected = ready.map_or(request.count, |r| r.min(request.count));
+    let mut expected = ready.map_or(request.count, |r| r.min(request.count));
+    // What each consumer may hold: exactly the count in all, so that no message after them
+    // reaches the peek (streams: one consumer, a small window; see `window`). Not the ready
+    // count: it can lag behind the queue.
+    let windows = window::consumer_windows(plan.method, request.count);
+    let stream = plan.method == PeekMethod::StreamOffset;
     let mut args = FieldTable::default();
-    if plan.method == PeekMethod::StreamOffset {
+    if stream {
         let offset = request.offset.clone().unwrap_or(StreamOffset::First);
         args.insert("x-stream-offset".into(), offset.argument());
     }
-    let tag: ShortString = format!("warren-peek-{}", crate::session::now_ms()).into();
+    let stamp = crate::session::now_ms();
     let mut received: u32 = 0;
-    let mut last_tag: Option<u64> = None;
+    // The consumers opened, in order (kept until the end: dropping one cancels it), and the
+    // last delivery tag of each that received anything.
+    let mut consumers: Vec<(ShortString, lapin::Consumer)> = Vec::new();
+    let mut last_tags: Vec<u64> = Vec::new();
     let mut end = PeekEnd::CountReached;
     progress.milestone(PeekProgress {
         received: 0,
@@ -376,108 +376,149 @@ pub async fn run(
         phase: PeekPhase::Receiving,
     });
     let result: Result<()> = async {
-        if expected == 0 && plan.method != PeekMethod::StreamOffset {
-            end = PeekEnd::QueueExhausted;
-            return Ok(());
-        }
-        let consume = bounded(
-            &cancel,
-            &endpoint,
-            BROKER_REPLY_WAIT,
-            channel.basic_consume(
-                queue.clone(),
-                tag.clone(),
-                BasicConsumeOptions::default(),
-                args,
-            ),
-            op_err,
-        )
-        .await;
-        let mut consumer = match consume {
-            Err(Error::Cancelled) => {
-                end = PeekEnd::Cancelled;
-                return Ok(());
-            }
-            other => other?,
-        };
-        while received < request.count {
-            if plan.method != PeekMethod::StreamOffset && received >= expected {
-                // The queue held fewer than asked for; waiting longer would only catch new
-                // arrivals.
-                end = PeekEnd::QueueExhausted;
-                break;
-            }
-            let next = tokio::select! {
-                _ = cancel.cancelled() => { end = PeekEnd::Cancelled; break; }
-                d = tokio::time::timeout(idle, consumer.next()) => d,
-            };
-            let delivery = match next {
-                Err(_) => {
-                    end = PeekEnd::QueueExhausted;
-                    break;
+        for (i, &window) in windows.iter().enumerate() {
+            // A consumer is opened only once the one before it holds all it may, so it gets
+            // the messages after that one's.
+            let qos = bounded(
+                &cancel,
+                &endpoint,
+                BROKER_REPLY_WAIT,
+                channel.basic_qos(window, BasicQosOptions { global: false }),
+                op_err,
+            )
+            .await;
+            // Tags sort in the order the consumers were opened.
+            let tag: ShortString = format!("warren-peek-{stamp}-{i:03}").into();
+            let consume = match qos {
+                Ok(()) => {
+                    bounded(
+                        &cancel,
+                        &endpoint,
+                        BROKER_REPLY_WAIT,
+                        channel.basic_consume(
+                            queue.clone(),
+                            tag.clone(),
+                            BasicConsumeOptions::default(),
+                            args.clone(),
+                        ),
+                        op_err,
+                    )
+                    .await
                 }
-                Ok(None) => {
-                    return Err(Error::Amqp {
-                        endpoint: endpoint.clone(),
-                        reason: "the broker cancelled the peek's consumer (queue deleted?)".into(),
-                    })
-                }
-                Ok(Some(d)) => d.map_err(op_err)?,
+                Err(e) => Err(e),
             };
-            received += 1;
-            last_tag = Some(delivery.delivery_tag);
-            let offset = header_u64(&delivery.properties, "x-stream-offset");
-            let delivery_count = header_u64(&delivery.properties, "x-delivery-count");
-            if plan.method == PeekMethod::StreamOffset {
-                // Acks on a stream only grant credit; reading changes nothing. A cancel
-                // during the ack ends the read at this message.
-                let acked = bounded(
-                    &cancel,
-                    &endpoint,
-                    BROKER_REPLY_WAIT,
-                    delivery
-                        .acker
-                        .ack(lapin::options::BasicAckOptions::default()),
-                    op_err,
-                )
-                .await;
-                match acked {
-                    Err(Error::Cancelled) => end = PeekEnd::Cancelled,
-                    other => {
-                        other?;
+            match consume {
+                Err(Error::Cancelled) => {
+                    end = PeekEnd::Cancelled;
+                    return Ok(());
+                }
+                other => consumers.push((tag, other?)),
+            }
+            let consumer = &mut consumers.last_mut().expect("just pushed").1;
+            // A held consumer reads its window; a stream's reads the whole count.
+            let quota = if stream {
+                request.count
+            } else {
+                u32::from(window)
+            };
+            let mut got: u32 = 0;
+            while got < quota {
+                // Past what the queue said it held, more come only if that figure lagged.
+                let wait = if received >= expected {
+                    idle.min(PAST_READY_WAIT)
+                } else {
+                    idle
+                };
+                let next = tokio::select! {
+                    _ = cancel.cancelled() => { end = PeekEnd::Cancelled; break; }
+                    d = tokio::time::timeout(wait, consumer.next()) => d,
+                };
+                let delivery = match next {
+                    Err(_) => {
+                        end = PeekEnd::QueueExhausted;
+                        break;
+                    }
+                    Ok(None) => {
+                        return Err(Error::Amqp {
+                            endpoint: endpoint.clone(),
+                            reason: "the broker cancelled the peek's consumer (queue deleted?)"
+                                .into(),
+                        })
+                    }
+                    Ok(Some(d)) => d.map_err(op_err)?,
+                };
+                received += 1;
+                got += 1;
+                expected = expected.max(received);
+                if got == 1 {
+                    last_tags.push(delivery.delivery_tag);
+                } else if let Some(last) = last_tags.last_mut() {
+                    *last = delivery.delivery_tag;
+                }
+                let offset = header_u64(&delivery.properties, "x-stream-offset");
+                let delivery_count = header_u64(&delivery.properties, "x-delivery-count");
+                if stream {
+                    // Acks on a stream only grant credit; reading changes nothing. A cancel
+                    // during the ack ends the read at this message.
+                    let acked = bounded(
+                        &cancel,
+                        &endpoint,
+                        BROKER_REPLY_WAIT,
+                        delivery
+                            .acker
+                            .ack(lapin::options::BasicAckOptions::default()),
+                        op_err,
+                    )
+                    .await;
+                    match acked {
+                        Err(Error::Cancelled) => end = PeekEnd::Cancelled,
+                        other => {
+                            other?;
+                        }
                     }
                 }
+                let message = Message::from_amqp(
+                    &delivery.exchange,
+                    &delivery.routing_key,
+                    &delivery.properties,
+                    delivery.data,
+                );
+                on_message(PeekedMessage {
+                    position: received,
+                    message,
+                    redelivered: delivery.redelivered,
+                    offset,
+                    delivery_count,
+                })?;
+                if end == PeekEnd::Cancelled {
+                    break;
+                }
+                progress.update(PeekProgress {
+                    received,
+                    expected,
+                    phase: PeekPhase::Receiving,
+                });
             }
-            let message = Message::from_amqp(
-                &delivery.exchange,
-                &delivery.routing_key,
-                &delivery.properties,
-                delivery.data,
-            );
-            on_message(PeekedMessage {
-                position: received,
-                message,
-                redelivered: delivery.redelivered,
-                offset,
-                delivery_count,
-            })?;
-            if end == PeekEnd::Cancelled {
+            if got < quota {
                 break;
             }
-            progress.update(PeekProgress {
-                received,
-                expected,
-                phase: PeekPhase::Receiving,
-            });
         }
-        // Not awaited past its bound: closing the channel below cancels the consumer anyway.
-        let _ = tokio::time::timeout(
-            BROKER_REPLY_WAIT,
-            channel.basic_cancel(tag.clone(), BasicCancelOptions::default()),
-        )
-        .await;
+        if end == PeekEnd::CountReached && received < request.count {
+            // The queue held fewer than asked for; waiting longer would only catch new
+            // arrivals.
+            end = PeekEnd::QueueExhausted;
+        }
         Ok(())
     }
+    .await;
+    // Not awaited past its bound: closing the channel below cancels the consumers anyway.
+    let _ = tokio::time::timeout(BROKER_REPLY_WAIT, async {
+        for (tag, _) in &consumers {
+            let _ = channel
+                .basic_cancel(tag.clone(), BasicCancelOptions::default())
+                .await;
+        }
+    })
     .await;
     progress.milestone(PeekProgress {
         received,
@@ -485,13 +526,14 @@ pub async fn run(
         phase: PeekPhase::Returning,
     });
     // Give back everything held, whatever happened above (a cancel included: giving back is
-    // not cancellable): deliveries that raced the cancel arrived after `last_tag` and are
+    // not cancellable): deliveries that raced the cancel arrived after the last tags and are
     // covered by closing the channel.
     let returned = tokio::time::timeout(
         BROKER_REPLY_WAIT,
-        give_back(&channel, plan.method, last_tag),
+        give_back(&channel, plan.method, &last_tags),
     )
     .await;
+    drop(consumers);
     result?;
     match returned {
         Ok(r) => r.map_err(op_err)?,
@@ -516,16 +558,6 @@ pub async fn run(
     })
 }
 
-fn map_not_found(e: Error, request: &PeekRequest) -> Error {
-    match &e {
-        Error::Amqp { reason, .. } if reason.starts_with("404") => Error::QueueNotFound {
-            vhost: request.vhost.clone(),
-            name: request.queue.clone(),
-        },
-        _ => e,
-    }
-}
-
 async fn close_quietly(channel: &lapin::Channel) {
     if channel.status().connected() {
         let _ =
@@ -533,28 +565,33 @@ async fn close_quietly(channel: &lapin::Channel) {
     }
 }
 
+/// Returns what the consumers hold: `last_tags` has the last delivery tag of each consumer, in
+/// the order they were opened, so each nack (multiple) returns one consumer's messages, and
+/// they go back in queue order.
 async fn give_back(
     channel: &lapin::Channel,
     method: PeekMethod,
-    last_tag: Option<u64>,
+    last_tags: &[u64],
 ) -> std::result::Result<(), lapin::Error> {
     if !channel.status().connected() {
         // The broker returned everything when the channel went.
         return Ok(());
     }
-    if let (PeekMethod::NackRequeue, Some(tag)) = (method, last_tag) {
-        channel
-            .basic_nack(
-                tag,
-                BasicNackOptions {
-                    multiple: true,
-                    requeue: true,
-                },
-            )
-            .await?;
+    if method == PeekMethod::NackRequeue {
+        for &tag in last_tags {
+            channel
+                .basic_nack(
+                    tag,
+                    BasicNackOptions {
+                        multiple: true,
+                        requeue: true,
+                    },
+                )
+                .await?;
+        }
     }
-    // Closing returns anything delivered after `last_tag` (and, for quorum queues before 4.3,
-    // is how the held messages go back to the front).
+    // Closing returns anything delivered after the last tags (and, for quorum queues before
+    // 4.3, is how the held messages go back to the front).
     channel.close(200, "peek done".into()).await
 }
 
