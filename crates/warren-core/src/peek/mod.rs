@@ -231,7 +231,12 @@ pub async fn make_plan(
     request: &PeekRequest,
 ) -> Result<PeekPlan> {
     check_request(request)?;
-    let mut detail = queues::detail(api, &request.vhost, &request.queue).await?;
+    let mut detail = match queues::detail(api, &request.vhost, &request.queue).await {
+        Err(not_listed @ Error::QueueNotFound { .. }) => {
+            return Err(unlisted_queue(session, request, not_listed).await)
+        }
+        other => other?,
+    };
     let name = request.queue.clone();
     // The exact counts are a refinement: a broker that does not answer in time leaves the
     // API's figures in place.
@@ -260,6 +265,45 @@ pub async fn make_plan(
         detail.row.consumers = Some(u64::from(q.consumer_count()));
     }
     Ok(plan(&detail, request.count))
+}
+
+/// Why the management API did not list the queue. It leaves out a durable classic queue whose
+/// home node is down (3.x), so its 404 alone would send the user looking for a typo; the
+/// broker's own answer to a passive declare tells a missing queue from one that cannot be
+/// reached. Anything but a readable 404 keeps the API's `not_listed`.
+async fn unlisted_queue(
+    session: &ClusterSession,
+    request: &PeekRequest,
+    not_listed: Error,
+) -> Error {
+    let declared = tokio::time::timeout(CONNECT_WAIT + BROKER_REPLY_WAIT, async {
+        let (channel, _) = session.channel(CONNECT_WAIT).await?;
+        let reply = tokio::time::timeout(
+            BROKER_REPLY_WAIT,
+            channel.queue_declare(
+                request.queue.as_str().into(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            ),
+        )
+        .await;
+        // A 404 has closed the channel already; otherwise close it here.
+        let _ = channel.close(200, "".into()).await;
+        Ok::<_, Error>(reply)
+    })
+    .await;
+    match declared {
+        Ok(Ok(Ok(Err(e)))) => match e.kind() {
+            lapin::ErrorKind::ProtocolError(amqp) if amqp.get_id() == 404 => {
+                absent::not_found(amqp.get_message().as_str(), &request.vhost, &request.queue)
+            }
+            _ => not_listed,
+        },
+        _ => not_listed,
+    }
 }
 
 fn check_request(r: &PeekRequest) -> Result<()> {
