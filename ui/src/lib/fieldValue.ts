@@ -1,5 +1,5 @@
 // The typed form of AMQP field values (header values) in the message format; see
-// docs/message-format.md and crates/warren-core/src/message.rs, which decodes and encodes it.
+// docs/message-format.md and crates/warren-core/src/message/format.rs, which decodes and encodes it.
 //
 // Plain JSON stands for: string -> long string (S), boolean -> bool (t), integer -> i32 (I)
 // (or i64 when it does not fit), fractional number -> f64 (d), object -> table (F),

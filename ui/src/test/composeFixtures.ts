@@ -8,7 +8,7 @@ import type { PublishSummary } from '../lib/bindings/PublishSummary';
 import type { FieldValue } from '../lib/fieldValue';
 
 /**
- * Every field type as crates/warren-core/src/message.rs encodes it (its `every_type` test
+ * Every field type as crates/warren-core/src/message/format.rs encodes it (its `every_type` test
  * table), except that the big i64 is written as a string: a JSON number that large cannot be
  * held exactly by JavaScript.
  */

@@ -1,7 +1,7 @@
 // Header values in the typed form (fieldValue.ts) as the inspector shows them: each value with
 // its AMQP type name and a short text, tables and arrays with their children.
 //
-// The rules mirror crates/warren-core/src/message.rs: plain string -> string, integer -> i32
+// The rules mirror crates/warren-core/src/message/format.rs: plain string -> string, integer -> i32
 // (i64 when it does not fit), fractional -> f64, boolean -> bool, object -> table,
 // array -> array, null -> void, and an object with "$type" is that type.
 

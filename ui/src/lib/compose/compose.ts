@@ -166,7 +166,7 @@ export function convertBody(body: string, from: BodyMode, to: BodyMode): string 
 // ---------------------------------------------------------------------------------------------
 // Templates
 
-/** What each template built-in gives (the core implements them: crates/warren-core/src/template.rs). */
+/** What each template built-in gives (the core implements them: crates/warren-core/src/message/template.rs). */
 export const TEMPLATE_BUILTINS = {
   seq: '1-based number of the message in this publish',
   uuid: 'a random UUID (v4)',

@@ -1,6 +1,6 @@
 // The header editor's model: one row per header with an explicit AMQP type, converted to and
 // from the typed JSON form of the message format (see fieldValue.ts and
-// crates/warren-core/src/message.rs). The output is what the backend's encoder writes: plain
+// crates/warren-core/src/message/format.rs). The output is what the backend's encoder writes: plain
 // JSON for string, bool, i32, finite non-whole f64, table and array; `{"$type": ..., "value":
 // ...}` for the rest. Integers and floats are range-checked per width before anything is
 // sent; a decimal goes as written ("12.34") and the core reads it (and says what is wrong with
