@@ -12,14 +12,7 @@ mod state;
 pub use commands::ProfileEntry;
 
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WARREN_LOG")
-                // lapin logs every returned (unroutable) message, body included, at warn:
-                // message contents do not belong in a log.
-                .unwrap_or_else(|_| "warn,lapin=error".into()),
-        )
-        .init();
+    warren_core::logging::init("warn", std::io::stdout);
     let state = match state::AppState::load() {
         Ok(s) => s,
         Err(e) => {

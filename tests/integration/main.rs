@@ -16,3 +16,4 @@ mod cluster;
 mod peek;
 mod publish;
 mod quorum;
+mod secrets;

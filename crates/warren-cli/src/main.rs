@@ -124,13 +124,7 @@ enum ProfileCommand {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WARREN_LOG")
-                .unwrap_or_else(|_| "off".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    warren_core::logging::init("off", std::io::stderr);
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod endpoint;
 pub mod error;
 pub mod inspector;
+pub mod logging;
 pub mod management;
 pub mod message;
 pub mod operation;

@@ -1,0 +1,230 @@
+//! No log level prints a password or a message body: the real `warren` binary, at
+//! `WARREN_LOG=trace`, runs status, a peek and a returned publish as a throwaway user with a
+//! random password, and neither the password (plain, as bytes or as a basic-auth token) nor the
+//! body of the returned message (plain or as bytes) appears in anything it printed.
+//!
+//! The user and its queue are created through the management API (guest/guest, with curl as
+//! `tests/cluster` does) and deleted at the end, also when an assertion fails.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use base64::Engine;
+
+use crate::common::{cluster, unique};
+
+/// A random token: two OS-seeded hashes, hex.
+fn random_token(prefix: &str) -> String {
+    let mut token = prefix.to_owned();
+    for _ in 0..2 {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos(),
+        );
+        token.push_str(&format!("{:016x}", hasher.finish()));
+    }
+    token
+}
+
+/// `METHOD PATH` on node 1's management API as guest, `body` (JSON) given on stdin so that it
+/// is not in the process list; an HTTP error is an `Err` with curl's output.
+fn api(method: &str, path: &str, body: Option<&str>) -> Result<(), String> {
+    let url = format!("{}{path}", cluster().node(1).api());
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sS", "--fail-with-body", "-m", "15", "-u", "guest:guest"])
+        .args(["-X", method, &url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if body.is_some() {
+        cmd.args([
+            "-H",
+            "content-type: application/json",
+            "--data-binary",
+            "@-",
+        ])
+        .stdin(Stdio::piped());
+    }
+    let mut child = cmd.spawn().expect("run curl");
+    if let Some(body) = body {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(body.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{method} {path}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// The throwaway user and its queue; deleted when dropped (best effort: a drop while a failed
+/// assertion unwinds must not panic again).
+struct Fixture {
+    user: String,
+    queue: String,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = api("DELETE", &format!("/api/queues/%2F/{}", self.queue), None);
+        let _ = api("DELETE", &format!("/api/users/{}", self.user), None);
+    }
+}
+
+/// `warren ARGS` at `WARREN_LOG=trace` on every node, as `user:password`.
+fn warren_traced(user: &str, password: &str, args: &[&str]) -> Output {
+    let mut all = Vec::new();
+    for node in &cluster().nodes {
+        all.push("--node".to_owned());
+        all.push(format!(
+            "amqp://{user}:{password}@127.0.0.1:{}/%2f",
+            node.amqp_port
+        ));
+        all.push("--api".to_owned());
+        all.push(format!(
+            "http://{user}:{password}@127.0.0.1:{}",
+            node.api_port
+        ));
+    }
+    all.extend(args.iter().map(|s| s.to_string()));
+    Command::new(env!("CARGO_BIN_EXE_warren"))
+        .args(&all)
+        .env(
+            "WARREN_CONFIG_DIR",
+            std::env::temp_dir().join("warren-it-no-profiles"),
+        )
+        .env("WARREN_LOG", "trace")
+        .env_remove("WARREN_LOG_WIRE")
+        .output()
+        .expect("run warren")
+}
+
+#[test]
+fn trace_logging_prints_no_password_and_no_returned_body() {
+    let fixture = Fixture {
+        user: unique("secrets.user"),
+        queue: unique("secrets.peek"),
+    };
+    let password = random_token("pw");
+    let returned_body = random_token("body");
+    let peeked_body = "a message to peek";
+    api(
+        "PUT",
+        &format!("/api/users/{}", fixture.user),
+        Some(&format!(
+            r#"{{"password":"{password}","tags":"monitoring"}}"#
+        )),
+    )
+    .unwrap();
+    api(
+        "PUT",
+        &format!("/api/permissions/%2F/{}", fixture.user),
+        Some(r#"{"configure":".*","write":".*","read":".*"}"#),
+    )
+    .unwrap();
+    api(
+        "PUT",
+        &format!("/api/queues/%2F/{}", fixture.queue),
+        Some(r#"{"durable":false,"auto_delete":false}"#),
+    )
+    .unwrap();
+    api(
+        "POST",
+        "/api/exchanges/%2F/amq.default/publish",
+        Some(&format!(
+            r#"{{"properties":{{}},"routing_key":"{}","payload":"{peeked_body}","payload_encoding":"string"}}"#,
+            fixture.queue
+        )),
+    )
+    .unwrap();
+
+    let user = fixture.user.as_str();
+    let status = warren_traced(user, &password, &["status", "--json"]);
+    let peek = warren_traced(user, &password, &["peek", &fixture.queue, "--json"]);
+    let nowhere = unique("secrets.nowhere");
+    let publish = warren_traced(
+        user,
+        &password,
+        &[
+            "publish",
+            "--json",
+            "--routing-key",
+            &nowhere,
+            "--body",
+            &returned_body,
+        ],
+    );
+
+    // Each run did its work, with logging on (so there was a log to leak into).
+    let text = |o: &Output| {
+        format!(
+            "stdout:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    assert!(
+        String::from_utf8_lossy(&status.stdout).contains(&cluster().name),
+        "{}",
+        text(&status)
+    );
+    assert!(
+        String::from_utf8_lossy(&peek.stdout).contains(peeked_body),
+        "{}",
+        text(&peek)
+    );
+    assert_eq!(
+        publish.status.code(),
+        Some(4),
+        "returned: {}",
+        text(&publish)
+    );
+    assert!(
+        String::from_utf8_lossy(&publish.stdout).contains("NO_ROUTE"),
+        "{}",
+        text(&publish)
+    );
+
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let secrets = [
+        ("the password", password.clone()),
+        ("the password's bytes", bytes_form(&password)),
+        ("the basic-auth token", token),
+        ("the returned body", returned_body.clone()),
+        ("the returned body's bytes", bytes_form(&returned_body)),
+    ];
+    for (what, out) in [("status", &status), ("peek", &peek), ("publish", &publish)] {
+        assert!(
+            !out.stderr.is_empty(),
+            "{what}: WARREN_LOG=trace logged nothing"
+        );
+        let all = text(out);
+        for (secret, form) in &secrets {
+            assert!(
+                !all.contains(form.as_str()),
+                "{what} printed {secret}:\n{all}"
+            );
+        }
+    }
+}
+
+/// How a byte buffer holding `s` prints in a debug log: `112, 119, ...` (the AMQP client logs
+/// frames, the login response and bodies among them, as lists of bytes).
+fn bytes_form(s: &str) -> String {
+    format!("{:?}", s.as_bytes())
+        .trim_matches(['[', ']'])
+        .to_owned()
+}
