@@ -7,6 +7,10 @@
 //! (status, queues, topology, publish) share these types instead of each parsing its own part,
 //! and the readings they need from a reply (a queue's type, the broker's version) are methods
 //! here, so the rules about the API's spelling live in one place.
+//!
+//! A number of an unexpected shape (some brokers send `"fd_used": "unknown"`, a negative or
+//! fractional count, or one past `u64`) is read as unknown rather than failing the whole reply:
+//! one odd field must not hide a cluster's status.
 
 use std::collections::BTreeMap;
 
@@ -43,18 +47,29 @@ pub struct Node {
     pub running: bool,
     #[serde(rename = "type")]
     pub node_type: Option<String>,
+    #[serde(default, deserialize_with = "count")]
     pub uptime: Option<u64>,
+    #[serde(default, deserialize_with = "count")]
     pub mem_used: Option<u64>,
+    #[serde(default, deserialize_with = "count")]
     pub mem_limit: Option<u64>,
     pub mem_alarm: Option<bool>,
+    #[serde(default, deserialize_with = "count")]
     pub disk_free: Option<u64>,
+    #[serde(default, deserialize_with = "count")]
     pub disk_free_limit: Option<u64>,
     pub disk_free_alarm: Option<bool>,
+    #[serde(default, deserialize_with = "count")]
     pub fd_used: Option<u64>,
+    #[serde(default, deserialize_with = "count")]
     pub fd_total: Option<u64>,
+    #[serde(default, deserialize_with = "count")]
     pub sockets_used: Option<u64>,
+    #[serde(default, deserialize_with = "count")]
     pub sockets_total: Option<u64>,
+    #[serde(default, deserialize_with = "count")]
     pub proc_used: Option<u64>,
+    #[serde(default, deserialize_with = "count")]
     pub proc_total: Option<u64>,
     #[serde(default)]
     pub partitions: Vec<String>,
@@ -83,9 +98,13 @@ pub struct Queue {
     pub online: Option<Vec<String>>,
     pub slave_nodes: Option<Vec<String>>,
     pub synchronised_slave_nodes: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "count")]
     pub messages: Option<u64>,
+    #[serde(default, deserialize_with = "count")]
     pub messages_ready: Option<u64>,
+    #[serde(default, deserialize_with = "count")]
     pub messages_unacknowledged: Option<u64>,
+    #[serde(default, deserialize_with = "count")]
     pub consumers: Option<u64>,
     pub policy: Option<Value>,
     pub effective_policy_definition: Option<Value>,
@@ -97,7 +116,9 @@ pub struct Queue {
     pub arguments: Option<Map<String, Value>>,
     pub operator_policy: Option<Value>,
     pub consumer_details: Option<Vec<Consumer>>,
+    #[serde(default, deserialize_with = "count")]
     pub message_bytes: Option<u64>,
+    #[serde(default, deserialize_with = "count")]
     pub memory: Option<u64>,
 }
 
@@ -116,6 +137,7 @@ pub struct MessageStats {
 /// A rate sample (`*_details`).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Rate {
+    #[serde(default, deserialize_with = "rate")]
     pub rate: Option<f64>,
 }
 
@@ -125,6 +147,7 @@ pub struct Consumer {
     pub consumer_tag: String,
     #[serde(default)]
     pub ack_required: bool,
+    #[serde(default, deserialize_with = "count")]
     pub prefetch_count: Option<u64>,
     #[serde(default)]
     pub exclusive: bool,
@@ -144,13 +167,13 @@ pub struct ChannelDetails {
 #[derive(Debug, Deserialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "page_count")]
     pub total_count: u32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "page_count")]
     pub filtered_count: u32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "page_count")]
     pub page: u32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "page_count")]
     pub page_count: u32,
 }
 
@@ -205,6 +228,24 @@ pub struct HealthCheckReply {
     pub reason: Option<String>,
 }
 
+/// A count: a non-negative integer that fits `u64`; anything else (a string, a negative or
+/// fractional number, null) is unknown.
+fn count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(Value::deserialize(d)?.as_u64())
+}
+
+/// A rate: any finite number; anything else is unknown.
+fn rate<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    Ok(Value::deserialize(d)?.as_f64().filter(|r| r.is_finite()))
+}
+
+/// A page count: a count that fits `u32`, 0 when absent or odd.
+fn page_count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    Ok(count(d)?
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or_default())
+}
+
 /// The body of an error reply.
 #[derive(Debug, Deserialize)]
 pub struct ErrorReply {
@@ -222,5 +263,27 @@ mod tests {
         assert_eq!(q.kind(), QueueType::Classic);
         let o: Overview = serde_json::from_str(r#"{"rabbitmq_version":"4.1.0"}"#).unwrap();
         assert_eq!(o.version().map(|v| (v.major, v.minor)), Some((4, 1)));
+    }
+
+    #[test]
+    fn odd_numbers_in_queue_and_overview_replies_are_unknown() {
+        let raw = r#"[{"name":"a","vhost":"/","messages":"unknown","messages_ready":-3,
+            "consumers":1.5,"memory":184467440737095516160,"messages_unacknowledged":7,
+            "message_stats":{"publish_details":{"rate":"n/a"},"deliver_get_details":{"rate":2.5}}}]"#;
+        let q: Vec<Queue> = serde_json::from_str(raw).unwrap();
+        let q = &q[0];
+        assert_eq!(
+            (q.messages, q.messages_ready, q.consumers, q.memory),
+            (None, None, None, None)
+        );
+        assert_eq!(q.messages_unacknowledged, Some(7));
+        let stats = q.message_stats.as_ref().unwrap();
+        assert_eq!(stats.publish_details.as_ref().unwrap().rate, None);
+        assert_eq!(stats.deliver_get_details.as_ref().unwrap().rate, Some(2.5));
+        let page: Page<Queue> = serde_json::from_str(
+            r#"{"items":[],"total_count":"x","page":-1,"page_count":5000000000}"#,
+        )
+        .unwrap();
+        assert_eq!((page.total_count, page.page, page.page_count), (0, 0, 0));
     }
 }

@@ -122,6 +122,7 @@ impl ManagementClient {
         method: reqwest::Method,
         path: &str,
     ) -> Result<(String, String, bytes::Bytes)> {
+        check_no_dot_segments(path)?;
         let base = &self.endpoints[i];
         let url = base
             .join("api/")
@@ -186,9 +187,51 @@ fn parse<T: DeserializeOwned>(endpoint: String, path: String, bytes: &[u8]) -> R
         })
 }
 
-/// Percent-encodes one path segment (a vhost or a queue name; "/" becomes "%2F").
+/// Percent-encodes one path segment or query value fully: everything but ASCII letters and
+/// digits ("/" becomes "%2F", "%" "%25", "#" "%23", "?" "%3F", non-ASCII its UTF-8 bytes).
 pub fn encode_segment(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// Whether a vhost or queue name can be a segment of a management API path. `.` and `..`
+/// cannot, however they are encoded: the URL library and the broker's HTTP router both drop
+/// dot segments, `%2E` and `%2E%2E` included, so the path would name something else (a purge
+/// of `.` in `/` would address `/api/queues/%2F/contents`).
+pub fn is_addressable(name: &str) -> bool {
+    !matches!(name, "." | "..")
+}
+
+/// One path segment naming `what` (a vhost, a queue), encoded; a name that no path can
+/// address is refused rather than sent as a path that means something else.
+pub fn path_segment(what: &str, name: &str) -> Result<String> {
+    if is_addressable(name) {
+        Ok(encode_segment(name))
+    } else {
+        Err(Error::invalid(
+            what,
+            format!(
+                "\"{name}\" cannot be addressed through the management API (its HTTP paths drop \
+                 \".\" and \"..\" segments)"
+            ),
+        ))
+    }
+}
+
+/// Refuses a path (relative to `/api/`) holding a dot segment in any spelling: resolved, it
+/// would address another resource. The last line of defence behind [`path_segment`].
+fn check_no_dot_segments(path: &str) -> Result<()> {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let dot = |seg: &str| {
+        let seg = seg.to_ascii_lowercase().replace("%2e", ".");
+        seg == "." || seg == ".."
+    };
+    match path.split('/').find(|seg| dot(seg)) {
+        Some(seg) => Err(Error::invalid(
+            "management path",
+            format!("the segment \"{seg}\" of {path} would be dropped"),
+        )),
+        None => Ok(()),
+    }
 }
 
 fn transport_error(endpoint: &str, e: reqwest::Error) -> Error {
@@ -221,5 +264,73 @@ mod tests {
             .and_then(serde_json::from_value)
             .unwrap();
         assert_eq!(q.online.unwrap(), ["a", "b"]);
+    }
+
+    use super::*;
+
+    #[test]
+    fn every_odd_character_is_encoded_in_a_segment() {
+        let cases = [
+            ("/", "%2F"),
+            ("a.b", "a%2Eb"),
+            ("a/b", "a%2Fb"),
+            ("50%", "50%25"),
+            ("a b", "a%20b"),
+            ("#1", "%231"),
+            ("why?", "why%3F"),
+            ("é", "%C3%A9"),
+            ("キュー", "%E3%82%AD%E3%83%A5%E3%83%BC"),
+            ("...", "%2E%2E%2E"),
+            ("%2E", "%252E"),
+        ];
+        for (name, want) in cases {
+            assert_eq!(path_segment("queue", name).unwrap(), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn encoded_segments_survive_the_url_unchanged() {
+        // What the client sends is what it built: no segment is resolved away or re-encoded.
+        let base = Url::parse("http://127.0.0.1:15672/").unwrap();
+        for name in [
+            "a.b", "/", "..a", "a..", "50%", "a b", "#1", "why?", "é", "%2E", ".%2E",
+        ] {
+            let path = format!(
+                "queues/{}/{}/contents",
+                path_segment("vhost", "/").unwrap(),
+                path_segment("queue", name).unwrap()
+            );
+            check_no_dot_segments(&path).unwrap();
+            let url = base.join("api/").unwrap().join(&path).unwrap();
+            assert_eq!(url.path(), format!("/api/{path}"), "{name}");
+            assert_eq!(url.query(), None, "{name}");
+            let segments: Vec<_> = url.path_segments().unwrap().collect();
+            let decoded = percent_encoding::percent_decode_str(segments[3])
+                .decode_utf8()
+                .unwrap();
+            assert_eq!(decoded, name);
+        }
+    }
+
+    #[test]
+    fn dot_names_are_refused_not_sent() {
+        for name in [".", ".."] {
+            assert!(!is_addressable(name));
+            assert!(matches!(
+                path_segment("queue", name),
+                Err(Error::InvalidInput { .. })
+            ));
+        }
+        for path in [
+            "queues/%2F/%2E/contents",
+            "queues/%2F/%2e%2E",
+            "queues/./x",
+            "queues/%2F/..?columns=name",
+            "queues/%2F/.%2E/contents",
+        ] {
+            assert!(check_no_dot_segments(path).is_err(), "{path}");
+        }
+        // A dot inside a query value is not a path segment.
+        check_no_dot_segments("queues?name=%5E%5C.%24&use_regex=true").unwrap();
     }
 }

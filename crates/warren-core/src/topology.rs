@@ -15,7 +15,7 @@ use ts_rs::TS;
 
 use crate::api;
 use crate::error::{Error, Result};
-use crate::management::{encode_segment, ManagementClient};
+use crate::management::{encode_segment, is_addressable, ManagementClient};
 
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
@@ -101,10 +101,17 @@ pub struct Topology {
 /// Past this many nodes the picture stops growing (and says so).
 const MAX_NODES: usize = 200;
 
+/// The path suffix that reads one vhost; empty (every vhost, filtered here by [`in_vhost`])
+/// for a vhost that no path can address (`.` or `..`).
 fn vhost_suffix(vhost: Option<&str>) -> String {
     vhost
+        .filter(|v| is_addressable(v))
         .map(|v| format!("/{}", encode_segment(v)))
         .unwrap_or_default()
+}
+
+fn in_vhost(wanted: Option<&str>, vhost: &str) -> bool {
+    wanted.is_none_or(|w| w == vhost)
 }
 
 pub async fn exchanges(api: &ManagementClient, vhost: Option<&str>) -> Result<Vec<ExchangeRow>> {
@@ -113,6 +120,7 @@ pub async fn exchanges(api: &ManagementClient, vhost: Option<&str>) -> Result<Ve
         .await?;
     Ok(raw
         .into_iter()
+        .filter(|e| in_vhost(vhost, &e.vhost))
         .map(|e| ExchangeRow {
             publish_in_rate: e
                 .message_stats
@@ -142,7 +150,10 @@ pub async fn exchanges(api: &ManagementClient, vhost: Option<&str>) -> Result<Ve
 /// Every binding of a vhost (or of all vhosts), the default exchange's implicit ones left out.
 pub async fn bindings(api: &ManagementClient, vhost: Option<&str>) -> Result<Vec<BindingRow>> {
     let raw: Vec<BindingRow> = api.get(&format!("bindings{}", vhost_suffix(vhost))).await?;
-    Ok(raw.into_iter().filter(|b| !b.source.is_empty()).collect())
+    Ok(raw
+        .into_iter()
+        .filter(|b| !b.source.is_empty() && in_vhost(vhost, &b.vhost))
+        .collect())
 }
 
 /// The routing picture around `focus` in `vhost`.

@@ -13,7 +13,7 @@ use ts_rs::TS;
 use crate::api;
 use crate::broker::{BrokerVersion, QueueType};
 use crate::error::{Error, Result};
-use crate::management::{encode_segment, ManagementClient};
+use crate::management::{encode_segment, is_addressable, path_segment, ManagementClient};
 
 mod settings;
 
@@ -198,11 +198,11 @@ pub struct PurgeResult {
 
 // ---------------------------------------------------------------------------------------------
 
-fn vhost_path(vhost: Option<&str>) -> String {
-    match vhost {
-        Some(v) => format!("queues/{}", encode_segment(v)),
+fn vhost_path(vhost: Option<&str>) -> Result<String> {
+    Ok(match vhost {
+        Some(v) => format!("queues/{}", path_segment("vhost", v)?),
         None => "queues".to_owned(),
-    }
+    })
 }
 
 /// Checks a name filter before it reaches the API (which answers a bad regex with a 500).
@@ -229,7 +229,7 @@ pub async fn list_page(api: &ManagementClient, q: &QueueQuery) -> Result<QueuePa
     check_filter(&q.filter, q.regex)?;
     let mut path = format!(
         "{}?page={}&page_size={}&columns={LIST_COLUMNS}",
-        vhost_path(q.vhost.as_deref()),
+        vhost_path(q.vhost.as_deref())?,
         q.page,
         q.page_size,
     );
@@ -273,7 +273,7 @@ pub async fn list_all(
         })
         .transpose()?;
     let rows: Vec<api::Queue> = api
-        .get(&format!("{}?columns={LIST_COLUMNS}", vhost_path(vhost)))
+        .get(&format!("{}?columns={LIST_COLUMNS}", vhost_path(vhost)?))
         .await?;
     let mut rows: Vec<QueueRow> = rows
         .into_iter()
@@ -284,17 +284,42 @@ pub async fn list_all(
     Ok(rows)
 }
 
-fn queue_path(vhost: &str, name: &str) -> String {
-    format!("queues/{}/{}", encode_segment(vhost), encode_segment(name))
+fn queue_path(vhost: &str, name: &str) -> Result<String> {
+    Ok(format!(
+        "queues/{}/{}",
+        path_segment("vhost", vhost)?,
+        path_segment("queue", name)?
+    ))
 }
 
 /// One queue in full. A missing queue is `ErrorKind::NotFound` naming the queue.
 pub async fn detail(api: &ManagementClient, vhost: &str, name: &str) -> Result<QueueDetail> {
-    let path = queue_path(vhost, name);
-    let (raw, overview) = tokio::join!(api.get::<api::Queue>(&path), api.overview());
+    let (raw, overview) = tokio::join!(read_queue(api, vhost, name), api.overview());
     let raw = raw.map_err(|e| not_found_as_queue(e, vhost, name))?;
     let version = overview.ok().and_then(|o| o.rabbitmq_version);
     Ok(build_detail(raw, version))
+}
+
+/// One queue as the API has it. A queue named `.` or `..` has no path of its own, so it is
+/// found in its vhost's list by an exact name filter (without its consumers' details).
+async fn read_queue(api: &ManagementClient, vhost: &str, name: &str) -> Result<api::Queue> {
+    if is_addressable(name) {
+        return api.get(&queue_path(vhost, name)?).await;
+    }
+    let exact = format!("^{}$", name.replace('.', "\\."));
+    let path = format!(
+        "queues/{}?page=1&page_size=100&name={}&use_regex=true",
+        path_segment("vhost", vhost)?,
+        encode_segment(&exact)
+    );
+    let page: api::Page<api::Queue> = api.get(&path).await?;
+    page.items
+        .into_iter()
+        .find(|q| q.name == name && q.vhost == vhost)
+        .ok_or_else(|| Error::QueueNotFound {
+            vhost: vhost.to_owned(),
+            name: name.to_owned(),
+        })
 }
 
 pub(crate) fn not_found_as_queue(e: Error, vhost: &str, name: &str) -> Error {
@@ -309,8 +334,10 @@ pub(crate) fn not_found_as_queue(e: Error, vhost: &str, name: &str) -> Error {
 
 /// Removes every ready message of a queue (unacknowledged ones stay with their consumers).
 pub async fn purge(api: &ManagementClient, vhost: &str, name: &str) -> Result<PurgeResult> {
+    // A name no path can address is refused before anything is read or sent.
+    let path = format!("{}/contents", queue_path(vhost, name)?);
     let before = detail(api, vhost, name).await?;
-    api.delete(&format!("{}/contents", queue_path(vhost, name)))
+    api.delete(&path)
         .await
         .map_err(|e| not_found_as_queue(e, vhost, name))?;
     Ok(PurgeResult {

@@ -415,6 +415,8 @@ fn health(
     }
     for n in nodes.iter().filter(|n| n.running) {
         if let (Some(used), Some(limit)) = (n.mem_used, n.mem_limit) {
+            // Widened: broker numbers can be anything up to u64::MAX.
+            let (used, limit) = (u128::from(used), u128::from(limit));
             if limit > 0 && used * 10 >= limit * 9 {
                 findings.push((
                     HealthLevel::Warning,
@@ -427,7 +429,7 @@ fn health(
             }
         }
         if let (Some(used), Some(total)) = (n.fd_used, n.fd_total) {
-            if total > 0 && used * 10 >= total * 9 {
+            if total > 0 && u128::from(used) * 10 >= u128::from(total) * 9 {
                 findings.push((
                     HealthLevel::Warning,
                     format!("{} uses {used} of {total} file descriptors", n.name),
@@ -527,6 +529,78 @@ mod tests {
             {"name": "demo.stream", "vhost": "/", "type": "stream", "state": "running", "node": N3,
              "members": [N3, N2, N1], "online": [N3, N2, N1]}
         ])
+    }
+
+    /// A node reply with `field` replaced by `value`, as an odd broker sends it.
+    fn node_with(name: &str, field: &str, value: Value) -> Value {
+        let mut n = running_node(name);
+        n[field] = value;
+        n
+    }
+
+    fn status_with_odd_field(field: &str, value: Value) -> ClusterStatus {
+        let nodes = vec![
+            node_with(N1, field, value),
+            running_node(N2),
+            running_node(N3),
+        ];
+        analyze(snapshot("3.10.8", nodes, healthy_queues(), json!([])), 1)
+    }
+
+    #[test]
+    fn a_string_where_a_number_belongs_is_unknown() {
+        let s = status_with_odd_field("fd_used", json!("unknown"));
+        assert_eq!(s.nodes[0].fd_used, None);
+        assert_eq!(s.nodes[0].fd_total, Some(20000), "the rest is still read");
+        assert_eq!(s.nodes[1].fd_used, Some(40));
+        assert_eq!(s.health.level, HealthLevel::Ok, "{:?}", s.health.reasons);
+    }
+
+    #[test]
+    fn a_negative_number_is_unknown() {
+        let s = status_with_odd_field("mem_used", json!(-1));
+        assert_eq!(s.nodes[0].mem_used, None);
+        assert_eq!(s.nodes[0].mem_limit, Some(10110425497));
+    }
+
+    #[test]
+    fn a_fractional_number_is_unknown() {
+        let s = status_with_odd_field("sockets_used", json!(2.5));
+        assert_eq!(s.nodes[0].sockets_used, None);
+        assert_eq!(s.nodes[0].sockets_total, Some(17910));
+    }
+
+    #[test]
+    fn a_number_past_u64_is_unknown_and_the_largest_ones_do_not_overflow() {
+        let s = status_with_odd_field("disk_free", json!(1e30));
+        assert_eq!(s.nodes[0].disk_free, None);
+        let huge: Value = serde_json::from_str("184467440737095516160").unwrap();
+        let s = status_with_odd_field("proc_used", huge);
+        assert_eq!(s.nodes[0].proc_used, None);
+        // Both at u64::MAX: the comparisons with the limits must not overflow.
+        let mut n1 = running_node(N1);
+        n1["mem_used"] = json!(u64::MAX);
+        n1["mem_limit"] = json!(u64::MAX);
+        n1["fd_used"] = json!(u64::MAX);
+        n1["fd_total"] = json!(u64::MAX);
+        let s = analyze(snapshot("3.10.8", vec![n1], healthy_queues(), json!([])), 1);
+        assert_eq!(s.nodes[0].mem_used, Some(u64::MAX));
+        assert!(
+            s.health
+                .reasons
+                .iter()
+                .any(|r| r.contains("uses 100% of its memory")),
+            "{:?}",
+            s.health.reasons
+        );
+        assert!(
+            s.health
+                .reasons
+                .iter()
+                .any(|r| r.contains("file descriptors")),
+            "{:?}",
+            s.health.reasons
+        );
     }
 
     #[test]

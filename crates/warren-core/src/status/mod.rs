@@ -320,13 +320,13 @@ async fn read_queues(client: &ManagementClient, mirroring: bool) -> Result<Vec<a
         .filter(|q| needs_stats(q))
         .map(|q| q.vhost.clone())
         .collect();
-    let paths: Vec<String> = vhosts
+    // A vhost no path can address (`.` or `..`) is read with all of them: the replies are
+    // matched by vhost and name below.
+    let paths: BTreeSet<String> = vhosts
         .iter()
-        .map(|v| {
-            format!(
-                "queues/{}?columns={columns}",
-                crate::management::encode_segment(v)
-            )
+        .map(|v| match crate::management::path_segment("vhost", v) {
+            Ok(v) => format!("queues/{v}?columns={columns}"),
+            Err(_) => format!("queues?columns={columns}"),
         })
         .collect();
     let replies =
