@@ -543,9 +543,19 @@ fn peek_beside_a_consumer_sees_the_ready_messages_and_loses_none() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let plan_notes =
-            String::from_utf8_lossy(&warren_on_cluster(&["peek", &queue, "--plan"]).stdout)
-                .into_owned();
+        // The plan reads the queue through the management API, which can answer late on a
+        // freshly started cluster: a failure is retried for a while, and each one is kept.
+        let mut failures = Vec::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        let plan_notes = loop {
+            let plan = warren_on_cluster(&["peek", &queue, "--plan"]);
+            if plan.status.success() {
+                break String::from_utf8_lossy(&plan.stdout).into_owned();
+            }
+            failures.push(String::from_utf8_lossy(&plan.stderr).into_owned());
+            assert!(std::time::Instant::now() < deadline, "{failures:?}");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        };
         assert!(plan_notes.contains("consumer"), "{plan_notes}");
         assert_eq!(peeked.len(), 4, "the peek sees the ready messages only");
         assert_same(&peeked, &sent[2..]);
