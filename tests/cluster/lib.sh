@@ -113,8 +113,9 @@ on_err() {
 
 # Serialise the scripts that change the cluster (up, down, node): a demo
 # launcher and a test harness may well call `up` at the same time. The lock
-# is fd 9 on $CLUSTER_DIR/.lock; ctl and with_node_env close it for what
-# they run, or a detached VM (or an epmd it starts) would hold it for good.
+# is fd 9 on $CLUSTER_DIR/.lock; ctl and with_node_env close it (and every other
+# inherited descriptor) for what they run, or a detached VM (or an epmd it starts)
+# would hold it for good.
 lock_cluster() {
   mkdir -p "$CLUSTER_DIR"
   exec 9>"$CLUSTER_DIR/.lock"
@@ -208,7 +209,22 @@ with_node_env() {
     RABBITMQ_PID_FILE=$(inside "$(pid_file "$n")") \
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel net_ticktime $NET_TICKTIME -kernel inet_dist_use_interface {127,0,0,1}" \
     ERL_CRASH_DUMP="$dir/log/erl_crash.dump" \
-    "${RUN_IN[@]}" "$@" 9>&-
+    without_inherited_fds "${RUN_IN[@]}" "$@"
+}
+
+# Runs a command with only stdin, stdout and stderr open. A detached VM (or the epmd it
+# starts) keeps every descriptor it inherits for its whole life: the cluster lock (fd 9), or
+# a test harness's own lock (`flock ... cargo test`, whose tests restart nodes), would then be
+# held for good.
+without_inherited_fds() {
+  (
+    local fd
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      if ((fd > 2)); then eval "exec $fd>&-"; fi
+    done
+    exec "$@"
+  )
 }
 
 # ------------------------------------------------------------------- CLI ----
@@ -217,8 +233,8 @@ with_node_env() {
 ctl() {
   local n=$1
   shift
-  # 9>&-: an epmd started by this CLI must not inherit the lock (lock_cluster).
-  HOME=$(inside "$RABBIT_HOME") timeout "${CTL_TIMEOUT:-90}" "${RUN_IN[@]}" "$RABBIT_BIN/rabbitmqctl" -q -n "$(node_name "$n")" "$@" 9>&-
+  # An epmd started by this CLI must not inherit the lock (lock_cluster).
+  HOME=$(inside "$RABBIT_HOME") without_inherited_fds timeout "${CTL_TIMEOUT:-90}" "${RUN_IN[@]}" "$RABBIT_BIN/rabbitmqctl" -q -n "$(node_name "$n")" "$@"
 }
 
 # ctlq N ARGS...: like ctl, but keeps the CLI's chatter (feature flag
