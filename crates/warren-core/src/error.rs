@@ -39,6 +39,14 @@ pub enum Error {
     Unreachable { endpoint: String, reason: String },
     #[error("{endpoint} did not answer within {}", humanize(*.after))]
     Timeout { endpoint: String, after: Duration },
+    /// A write reached a node that then failed to answer: it may or may not have been done,
+    /// and it was not sent again, since doing it twice could be worse than not at all.
+    #[error("{endpoint} received {what} but did not answer ({reason}); it may or may not have been done, so it was not sent again: check before retrying")]
+    Unconfirmed {
+        endpoint: String,
+        what: String,
+        reason: String,
+    },
     #[error("{endpoint} answered HTTP {status} for {path}: {reason}")]
     Http {
         endpoint: String,
@@ -144,7 +152,7 @@ impl Error {
             Error::Auth { .. } => ErrorKind::Auth,
             Error::AccessRefused { .. } => ErrorKind::AccessRefused,
             Error::Unreachable { .. } => ErrorKind::Unreachable,
-            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Timeout { .. } | Error::Unconfirmed { .. } => ErrorKind::Timeout,
             Error::Http { status: 404, .. } => ErrorKind::NotFound,
             Error::Http { .. } => ErrorKind::Http,
             Error::BadReply { .. } | Error::Amqp { .. } => ErrorKind::Protocol,

@@ -2,9 +2,21 @@
 //!
 //! Any node's API answers for the whole cluster, so a request goes to the node that answered
 //! last and moves on to the next one only when that node cannot be reached (connection refused,
-//! timeout, 502/503). A refusal by a healthy node (401, 403, 404) is final: asking another node
-//! would give the same answer. Callers ask for only the columns they use (`columns=`), which
-//! keeps replies for clusters with tens of thousands of queues small.
+//! no answer, 502/503). A refusal by a healthy node (401, 403, 404) is final: asking another
+//! node would give the same answer. Callers ask for only the columns they use (`columns=`),
+//! which keeps replies for clusters with tens of thousands of queues small.
+//!
+//! Two things make "cannot be reached" subtle on production clusters:
+//! - A slow reply is not a dead node. A paused or wedged node accepts connections and never
+//!   answers, while a busy one computing `/api/queues` for ten thousand queues is merely slow.
+//!   When a request has waited [`LIVENESS_AFTER`], the client asks the same node something
+//!   cheap (`/api/whoami`); a node that does not answer that within [`LIVENESS_WAIT`] is
+//!   treated as not answering, and the request moves on at once instead of waiting out
+//!   [`REQUEST_TIMEOUT`]. A node that answers the probe keeps its request.
+//! - Only what is safe to repeat is sent again. A GET may go to the next node after any
+//!   failure; a write (a purge) goes to another node only when it never reached the first one
+//!   (the connection could not be made). Once sent, a write that gets no answer is reported as
+//!   [`Error::Unconfirmed`]: it may have been done, and sending it again could do it twice.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -20,6 +32,26 @@ use crate::tls;
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request waits before the client checks that its node is alive at all.
+pub const LIVENESS_AFTER: Duration = Duration::from_secs(2);
+/// How long the liveness probe (`/api/whoami`, cheap on any node) may take.
+pub const LIVENESS_WAIT: Duration = Duration::from_millis(1500);
+const LIVENESS_PATH: &str = "whoami";
+
+/// Whether a request may be sent again to another node after a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Repeat {
+    /// A read: sending it twice changes nothing.
+    Safe,
+    /// A write: sent again only when the first node never received it.
+    OnlyIfUnsent,
+}
+
+/// A failed attempt on one node: the error, and whether the request may have reached it.
+struct Failed {
+    error: Error,
+    maybe_received: bool,
+}
 
 #[derive(Debug)]
 pub struct ManagementClient {
@@ -79,32 +111,44 @@ impl ManagementClient {
 
     /// GET `path` (relative to `<base>/api/`) from the first node that answers.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        let (endpoint, shown_path, bytes) = self.send(reqwest::Method::GET, path).await?;
+        let (endpoint, shown_path, bytes) =
+            self.send(reqwest::Method::GET, path, Repeat::Safe).await?;
         parse(endpoint, shown_path, &bytes)
     }
 
-    /// DELETE `path` on the first node that answers (purge, for one). A node that cannot be
-    /// reached has not received the request, so moving on to the next one is safe.
+    /// DELETE `path` (a purge, for one) on the first node that can be reached. It goes to
+    /// another node only when the first never received it; a node that received it and did
+    /// not answer gives [`Error::Unconfirmed`].
     pub async fn delete(&self, path: &str) -> Result<()> {
-        self.send(reqwest::Method::DELETE, path).await.map(|_| ())
+        self.send(reqwest::Method::DELETE, path, Repeat::OnlyIfUnsent)
+            .await
+            .map(|_| ())
     }
 
     async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
+        repeat: Repeat,
     ) -> Result<(String, String, bytes::Bytes)> {
         let n = self.endpoints.len();
         let start = self.preferred.load(Ordering::Relaxed) % n;
         let mut failures = Vec::new();
         for i in (0..n).map(|k| (start + k) % n) {
-            match self.send_to(i, method.clone(), path).await {
+            match self.attempt(i, method.clone(), path).await {
                 Ok(v) => {
                     self.preferred.store(i, Ordering::Relaxed);
                     return Ok(v);
                 }
-                Err(e) if e.is_node_failure() => failures.push(e.to_string()),
-                Err(e) => return Err(e),
+                Err(f) if !f.error.is_node_failure() => return Err(f.error),
+                Err(f) if repeat == Repeat::OnlyIfUnsent && f.maybe_received => {
+                    return Err(Error::Unconfirmed {
+                        endpoint: redact(&self.endpoints[i]),
+                        what: format!("{method} {path}"),
+                        reason: f.error.to_string(),
+                    })
+                }
+                Err(f) => failures.push(f.error.to_string()),
             }
         }
         Err(Error::NoNodeAvailable(failures.join("; ")))
@@ -112,8 +156,49 @@ impl ManagementClient {
 
     /// GET `path` from the `i`-th endpoint only.
     pub async fn get_from<T: DeserializeOwned>(&self, i: usize, path: &str) -> Result<T> {
-        let (endpoint, shown_path, bytes) = self.send_to(i, reqwest::Method::GET, path).await?;
+        let (endpoint, shown_path, bytes) = self
+            .attempt(i, reqwest::Method::GET, path)
+            .await
+            .map_err(|f| f.error)?;
         parse(endpoint, shown_path, &bytes)
+    }
+
+    /// One request to the `i`-th endpoint, given up early when the node turns out not to
+    /// answer at all (see the module's docs).
+    async fn attempt(
+        &self,
+        i: usize,
+        method: reqwest::Method,
+        path: &str,
+    ) -> std::result::Result<(String, String, bytes::Bytes), Failed> {
+        let request = self.send_to(i, method, path);
+        tokio::pin!(request);
+        tokio::select! {
+            r = &mut request => return r,
+            () = tokio::time::sleep(LIVENESS_AFTER) => {}
+        }
+        let probe = tokio::time::timeout(
+            LIVENESS_WAIT,
+            self.send_to(i, reqwest::Method::GET, LIVENESS_PATH),
+        );
+        tokio::select! {
+            r = &mut request => return r,
+            alive = probe => match alive {
+                // Alive (whatever it answered): the request is slow, not lost; let it finish.
+                Ok(Ok(_)) => {}
+                Ok(Err(f)) if !f.error.is_node_failure() => {}
+                _ => {
+                    return Err(Failed {
+                        error: Error::Timeout {
+                            endpoint: redact(&self.endpoints[i]),
+                            after: LIVENESS_AFTER + LIVENESS_WAIT,
+                        },
+                        maybe_received: true,
+                    })
+                }
+            },
+        }
+        request.await
     }
 
     async fn send_to(
@@ -121,13 +206,17 @@ impl ManagementClient {
         i: usize,
         method: reqwest::Method,
         path: &str,
-    ) -> Result<(String, String, bytes::Bytes)> {
-        check_no_dot_segments(path)?;
+    ) -> std::result::Result<(String, String, bytes::Bytes), Failed> {
+        let unsent = |error| Failed {
+            error,
+            maybe_received: false,
+        };
+        check_no_dot_segments(path).map_err(unsent)?;
         let base = &self.endpoints[i];
         let url = base
             .join("api/")
             .and_then(|u| u.join(path))
-            .map_err(|e| Error::invalid("management path", e.to_string()))?;
+            .map_err(|e| unsent(Error::invalid("management path", e.to_string())))?;
         let endpoint = redact(base);
         let shown_path = url.path().to_owned();
         let response = self
@@ -139,14 +228,17 @@ impl ManagementClient {
             )
             .send()
             .await
-            .map_err(|e| transport_error(&endpoint, e))?;
+            .map_err(|e| Failed {
+                maybe_received: !e.is_connect(),
+                error: transport_error(&endpoint, e),
+            })?;
         let status = response.status();
         if !status.is_success() {
             let body = response.text().await.unwrap_or_default();
             let reason = serde_json::from_str::<api::ErrorReply>(&body)
                 .map(|e| e.reason.unwrap_or(e.error.unwrap_or_default()))
                 .unwrap_or_else(|_| body.chars().take(200).collect());
-            return Err(match status.as_u16() {
+            let error = match status.as_u16() {
                 401 => Error::Auth {
                     endpoint,
                     user: self.credentials.username.clone(),
@@ -164,12 +256,17 @@ impl ManagementClient {
                     status: code,
                     reason,
                 },
+            };
+            // The node answered: whatever it did with the request, it received it.
+            return Err(Failed {
+                error,
+                maybe_received: true,
             });
         }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(&endpoint, e))?;
+        let bytes = response.bytes().await.map_err(|e| Failed {
+            error: transport_error(&endpoint, e),
+            maybe_received: true,
+        })?;
         Ok((endpoint, shown_path, bytes))
     }
 }
