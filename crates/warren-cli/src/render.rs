@@ -158,7 +158,8 @@ pub fn endpoints_text(endpoints: &[EndpointStatus]) -> String {
         };
         let amqp = e.amqp.as_ref().map_or("no amqp".to_owned(), |l| {
             let mut s = format!("amqp {}", link(l));
-            if let (LinkState::Down, Some(err)) = (l.state, &l.last_error) {
+            if let (LinkState::Down | LinkState::LoginRefused, Some(err)) = (l.state, &l.last_error)
+            {
                 let _ = write!(s, ": {}", err.message);
             }
             s
@@ -200,6 +201,7 @@ fn link(l: &LinkStatus) -> String {
         (LinkState::Connected, None) => "up".into(),
         (LinkState::Connecting, _) => "connecting".into(),
         (LinkState::Down, _) => "DOWN".into(),
+        (LinkState::LoginRefused, _) => "LOGIN REFUSED".into(),
         (LinkState::Closed, _) => "closed".into(),
     }
 }

@@ -10,6 +10,15 @@
 //! on the current one while it is healthy) and, when the node fails under it, retries the
 //! operation on another node.
 //!
+//! Every wait on a node is bounded: a paused node accepts TCP and never answers, so opening a
+//! channel ([`CHANNEL_WAIT`]) and each attempt of [`ClusterSession::run`]
+//! ([`operation::BROKER_REPLY_WAIT`]) time out, and a timed-out attempt moves to another node.
+//!
+//! A refused login is not retried. Directory-backed accounts lock after a few failed logins,
+//! and the same password fails the same way every time; so a supervisor whose login was
+//! refused stops in [`LinkState::LoginRefused`]. Trying again is a new session: the user
+//! changed the profile or asked to reconnect.
+//!
 //! The state of every link is published through a `watch` channel, so the app and the CLI
 //! show per-node connection state and latency without polling the supervisors.
 
@@ -30,11 +39,15 @@ use url::Url;
 
 use crate::endpoint::{host_port, ClusterTarget, Credentials};
 use crate::error::{Error, ErrorReport, Result};
+use crate::operation::BROKER_REPLY_WAIT;
 use crate::tls;
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const PING_INTERVAL: Duration = Duration::from_secs(2);
 pub const PING_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long opening a channel on a connected node may take before the node counts as not
+/// answering.
+pub const CHANNEL_WAIT: Duration = Duration::from_secs(5);
 /// AMQP heartbeat asked of the broker: a second line of defence behind the pings.
 const HEARTBEAT_SECS: u16 = 10;
 const BACKOFF_FIRST: Duration = Duration::from_millis(250);
@@ -48,6 +61,10 @@ pub enum LinkState {
     Connected,
     /// Not connected; a new attempt follows after a backoff.
     Down,
+    /// The broker refused the credentials. No new attempt on this session: repeated failed
+    /// logins lock directory-backed accounts. A new session (the profile changed, the user
+    /// asked to reconnect) tries again.
+    LoginRefused,
     /// The session was closed.
     Closed,
 }
@@ -290,9 +307,10 @@ impl ClusterSession {
     }
 
     /// Runs `op` on a fresh channel of a connected node. When the node fails under it (socket
-    /// error, timeout, connection closed), the operation is retried on another node, so `op`
-    /// must be safe to repeat. Errors of the operation itself (404, 403, 406...) are returned
-    /// as they are. Waits up to `wait` for some node to be connected.
+    /// error, connection closed, no answer within [`BROKER_REPLY_WAIT`]), the operation is
+    /// retried on another node, so `op` must be safe to repeat. Errors of the operation itself
+    /// (404, 403, 406...) are returned as they are. Waits up to `wait` for some node to be
+    /// connected; once `wait` has passed, a failed attempt is the last one.
     pub async fn run<T, F, Fut>(&self, wait: Duration, mut op: F) -> Result<T>
     where
         F: FnMut(Channel) -> Fut,
@@ -303,33 +321,63 @@ impl ClusterSession {
         loop {
             let (i, connection) = self.pick_until(deadline, &mut failed).await?;
             let endpoint = self.links()[i].endpoint.clone();
-            let result = match connection.create_channel().await {
-                Ok(channel) => {
-                    let out = op(channel.clone()).await;
-                    if channel.status().connected() {
-                        let _ = channel.close(200, "OK".into()).await;
-                    }
-                    out
+            let attempt = async {
+                let channel = self.open_channel(&connection, &endpoint).await?;
+                let out = tokio::time::timeout(BROKER_REPLY_WAIT, op(channel.clone())).await;
+                if channel.status().connected() {
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(2),
+                        channel.close(200, "OK".into()),
+                    )
+                    .await;
                 }
-                Err(e) => Err(e),
+                match out {
+                    Ok(r) => r.map_err(|e| self.classify(&endpoint, e)),
+                    Err(_) => Err(Attempt::NodeFailed(Error::Timeout {
+                        endpoint: endpoint.clone(),
+                        after: BROKER_REPLY_WAIT,
+                    })),
+                }
             };
-            match result {
+            match attempt.await {
                 Ok(v) => return Ok(v),
-                Err(e) if is_connection_failure(&e) => {
+                Err(Attempt::NodeFailed(e)) => {
                     // The node's supervisor, the only writer of link state, sees the same
                     // failure on the connection and reconnects; here we only move on.
                     tracing::warn!(node = %endpoint, error = %e, "node failed during an operation; trying another");
+                    if Instant::now() >= deadline {
+                        return Err(e);
+                    }
                     failed.push(i);
                 }
-                Err(e) => {
-                    return Err(amqp_error(
-                        &endpoint,
-                        &self.shared.target.amqp_credentials,
-                        e,
-                        false,
-                    ))
-                }
+                Err(Attempt::Refused(e)) => return Err(e),
             }
+        }
+    }
+
+    /// A channel on `connection`, bounded by [`CHANNEL_WAIT`].
+    async fn open_channel(
+        &self,
+        connection: &Connection,
+        endpoint: &str,
+    ) -> std::result::Result<Channel, Attempt> {
+        match tokio::time::timeout(CHANNEL_WAIT, connection.create_channel()).await {
+            Ok(Ok(channel)) => Ok(channel),
+            Ok(Err(e)) => Err(self.classify(endpoint, e)),
+            Err(_) => Err(Attempt::NodeFailed(Error::Timeout {
+                endpoint: endpoint.to_owned(),
+                after: CHANNEL_WAIT,
+            })),
+        }
+    }
+
+    fn classify(&self, endpoint: &str, e: lapin::Error) -> Attempt {
+        let node_failed = is_connection_failure(&e);
+        let e = amqp_error(endpoint, &self.shared.target.amqp_credentials, e, false);
+        if node_failed {
+            Attempt::NodeFailed(e)
+        } else {
+            Attempt::Refused(e)
         }
     }
 
@@ -343,17 +391,11 @@ impl ClusterSession {
         loop {
             let (i, connection) = self.pick_until(deadline, &mut failed).await?;
             let endpoint = self.links()[i].endpoint.clone();
-            match connection.create_channel().await {
+            match self.open_channel(&connection, &endpoint).await {
                 Ok(channel) => return Ok((channel, endpoint)),
-                Err(e) if is_connection_failure(&e) => failed.push(i),
-                Err(e) => {
-                    return Err(amqp_error(
-                        &endpoint,
-                        &self.shared.target.amqp_credentials,
-                        e,
-                        false,
-                    ))
-                }
+                Err(Attempt::NodeFailed(e)) if Instant::now() >= deadline => return Err(e),
+                Err(Attempt::NodeFailed(_)) => failed.push(i),
+                Err(Attempt::Refused(e)) => return Err(e),
             }
         }
     }
@@ -377,6 +419,12 @@ impl ClusterSession {
             self.shared.set_state(i, LinkState::Closed, None);
         }
     }
+}
+
+/// How one attempt on a node failed: the node (try another) or the operation (final).
+enum Attempt {
+    NodeFailed(Error),
+    Refused(Error),
 }
 
 impl Drop for ClusterSession {
@@ -423,6 +471,12 @@ async fn supervise(shared: Arc<Shared>, i: usize, cancel: CancellationToken) {
                         shared.set_state(i, LinkState::Down, Some(&e));
                     }
                 }
+            }
+            Err(e @ Error::Auth { .. }) => {
+                tracing::info!(node = %host_port(&url), "login refused; not trying again");
+                shared.set_state(i, LinkState::LoginRefused, Some(&e));
+                shared.update(i, |l| l.status.failed_attempts = failures + 1);
+                return;
             }
             Err(e) => {
                 failures += 1;

@@ -154,11 +154,24 @@ const LINK_STATE_TONES: Record<LinkState, Tone> = {
   connected: 'ok',
   connecting: 'warning',
   down: 'critical',
+  login_refused: 'critical',
   closed: 'unknown',
 };
 
 export function linkStateTone(state: LinkState): Tone {
   return LINK_STATE_TONES[state];
+}
+
+const LINK_STATE_LABELS: Record<LinkState, string> = {
+  connected: 'connected',
+  connecting: 'connecting',
+  down: 'down',
+  login_refused: 'login refused',
+  closed: 'closed',
+};
+
+export function linkStateLabel(state: LinkState): string {
+  return LINK_STATE_LABELS[state];
 }
 
 /** Nodes running out of nodes listed: the "N/M nodes up" of the cards. */
