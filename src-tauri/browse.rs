@@ -105,7 +105,7 @@ pub async fn plan_peek(
     request: PeekRequest,
 ) -> CmdResult<PeekPlan> {
     let cluster = state.cluster(&name).await.map_err(report)?;
-    peek::make_plan(cluster.session(), cluster.api(), &request)
+    peek::make_plan(cluster.session().map_err(report)?, cluster.api(), &request)
         .await
         .map_err(report)
 }
@@ -124,7 +124,7 @@ pub async fn start_peek(
     let cluster = state.cluster(&name).await.map_err(report)?;
     let mut messages = Vec::with_capacity(request.count.min(10_000) as usize);
     let report_ = peek::run(
-        cluster.session(),
+        cluster.session().map_err(report)?,
         cluster.api(),
         &request,
         peek::DEFAULT_IDLE,

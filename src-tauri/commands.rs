@@ -155,9 +155,13 @@ async fn test_profile(
 }
 
 #[tauri::command]
-async fn cluster_status(state: State<'_, AppState>, name: String) -> CmdResult<ClusterStatus> {
+async fn cluster_status(
+    state: State<'_, AppState>,
+    name: String,
+    links: bool,
+) -> CmdResult<ClusterStatus> {
     let cluster = state.cluster(&name).await.map_err(report)?;
-    cluster.status().await.map_err(report)
+    cluster.status(links).await.map_err(report)
 }
 
 #[tauri::command]

@@ -44,7 +44,7 @@ pub async fn publish(
     let plan = blocking(move || Plan::from_request(&request)).await?;
     let cluster = state.cluster(&name).await.map_err(report)?;
     publish::run(
-        cluster.session(),
+        cluster.session().map_err(report)?,
         cluster.api(),
         &plan,
         operation.cancel.clone(),

@@ -18,3 +18,4 @@ mod peek;
 mod publish;
 mod quorum;
 mod secrets;
+mod unanswered;

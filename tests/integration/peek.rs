@@ -155,8 +155,13 @@ fn as_stream_keeps(mut m: Message) -> Message {
 }
 
 pub(crate) async fn channel(cluster: &OpenCluster) -> Channel {
-    cluster.session().wait_connected(WAIT).await.unwrap();
-    cluster.session().channel(WAIT).await.unwrap().0
+    cluster
+        .session()
+        .unwrap()
+        .wait_connected(WAIT)
+        .await
+        .unwrap();
+    cluster.session().unwrap().channel(WAIT).await.unwrap().0
 }
 
 /// Declares `queue` of `kind` ("classic", "quorum", "stream") and publishes messages
@@ -618,7 +623,7 @@ fn a_cancelled_peek_returns_everything_it_held() {
         let cancel = CancellationToken::new();
         let mut seen = 0;
         let report = peek::run(
-            cluster.session(),
+            cluster.session().unwrap(),
             cluster.api(),
             &PeekRequest {
                 vhost: "/".into(),
@@ -660,7 +665,7 @@ fn a_cancelled_peek_returns_everything_it_held() {
         cancelled.cancel();
         let mut seen = 0;
         let result = peek::run(
-            cluster.session(),
+            cluster.session().unwrap(),
             cluster.api(),
             &PeekRequest {
                 vhost: "/".into(),

@@ -432,7 +432,7 @@ fn an_unknown_exchange_reports_404_and_the_next_publish_on_the_same_session_work
         let missing = unique("publish.no-such-exchange");
         let plan = Plan::from_request(&request(&missing, 5)).unwrap();
         let s = publish::run(
-            cluster.session(),
+            cluster.session().unwrap(),
             cluster.api(),
             &plan,
             CancellationToken::new(),
@@ -453,7 +453,7 @@ fn an_unknown_exchange_reports_404_and_the_next_publish_on_the_same_session_work
         // The same open cluster, no restart: the next publish is confirmed.
         let plan = Plan::from_request(&request("", 5)).unwrap();
         let s = publish::run(
-            cluster.session(),
+            cluster.session().unwrap(),
             cluster.api(),
             &plan,
             CancellationToken::new(),
@@ -530,9 +530,13 @@ fn a_cancel_stops_sending_and_accounts_for_every_message_sent() {
         });
         let started = Instant::now();
         let mut reports = Vec::new();
-        let s = publish::run(cluster.session(), cluster.api(), &plan, cancel, |p| {
-            reports.push(p)
-        })
+        let s = publish::run(
+            cluster.session().unwrap(),
+            cluster.api(),
+            &plan,
+            cancel,
+            |p| reports.push(p),
+        )
         .await
         .unwrap();
         assert!(s.cancelled);
@@ -554,9 +558,15 @@ fn a_cancel_stops_sending_and_accounts_for_every_message_sent() {
         let before = b.count(&q).await;
         let cancelled = CancellationToken::new();
         cancelled.cancel();
-        let s = publish::run(cluster.session(), cluster.api(), &plan, cancelled, |_| {})
-            .await
-            .unwrap();
+        let s = publish::run(
+            cluster.session().unwrap(),
+            cluster.api(),
+            &plan,
+            cancelled,
+            |_| {},
+        )
+        .await
+        .unwrap();
         assert!(s.cancelled && s.published == 0 && s.confirmed == 0, "{s:?}");
         assert_eq!(b.count(&q).await, before);
         cluster.close().await;
@@ -670,6 +680,7 @@ fn a_disk_alarm_shows_as_blocked_and_the_publish_completes_once_it_clears() {
         let cluster = OpenCluster::open(common::target()).unwrap();
         cluster
             .session()
+            .unwrap()
             .wait_connected(Duration::from_secs(10))
             .await
             .unwrap();
@@ -683,7 +694,7 @@ fn a_disk_alarm_shows_as_blocked_and_the_publish_completes_once_it_clears() {
         let plan = Plan::from_request(&request).unwrap();
         let reports = std::sync::Mutex::new(Vec::<publish::PublishProgress>::new());
         let run = publish::run(
-            cluster.session(),
+            cluster.session().unwrap(),
             cluster.api(),
             &plan,
             CancellationToken::new(),

@@ -256,7 +256,7 @@ async fn run_peek(cluster: &OpenCluster, request: &PeekRequest, args: &PeekArgs)
     if args.plan {
         let plan = until_cancelled(
             &cancel,
-            peek::make_plan(cluster.session(), cluster.api(), request),
+            peek::make_plan(cluster.session()?, cluster.api(), request),
         )
         .await??;
         if args.json {
@@ -282,7 +282,7 @@ async fn run_peek(cluster: &OpenCluster, request: &PeekRequest, args: &PeekArgs)
     let json = args.json;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let report = peek::run(
-        cluster.session(),
+        cluster.session()?,
         cluster.api(),
         request,
         Duration::from_millis(args.idle_ms),

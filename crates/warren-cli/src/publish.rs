@@ -81,7 +81,7 @@ pub async fn publish(
     let cluster = OpenCluster::open(target)?;
     let cancel = crate::interruptible();
     let show_progress = std::io::stderr().is_terminal() && !args.json;
-    let result = publish::run(cluster.session(), cluster.api(), &plan, cancel, |p| {
+    let result = publish::run(cluster.session()?, cluster.api(), &plan, cancel, |p| {
         if show_progress {
             let blocked = match (&p.blocked, &p.blocked_reason) {
                 (true, Some(r)) => format!(" BLOCKED: {r}"),

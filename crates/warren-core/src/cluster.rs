@@ -1,8 +1,13 @@
 //! An open cluster: the AMQP session and the management client of one target, and the
 //! entry points the app and the CLI call for cluster-wide facts.
+//!
+//! The AMQP session starts on first use, not when the cluster is opened: the app's home screen
+//! shows every saved cluster through the management API alone, and only a cluster the user
+//! works with keeps connections to its nodes (each a login, and a failed login counts against
+//! directory-backed accounts).
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use futures_util::future::join_all;
 
@@ -13,9 +18,11 @@ use crate::management::ManagementClient;
 use crate::session::{now_ms, probe_node, ClusterSession, LinkStatus};
 use crate::status::{self, ClusterStatus, EndpointStatus};
 
-/// A cluster the app keeps open: long-lived AMQP links to every node and an API client.
+/// A cluster the app keeps open: an API client, and long-lived AMQP links to every node once
+/// something needs them.
 pub struct OpenCluster {
-    session: ClusterSession,
+    target: ClusterTarget,
+    session: OnceLock<ClusterSession>,
     api: ManagementClient,
     /// Node names learned per endpoint index, kept so that an endpoint whose API is down can
     /// still be matched to its node.
@@ -25,16 +32,24 @@ pub struct OpenCluster {
 impl OpenCluster {
     pub fn open(target: ClusterTarget) -> Result<Self> {
         let api = ManagementClient::new(&target)?;
-        let session = ClusterSession::open(target)?;
         Ok(OpenCluster {
-            session,
+            target,
+            session: OnceLock::new(),
             api,
             node_names: Mutex::new(BTreeMap::new()),
         })
     }
 
-    pub fn session(&self) -> &ClusterSession {
-        &self.session
+    /// The AMQP session, started on first use.
+    pub fn session(&self) -> Result<&ClusterSession> {
+        if let Some(s) = self.session.get() {
+            return Ok(s);
+        }
+        let started = ClusterSession::open(self.target.clone())?;
+        // Another caller may have started one meanwhile: the first stays, ours stops when
+        // dropped.
+        let _ = self.session.set(started);
+        Ok(self.session.get().expect("set above"))
     }
 
     pub fn api(&self) -> &ManagementClient {
@@ -47,10 +62,17 @@ impl OpenCluster {
         self.api.overview().await
     }
 
-    pub async fn status(&self) -> Result<ClusterStatus> {
-        let links = self.session.links();
+    /// The cluster's status. With `links`, Warren's own AMQP links are part of it (and start
+    /// if they have not); without, they appear only if something started them already.
+    pub async fn status(&self, links: bool) -> Result<ClusterStatus> {
+        let links = match (links, self.session.get()) {
+            (true, _) => self.session()?.links(),
+            (false, Some(s)) => s.links(),
+            (false, None) => Vec::new(),
+        };
         let known = self.node_names.lock().expect("node names poisoned").clone();
-        let snapshot = status::fetch(&self.api, self.session.target(), &links, &known).await?;
+        let snapshot =
+            status::fetch(&self.api, &self.target, std::future::ready(links), &known).await?;
         remember_names(
             &mut self.node_names.lock().expect("node names poisoned"),
             &snapshot.endpoints,
@@ -59,7 +81,9 @@ impl OpenCluster {
     }
 
     pub async fn close(self) {
-        self.session.close().await;
+        if let Some(s) = self.session.into_inner() {
+            s.close().await;
+        }
     }
 }
 
@@ -80,15 +104,13 @@ pub async fn probe_all(target: &ClusterTarget) -> Vec<LinkStatus> {
 /// AMQP column. This is what `warren status` runs.
 pub async fn status_once(target: &ClusterTarget) -> Result<ClusterStatus> {
     let api = ManagementClient::new(target)?;
-    let links = probe_all(target).await;
-    let snapshot = status::fetch(&api, target, &links, &BTreeMap::new()).await?;
+    let snapshot = status::fetch(&api, target, probe_all(target), &BTreeMap::new()).await?;
     Ok(status::analyze(snapshot, now_ms()))
 }
 
 /// "Can I reach each node?": one AMQP connection and one API request per endpoint, with the
 /// reason for each failure. Used by the profile editor and `warren profile test`.
 pub async fn test_endpoints(target: &ClusterTarget) -> Result<Vec<EndpointStatus>> {
-    let links = probe_all(target).await;
     let api = ManagementClient::new(target)?;
-    Ok(status::endpoint_statuses(&api, target, &links, &BTreeMap::new()).await)
+    Ok(status::endpoint_statuses(&api, target, probe_all(target), &BTreeMap::new()).await)
 }

@@ -53,8 +53,8 @@ describe('commands', () => {
     await deleteProfile('prod');
     expect(invoke).toHaveBeenLastCalledWith('delete_profile', { name: 'prod' });
 
-    await clusterStatus('prod');
-    expect(invoke).toHaveBeenLastCalledWith('cluster_status', { name: 'prod' });
+    await clusterStatus('prod', true);
+    expect(invoke).toHaveBeenLastCalledWith('cluster_status', { name: 'prod', links: true });
 
     await closeCluster('prod');
     expect(invoke).toHaveBeenLastCalledWith('close_cluster', { name: 'prod' });
@@ -106,7 +106,7 @@ describe('commands', () => {
 
   it('reject with a BackendError carrying the ErrorReport', async () => {
     invoke.mockRejectedValue({ kind: 'unreachable', message: 'connection refused (127.0.0.1:5672)' });
-    const err = await clusterStatus('prod').catch((e: unknown) => e);
+    const err = await clusterStatus('prod', false).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackendError);
     expect(err).toMatchObject({ kind: 'unreachable', message: 'connection refused (127.0.0.1:5672)' });
     expect((err as BackendError).toReport()).toEqual({ kind: 'unreachable', message: 'connection refused (127.0.0.1:5672)' });
@@ -116,7 +116,7 @@ describe('commands', () => {
   it('keep the field an error names', async () => {
     const report = { kind: 'invalid_input', message: 'invalid properties.expiration: not a number', field: 'properties.expiration' };
     invoke.mockRejectedValue(report);
-    const err = (await clusterStatus('prod').catch((e: unknown) => e)) as BackendError;
+    const err = (await clusterStatus('prod', false).catch((e: unknown) => e)) as BackendError;
     expect(err.field).toBe('properties.expiration');
     expect(err.toReport()).toEqual(report);
   });

@@ -160,8 +160,12 @@ export function testProfile(
 }
 
 /** The cluster's status; the first call opens its AMQP links, which stay open. */
-export function clusterStatus(name: string): Promise<ClusterStatus> {
-  return call<ClusterStatus>('cluster_status', { name });
+/**
+ * The cluster's status. With `links`, Warren's AMQP links to its nodes are part of it (started
+ * if they were not); without (the Home cards), the management API alone is asked.
+ */
+export function clusterStatus(name: string, links: boolean): Promise<ClusterStatus> {
+  return call<ClusterStatus>('cluster_status', { name, links });
 }
 
 /** Closes the cluster's AMQP links; the next `clusterStatus` opens them anew. */

@@ -8,6 +8,7 @@
 //! shown as unknown, never as zero.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -263,13 +264,14 @@ pub struct Snapshot {
     pub api_endpoint: String,
 }
 
-/// Reads the cluster through `client`. `links` are Warren's AMQP links (from a session or
-/// from one-off probes), one per AMQP endpoint of `target`, in order; `known_names` are node
-/// names learned earlier per endpoint index, used when an endpoint does not answer now.
+/// Reads the cluster through `client`. `links` gives Warren's AMQP links (from a session, or
+/// one-off probes still running), one per AMQP endpoint of `target`, in order; `known_names`
+/// are node names learned earlier per endpoint index, used when an endpoint does not answer
+/// now.
 pub async fn fetch(
     client: &ManagementClient,
     target: &ClusterTarget,
-    links: &[LinkStatus],
+    links: impl Future<Output = Vec<LinkStatus>>,
     known_names: &BTreeMap<usize, String>,
 ) -> Result<Snapshot> {
     let cluster = async {
@@ -346,45 +348,60 @@ async fn read_queues(client: &ManagementClient, mirroring: bool) -> Result<Vec<a
     Ok(queues)
 }
 
+/// Every endpoint of `target`: its management API asked for its own overview (each bounded by
+/// [`ENDPOINT_TIMEOUT`]) while `links` (Warren's AMQP links, one per AMQP endpoint in order:
+/// a session's, or one-off probes still under way) come in, so a node that answers neither
+/// costs the longer of the two waits, not their sum.
 pub async fn endpoint_statuses(
     client: &ManagementClient,
     target: &ClusterTarget,
-    links: &[LinkStatus],
+    links: impl Future<Output = Vec<LinkStatus>>,
     known_names: &BTreeMap<usize, String>,
 ) -> Vec<EndpointStatus> {
-    let mut link_iter = links.iter();
     let mut api_index = 0;
-    let mut pending = Vec::new();
-    for (i, node) in target.nodes.iter().enumerate() {
-        let amqp = node.amqp.as_ref().and_then(|_| link_iter.next().cloned());
-        let api = node.management.as_ref().map(|u| {
-            let k = api_index;
-            api_index += 1;
-            (k, u.clone())
-        });
-        pending.push(async move {
-            let (reachable, error, overview) = match &api {
-                Some((k, _)) => {
-                    let reply = tokio::time::timeout(
-                        ENDPOINT_TIMEOUT,
-                        client.get_from::<api::Overview>(*k, api::OVERVIEW_PATH),
-                    )
-                    .await;
-                    match reply {
-                        Ok(Ok(o)) => (Some(true), None, Some(o)),
-                        Ok(Err(e)) => (Some(false), Some(ErrorReport::from(&e)), None),
-                        Err(_) => (
-                            Some(false),
-                            Some(ErrorReport::from(&crate::Error::Timeout {
-                                endpoint: redact(&api.as_ref().expect("checked").1),
-                                after: ENDPOINT_TIMEOUT,
-                            })),
-                            None,
-                        ),
-                    }
-                }
-                None => (None, None, None),
-            };
+    let apis: Vec<Option<(usize, url::Url)>> = target
+        .nodes
+        .iter()
+        .map(|node| {
+            node.management.as_ref().map(|u| {
+                let k = api_index;
+                api_index += 1;
+                (k, u.clone())
+            })
+        })
+        .collect();
+    let answers = futures_util::future::join_all(apis.iter().map(|api| async move {
+        let Some((k, url)) = api else {
+            return (None, None, None);
+        };
+        let reply = tokio::time::timeout(
+            ENDPOINT_TIMEOUT,
+            client.get_from::<api::Overview>(*k, api::OVERVIEW_PATH),
+        )
+        .await;
+        match reply {
+            Ok(Ok(o)) => (Some(true), None, Some(o)),
+            Ok(Err(e)) => (Some(false), Some(ErrorReport::from(&e)), None),
+            Err(_) => (
+                Some(false),
+                Some(ErrorReport::from(&crate::Error::Timeout {
+                    endpoint: redact(url),
+                    after: ENDPOINT_TIMEOUT,
+                })),
+                None,
+            ),
+        }
+    }));
+    let (links, answers) = tokio::join!(links, answers);
+    let mut link_iter = links.into_iter();
+    target
+        .nodes
+        .iter()
+        .zip(apis)
+        .zip(answers)
+        .enumerate()
+        .map(|(i, ((node, api), (reachable, error, overview)))| {
+            let amqp = node.amqp.as_ref().and_then(|_| link_iter.next());
             EndpointStatus {
                 label: node
                     .amqp
@@ -395,7 +412,7 @@ pub async fn endpoint_statuses(
                 management_url: api.as_ref().map(|(_, u)| redact(u)),
                 node_name: overview
                     .as_ref()
-                    .and_then(|o| o.node.clone())
+                    .and_then(|o: &api::Overview| o.node.clone())
                     .or_else(|| known_names.get(&i).cloned()),
                 rabbitmq_version: overview.as_ref().and_then(|o| o.rabbitmq_version.clone()),
                 erlang_version: overview.and_then(|o| o.erlang_version),
@@ -405,9 +422,8 @@ pub async fn endpoint_statuses(
                 ok: false,
             }
             .judge()
-        });
-    }
-    futures_util::future::join_all(pending).await
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ describe('ClusterCard', () => {
       card: card({ status: clusterStatus(), checkedAt: Date.now() }),
       onOpen: () => {},
       onEdit: () => {},
+      onRetry: () => {},
     });
     const el = screen.getByTestId('cluster-card');
     expect(el.dataset['profile']).toBe('prod');
@@ -33,6 +34,7 @@ describe('ClusterCard', () => {
       card: card({ error: new BackendError('unreachable', 'connection refused (10.0.0.1:15672)'), checkedAt: 1 }),
       onOpen: () => {},
       onEdit: () => {},
+      onRetry: () => {},
     });
     const el = screen.getByTestId('cluster-card');
     expect(el.dataset['health']).toBe('error');
@@ -45,12 +47,25 @@ describe('ClusterCard', () => {
   it('opens on click and edits from its own button', async () => {
     const onOpen = vi.fn();
     const onEdit = vi.fn();
-    render(ClusterCard, { entry: profileEntry('prod'), card: card(), onOpen, onEdit });
+    render(ClusterCard, { entry: profileEntry('prod'), card: card(), onOpen, onEdit, onRetry: () => {} });
     expect(screen.getByTestId('cluster-card').dataset['health']).toBe('loading');
     await fireEvent.click(screen.getByTestId('edit-cluster'));
     expect(onEdit).toHaveBeenCalledTimes(1);
     expect(onOpen).not.toHaveBeenCalled();
     await fireEvent.click(screen.getByTestId('open-cluster'));
     expect(onOpen).toHaveBeenCalledTimes(1);
+  });
+
+  it('offers to retry a refused login, since it does not retry by itself', async () => {
+    const onRetry = vi.fn();
+    render(ClusterCard, {
+      entry: profileEntry('prod'),
+      card: card({ error: new BackendError('auth', 'authentication failed for user "guest"') }),
+      onOpen: () => {},
+      onEdit: () => {},
+      onRetry,
+    });
+    await fireEvent.click(screen.getByTestId('retry-login'));
+    expect(onRetry).toHaveBeenCalledTimes(1);
   });
 });

@@ -1,6 +1,8 @@
 // The last known status of each saved cluster, as the Home cards show it. Each cluster is
 // fetched on its own: one that hangs or fails leaves the others alone, and a cluster whose
-// previous fetch is still under way is not asked again until it answers.
+// previous fetch is still under way is not asked again until it answers. Cards ask the
+// management API only (no AMQP links), and a cluster that refused the login is not asked again
+// until the user retries: repeated failed logins lock directory-backed accounts.
 
 import { BackendError, clusterStatus, toBackendError } from '../backend';
 import type { ClusterStatus } from '../bindings/ClusterStatus';
@@ -26,7 +28,7 @@ export class ClusterStatusStore {
   #inflight = new Map<string, symbol>();
   #load: (name: string) => Promise<ClusterStatus>;
 
-  constructor(load: (name: string) => Promise<ClusterStatus> = clusterStatus) {
+  constructor(load: (name: string) => Promise<ClusterStatus> = (name) => clusterStatus(name, false)) {
     this.#load = load;
   }
 
@@ -43,8 +45,17 @@ export class ClusterStatusStore {
     return card as ClusterCardState;
   }
 
-  /** Fetches one cluster's status, unless a fetch for it is already under way. */
+  /**
+   * Fetches one cluster's status, unless a fetch for it is already under way or its login was
+   * refused (then only `retry` asks again).
+   */
   async refresh(name: string): Promise<void> {
+    if (this.cards[name]?.error?.kind === 'auth') return;
+    await this.retry(name);
+  }
+
+  /** Fetches one cluster's status now, also after a refused login. */
+  async retry(name: string): Promise<void> {
     if (this.#inflight.has(name)) return;
     const token = Symbol(name);
     this.#inflight.set(name, token);

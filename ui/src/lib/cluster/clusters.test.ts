@@ -75,4 +75,16 @@ describe('ClusterStatusStore', () => {
     await p;
     expect(store.cards['renamed']).toBeUndefined();
   });
+
+  it('does not ask again after a refused login until retried', async () => {
+    const fetch = vi.fn(() => Promise.reject({ kind: 'auth', message: 'authentication failed for user "u"' }));
+    const store = new ClusterStatusStore(fetch);
+    await store.refresh('locked');
+    await store.refreshAll(['locked']);
+    await store.refresh('locked');
+    expect(fetch).toHaveBeenCalledTimes(1);
+    expect(store.get('locked').error?.kind).toBe('auth');
+    await store.retry('locked');
+    expect(fetch).toHaveBeenCalledTimes(2);
+  });
 });
