@@ -9,7 +9,6 @@
 use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
-use warren_core::endpoint::ClusterTarget;
 use warren_core::error::ErrorReport;
 use warren_core::profiles::saved;
 use warren_core::profiles::Profile;
@@ -142,15 +141,15 @@ async fn test_profile(
     password: Option<String>,
     stored_as: Option<String>,
 ) -> CmdResult<Vec<EndpointStatus>> {
-    let password = match password.filter(|p| !p.is_empty()) {
-        Some(p) => p,
-        None => state
-            .keychain
-            .require_password(stored_as.as_deref().unwrap_or(&profile.name))
-            .await
-            .map_err(report)?,
-    };
-    let target = ClusterTarget::from_profile(&profile, password).map_err(report)?;
+    let target = saved::test_target(
+        &state.profiles,
+        &state.keychain,
+        &profile,
+        password.as_deref(),
+        stored_as.as_deref(),
+    )
+    .await
+    .map_err(report)?;
     cluster::test_endpoints(&target).await.map_err(report)
 }
 

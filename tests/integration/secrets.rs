@@ -228,3 +228,75 @@ fn bytes_form(s: &str) -> String {
         .trim_matches(['[', ']'])
         .to_owned()
 }
+
+/// `warren --node amqp://guest@... --api http://guest@... status --json`: the user in the URIs,
+/// the password given as `how` says (never in the arguments).
+fn status_with_password_apart(how: &str, password: &str) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_warren"));
+    cmd.env(
+        "WARREN_CONFIG_DIR",
+        std::env::temp_dir().join("warren-it-no-profiles"),
+    )
+    .env_remove("WARREN_PASSWORD");
+    for n in &cluster().nodes {
+        cmd.args([
+            "--node",
+            &format!("amqp://guest@127.0.0.1:{}/%2f", n.amqp_port),
+        ]);
+        cmd.args(["--api", &format!("http://guest@127.0.0.1:{}", n.api_port)]);
+    }
+    cmd.args(["status", "--json"]);
+    match how {
+        "stdin" => {
+            cmd.arg("--password-stdin").stdin(Stdio::piped());
+        }
+        _ => {
+            cmd.env("WARREN_PASSWORD", password).stdin(Stdio::null());
+        }
+    }
+    let args: Vec<String> = cmd
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    // (The user here is guest, whose password is guest too: look for it as a password.)
+    assert!(
+        !args
+            .iter()
+            .any(|a| a == password || a.contains(&format!(":{password}@"))),
+        "{args:?}"
+    );
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run warren");
+    if how == "stdin" {
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn an_ad_hoc_password_comes_from_stdin_or_the_environment() {
+    for how in ["stdin", "env"] {
+        let ok = status_with_password_apart(how, "guest");
+        assert!(
+            ok.status.success(),
+            "{how}: {}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        let status: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+        assert!(
+            status["endpoints"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["ok"] == true),
+            "{how}: {}",
+            status["endpoints"]
+        );
+        // The password given apart is the one used: a wrong one is refused.
+        let refused = status_with_password_apart(how, "not-guest-at-all");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success(), "{how}");
+        assert!(stderr.contains("authentication failed"), "{how}: {stderr}");
+        assert!(!stderr.contains("not-guest-at-all"), "{how}: {stderr}");
+    }
+}

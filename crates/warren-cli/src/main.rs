@@ -47,6 +47,11 @@ struct ConnectionArgs {
     /// A management API URL of one node, e.g. http://guest:guest@127.0.0.1:15781 (repeatable).
     #[arg(long = "api", global = true, value_name = "URL")]
     apis: Vec<String>,
+    /// The password for --node/--api, read from the first line of standard input rather than
+    /// written into a URI, where the process list shows it. The environment variable
+    /// WARREN_PASSWORD gives it too. The user is the URIs' (amqp://ops@host), else guest.
+    #[arg(long, global = true)]
+    password_stdin: bool,
 }
 
 #[derive(Subcommand)]
@@ -324,6 +329,34 @@ async fn resolve(c: &ConnectionArgs) -> Result<ClusterTarget> {
             "connection",
             "give either --profile or --node/--api, not both",
         )),
-        None => ClusterTarget::ad_hoc(&c.nodes, &c.apis),
+        None => {
+            let target = ClusterTarget::ad_hoc(&c.nodes, &c.apis)?;
+            Ok(match ad_hoc_password(c)? {
+                Some(password) => target.with_password(&password),
+                None => target,
+            })
+        }
     }
+}
+
+/// The password of ad-hoc endpoints given outside the command line: `--password-stdin`, else
+/// `WARREN_PASSWORD`.
+fn ad_hoc_password(c: &ConnectionArgs) -> Result<Option<String>> {
+    if c.password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| Error::invalid("--password-stdin", e.to_string()))?;
+        let password = line.trim_end_matches(['\r', '\n']);
+        if password.is_empty() {
+            return Err(Error::invalid(
+                "--password-stdin",
+                "standard input held no password",
+            ));
+        }
+        return Ok(Some(password.to_owned()));
+    }
+    Ok(std::env::var("WARREN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty()))
 }

@@ -75,6 +75,14 @@ pub struct ClusterTarget {
 }
 
 impl ClusterTarget {
+    /// The same target with `password` for its users (given apart from the URIs, so that it
+    /// never shows in a process list).
+    pub fn with_password(mut self, password: &str) -> Self {
+        self.amqp_credentials = Credentials::new(self.amqp_credentials.username.clone(), password);
+        self.api_credentials = Credentials::new(self.api_credentials.username.clone(), password);
+        self
+    }
+
     /// Builds a target from `--node` AMQP URIs and `--api` management URLs, which may carry
     /// credentials (default guest/guest, as for any AMQP URI) and, for AMQP, the vhost.
     /// The i-th `--node` and the i-th `--api` are taken to be the same node.
