@@ -8,7 +8,6 @@
 
 use std::path::Path;
 
-use lapin::types::AMQPValue;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -430,7 +429,7 @@ mod tests {
     use crate::broker::QueueType;
     use crate::message::{Message, Properties};
     use crate::peek::{PeekEnd, PeekMethod, PeekPlan};
-    use lapin::types::{FieldArray, FieldTable, LongString};
+    use lapin::types::{AMQPValue, FieldArray, FieldTable, LongString};
 
     fn report() -> PeekReport {
         PeekReport {

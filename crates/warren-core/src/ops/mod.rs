@@ -7,8 +7,9 @@
 //! when what depends on it is done:
 //!
 //! - Selected messages (from a peek) are matched by position and content (`select`): the
-//!   operation reads up to the last selected position, checks every one, and on any
-//!   difference changes nothing and gives everything back.
+//!   operation reads up to the last selected position (a quorum queue: up to its ready count,
+//!   see `plan`), checks every one, and on any difference changes nothing and gives
+//!   everything back.
 //! - A delete acknowledges exactly the selected messages once all are verified.
 //! - A move (or a send-back) publishes with confirms and mandatory through publish's run
 //!   (`publish::Plan::verbatim`: the message as it is), and acknowledges a source message
@@ -62,8 +63,12 @@ pub struct ClusterRef<'a> {
 #[ts(export)]
 pub enum Action {
     Delete,
-    Move { target: Target },
-    Copy { target: Target },
+    Move {
+        target: Target,
+    },
+    Copy {
+        target: Target,
+    },
     /// Republish dead letters to the exchange and routing key of their latest `x-death`,
     /// optionally without the `x-death`, `x-first-death-*` and `x-last-death-*` headers.
     SendBack {
@@ -201,9 +206,8 @@ pub async fn plan(
         Action::Delete | Action::SendBack { .. } => {}
     }
     let first = peek::make_plan(source.session, source.api, &peek_request(request, 1)).await?;
-    let reads = plan::reads(request, first.messages_ready)?;
     let mut peek_plan = first;
-    peek_plan.count = reads;
+    peek_plan.count = plan::reads(request, peek_plan.messages_ready)?;
     plan::plan(request, peek_plan)
 }
 
@@ -247,7 +251,8 @@ pub async fn run(
     match &request.selection {
         OpsSelection::Messages { messages } => {
             let selected = select::normalise(messages)?;
-            op.selected(plan.peek.clone(), plan.reads, &selected).await?;
+            op.selected(plan.peek.clone(), plan.reads, &selected)
+                .await?;
         }
         OpsSelection::First { .. } | OpsSelection::All => {
             op.head(plan.peek.clone(), plan.count).await?;
@@ -482,8 +487,11 @@ impl<F: FnMut(OpsProgress)> Op<'_, F> {
         names.dedup();
         let mut missing = std::collections::BTreeMap::new();
         for name in names {
-            match until_cancelled(&self.cancel, target::exchange_exists(self.target.session, name))
-                .await?
+            match until_cancelled(
+                &self.cancel,
+                target::exchange_exists(self.target.session, name),
+            )
+            .await?
             {
                 Ok(()) => {}
                 Err(e @ Error::ExchangeNotFound { .. }) => {

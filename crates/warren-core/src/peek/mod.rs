@@ -357,7 +357,16 @@ pub async fn run(
             effects: plan.consent_summary(),
         });
     }
-    let held = hold(session, plan, request, idle, &cancel, on_message, &mut progress).await?;
+    let held = hold(
+        session,
+        plan,
+        request,
+        idle,
+        &cancel,
+        on_message,
+        &mut progress,
+    )
+    .await?;
     let (received, expected) = (held.received, held.expected);
     progress.milestone(PeekProgress {
         received,
@@ -649,7 +658,8 @@ impl Holding {
             let tag = self.tags[i];
             tokio::time::timeout(
                 BROKER_REPLY_WAIT,
-                self.channel.basic_ack(tag, lapin::options::BasicAckOptions::default()),
+                self.channel
+                    .basic_ack(tag, lapin::options::BasicAckOptions::default()),
             )
             .await
             .map_err(|_| Error::Timeout {
