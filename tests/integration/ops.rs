@@ -476,3 +476,101 @@ fn a_move_through_the_core_to_an_exchange_keeps_each_routing_key() {
         c.close().await;
     });
 }
+
+#[test]
+fn a_copy_to_another_cluster_connection_publishes_there_and_keeps_the_source() {
+    runtime().block_on(async {
+        // The target is a second open cluster (its own session and API client), as a move to
+        // another profile's cluster is; here it reaches the same nodes.
+        let c = OpenCluster::open(target()).unwrap();
+        let other = OpenCluster::open(target()).unwrap();
+        let (src, dst) = (unique("ops.other.src"), unique("ops.other.dst"));
+        fill(&c, &src, "classic", 3).await;
+        fill(&c, &dst, "classic", 0).await;
+        let request = OpsRequest {
+            vhost: "/".into(),
+            queue: src.clone(),
+            action: Action::Copy {
+                target: Target::Queue { name: dst.clone() },
+            },
+            selection: OpsSelection::All,
+            allow_side_effects: false,
+        };
+        let source = ClusterRef {
+            session: c.session(),
+            api: c.api(),
+        };
+        let there = ClusterRef {
+            session: other.session(),
+            api: other.api(),
+        };
+        let plan = ops::plan(source, Some(there), &request).await.unwrap();
+        assert_eq!(
+            plan.summary,
+            format!("Copy 3 messages of queue \"{src}\" to queue \"{dst}\"; the queue keeps them")
+        );
+        let report = ops::run(
+            source,
+            Some(there),
+            &request,
+            CancellationToken::new(),
+            |_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (report.copied, report.failed, report.returned_to_source),
+            (3, 0, 3)
+        );
+        assert_eq!(contents(&c, &dst).await, [1, 2, 3]);
+        assert_eq!(contents(&c, &src).await, [1, 2, 3]);
+        delete(&c, &src).await;
+        delete(&c, &dst).await;
+        other.close().await;
+        c.close().await;
+    });
+}
+
+#[test]
+fn a_cancelled_move_keeps_every_message_exactly_once() {
+    runtime().block_on(async {
+        let c = OpenCluster::open(target()).unwrap();
+        let (src, dst) = (unique("ops.cancel.src"), unique("ops.cancel.dst"));
+        let total = ops::CHUNK * 2 + 500;
+        fill(&c, &src, "classic", total).await;
+        fill(&c, &dst, "classic", 0).await;
+        let request = OpsRequest {
+            vhost: "/".into(),
+            queue: src.clone(),
+            action: Action::Move {
+                target: Target::Queue { name: dst.clone() },
+            },
+            selection: OpsSelection::All,
+            allow_side_effects: false,
+        };
+        let source = ClusterRef {
+            session: c.session(),
+            api: c.api(),
+        };
+        // Cancelled while the first chunk's copies are acknowledged in the source: that chunk
+        // completes (each acknowledgement follows its confirm), the next is never read.
+        let cancel = CancellationToken::new();
+        let stop = cancel.clone();
+        let report = ops::run(source, None, &request, cancel, |p| {
+            if p.phase == ops::OpsPhase::Acknowledging {
+                stop.cancel();
+            }
+        })
+        .await
+        .unwrap();
+        assert!(report.cancelled);
+        assert_eq!((report.moved, report.failed), (ops::CHUNK, 0));
+        let moved = contents(&c, &dst).await;
+        let kept = contents(&c, &src).await;
+        assert_eq!(moved, (1..=ops::CHUNK).collect::<Vec<u32>>());
+        assert_eq!(kept, (ops::CHUNK + 1..=total).collect::<Vec<u32>>());
+        delete(&c, &src).await;
+        delete(&c, &dst).await;
+        c.close().await;
+    });
+}

@@ -109,6 +109,9 @@ pub struct OpsProgress {
     /// Messages done (deleted, moved, copied or sent back) so far.
     pub done: u32,
     pub failed: u32,
+    /// While publishing: copies the target confirmed so far in this chunk (a move
+    /// acknowledges each in the source after the chunk's publish).
+    pub confirmed: u32,
     /// How many the operation is to act on (all: the ready count when it began).
     pub total: u32,
 }
@@ -258,6 +261,8 @@ pub async fn run(
             op.head(plan.peek.clone(), plan.count).await?;
         }
     }
+    // A cancel while publishing ends the run early, without an error of its own.
+    op.report.cancelled |= op.cancel.is_cancelled();
     op.report.elapsed_ms = started.elapsed().as_millis() as u64;
     op.show(OpsPhase::Done, true);
     Ok(op.report)
@@ -289,17 +294,22 @@ struct Op<'a, F> {
 
 impl<F: FnMut(OpsProgress)> Op<'_, F> {
     fn show(&mut self, phase: OpsPhase, milestone: bool) {
-        let p = OpsProgress {
-            phase,
-            read: self.read,
-            done: self.report.done(),
-            failed: self.report.failed,
-            total: self.total,
-        };
+        let p = self.snapshot(phase, 0);
         if milestone {
             self.progress.milestone(p);
         } else {
             self.progress.update(p);
+        }
+    }
+
+    fn snapshot(&self, phase: OpsPhase, confirmed: u32) -> OpsProgress {
+        OpsProgress {
+            phase,
+            read: self.read,
+            done: self.report.done(),
+            failed: self.report.failed,
+            confirmed,
+            total: self.total,
         }
     }
 
@@ -523,12 +533,20 @@ impl<F: FnMut(OpsProgress)> Op<'_, F> {
         let messages: Vec<Message> = outgoing.iter().map(|(_, m)| m.clone()).collect();
         let plan = publish::Plan::verbatim(&messages)?;
         self.show(OpsPhase::Publishing, true);
+        let base = self.snapshot(OpsPhase::Publishing, 0);
+        let target = self.target;
+        let progress = &mut self.progress;
         let summary = publish::run(
-            self.target.session,
-            self.target.api,
+            target.session,
+            target.api,
             &plan,
             self.cancel.clone(),
-            |_| {},
+            |p| {
+                progress.update(OpsProgress {
+                    confirmed: u32::try_from(p.confirmed).unwrap_or(u32::MAX),
+                    ..base.clone()
+                })
+            },
         )
         .await?;
         // A verbatim plan renders nothing at send time, so its messages go out in order: the
@@ -546,7 +564,8 @@ impl<F: FnMut(OpsProgress)> Op<'_, F> {
                     confirmed.push(*i);
                     continue;
                 }
-                None => "not sent: cancelled".to_owned(),
+                // Not sent (cancelled): it simply goes back with the others.
+                None => continue,
                 Some(Outcome::Confirmed) => {
                     confirmed.push(*i);
                     continue;

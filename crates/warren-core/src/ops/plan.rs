@@ -141,7 +141,9 @@ pub fn plan(request: &OpsRequest, mut peek: PeekPlan) -> Result<OpsPlan> {
     if let Some(d) = &destination {
         summary.push_str(&format!(" to {d}"));
     }
-    if returns > 0 {
+    if kind == ActionKind::Copy {
+        summary.push_str("; the queue keeps them");
+    } else if returns > 0 {
         summary.push_str(&format!(
             "; {returns} other message(s) read on the way go back"
         ));
