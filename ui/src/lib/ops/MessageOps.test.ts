@@ -80,7 +80,7 @@ describe('MessageOps', () => {
     expect(go.disabled).toBe(false);
     await fireEvent.click(go);
     await vi.waitFor(() => expect(screen.getByTestId('ops-report').textContent).toContain('Deleted 2 messages'));
-    expect(backend.startMessageOps.mock.calls[0][1]).toMatchObject({ allow_side_effects: true });
+    expect(backend.startMessageOps.mock.calls[0]?.[1]).toMatchObject({ allow_side_effects: true });
   });
 
   it('offers send back only with dead letters and refuses an empty target', async () => {
