@@ -466,22 +466,23 @@ impl<F: FnMut(OpsProgress)> Op<'_, F> {
             return Ok(0);
         }
         self.show(OpsPhase::Acknowledging, true);
-        // One by one: a failure part-way leaves the rest held, and they go back.
-        for &i in &to_ack {
-            if let Err(e) = held.ack(&[i]).await {
-                let done = if self.kind == ActionKind::Delete {
-                    String::new()
+        match held.ack(&to_ack).await {
+            Ok(()) => self.report.count_done(self.kind, to_ack.len() as u32),
+            Err(e) => {
+                // The broker did not confirm it took the acknowledgements: whether each
+                // message left the source is unknown.
+                let copy = if self.kind == ActionKind::Delete {
+                    ""
                 } else {
-                    " (its copy was confirmed at the target, so it may now be in both)".to_owned()
+                    "; its copy was confirmed at the target, so it may now be in both"
                 };
-                self.report.fail(
-                    position(i),
-                    format!("could not be acknowledged in the source: {e}{done}"),
-                );
-                continue;
+                for &i in &to_ack {
+                    self.report.fail(
+                        position(i),
+                        format!("its removal from the source was not confirmed: {e}{copy}"),
+                    );
+                }
             }
-            self.report.count_done(self.kind, 1);
-            self.show(OpsPhase::Acknowledging, false);
         }
         Ok(held.acked_count())
     }

@@ -672,6 +672,32 @@ impl Holding {
             })?;
             self.acked.insert(tag);
         }
+        // An acknowledgement has no reply, and closing the channel right after it can overtake
+        // it on its way to a queue on another node: the queue then takes the channel's end for
+        // a return of what it held (seen on 4.3: acknowledged messages back in the queue). A
+        // passive declare on the same channel asks the queue itself, after the
+        // acknowledgements: its answer proves they arrived (a bad one would have closed the
+        // channel).
+        tokio::time::timeout(
+            BROKER_REPLY_WAIT,
+            self.channel.queue_declare(
+                self.plan.queue.as_str().into(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            ),
+        )
+        .await
+        .map_err(|_| Error::Timeout {
+            endpoint: self.endpoint.clone(),
+            after: BROKER_REPLY_WAIT,
+        })?
+        .map_err(|e| Error::Amqp {
+            endpoint: self.endpoint.clone(),
+            reason: format!("the broker refused the acknowledgements: {e}"),
+        })?;
         Ok(())
     }
 
