@@ -651,15 +651,37 @@ pub(crate) async fn hold<F: FnMut(PeekProgress)>(
 }
 
 impl Holding {
-    /// Acknowledges the held messages at `indices` (into [`Holding::tags`]) one by one: they
-    /// leave the queue; [`Holding::give_back`] returns only the others.
+    /// Acknowledges the held messages at `indices` (into [`Holding::tags`]): they leave the
+    /// queue; [`Holding::give_back`] returns only the others. The longest run of them from
+    /// the first message still held goes in one acknowledgement (multiple), the rest one by
+    /// one, so a chunk acknowledged whole costs one frame.
     pub(crate) async fn ack(&mut self, indices: &[usize]) -> Result<()> {
-        for &i in indices {
-            let tag = self.tags[i];
+        let wanted: std::collections::HashSet<usize> = indices.iter().copied().collect();
+        let mut run_end = None;
+        for (i, tag) in self.tags.iter().enumerate() {
+            if self.acked.contains(tag) {
+                continue;
+            }
+            if !wanted.contains(&i) {
+                break;
+            }
+            run_end = Some(i);
+        }
+        let mut sends: Vec<(u64, bool)> = Vec::new();
+        if let Some(end) = run_end {
+            sends.push((self.tags[end], true));
+        }
+        sends.extend(
+            indices
+                .iter()
+                .filter(|&&i| run_end.is_none_or(|end| i > end))
+                .map(|&i| (self.tags[i], false)),
+        );
+        for (tag, multiple) in sends {
             tokio::time::timeout(
                 BROKER_REPLY_WAIT,
                 self.channel
-                    .basic_ack(tag, lapin::options::BasicAckOptions::default()),
+                    .basic_ack(tag, lapin::options::BasicAckOptions { multiple }),
             )
             .await
             .map_err(|_| Error::Timeout {
@@ -670,7 +692,9 @@ impl Holding {
                 endpoint: self.endpoint.clone(),
                 reason: e.to_string(),
             })?;
-            self.acked.insert(tag);
+        }
+        for &i in indices {
+            self.acked.insert(self.tags[i]);
         }
         // An acknowledgement has no reply, and closing the channel right after it can overtake
         // it on its way to a queue on another node: the queue then takes the channel's end for
