@@ -349,6 +349,7 @@ pub async fn run(
     on_message: impl FnMut(PeekedMessage) -> Result<()>,
     on_progress: impl FnMut(PeekProgress),
 ) -> Result<PeekReport> {
+    let started = std::time::Instant::now();
     let mut progress = operation::Progress::new(on_progress);
     let plan = until_cancelled(&cancel, make_plan(session, api, request)).await??;
     if !plan.harmless && !request.allow_side_effects {
@@ -373,7 +374,9 @@ pub async fn run(
         expected,
         phase: PeekPhase::Returning,
     });
-    let report = held.give_back(session).await?;
+    let mut report = held.give_back(session).await?;
+    // The whole peek, its plan included.
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
     progress.milestone(PeekProgress {
         received,
         expected,
