@@ -66,6 +66,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         crate::compose::preview_publish,
         crate::compose::publish,
         crate::compose::read_message_file,
+        crate::ops::plan_message_ops,
+        crate::ops::start_message_ops,
     ]
 }
 

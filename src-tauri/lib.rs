@@ -7,6 +7,7 @@ mod compose;
 #[cfg(test)]
 mod ipc_contract;
 mod operations;
+mod ops;
 mod state;
 
 pub use commands::ProfileEntry;

@@ -14,6 +14,7 @@ mod common;
 
 mod cluster;
 mod odd_names;
+mod ops;
 mod peek;
 mod publish;
 mod quorum;

@@ -22,6 +22,9 @@ pub enum Exit {
     NotAllConfirmed = 4,
     /// `peek`: the peek would change the queue and `--allow-side-effects` was not given.
     NeedsConsent = 5,
+    /// `delete`, `move`, `copy`, `dead-letters retry`: some message was not acted on (it is
+    /// still in the source queue; the report says why).
+    NotAllDone = 6,
     /// Interrupted with Ctrl-C (what a peek held went back first).
     Interrupted = 130,
 }
@@ -47,13 +50,14 @@ impl From<Exit> for ExitCode {
 mod tests {
     use super::*;
 
-    const ALL: [Exit; 7] = [
+    const ALL: [Exit; 8] = [
         Exit::Ok,
         Exit::Failed,
         Exit::Usage,
         Exit::Unhealthy,
         Exit::NotAllConfirmed,
         Exit::NeedsConsent,
+        Exit::NotAllDone,
         Exit::Interrupted,
     ];
 

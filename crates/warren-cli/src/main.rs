@@ -6,6 +6,7 @@
 mod browse;
 mod exit_code;
 mod json;
+mod ops;
 mod publish;
 mod render;
 
@@ -74,6 +75,15 @@ enum Command {
     Peek(browse::PeekArgs),
     /// Publish messages with confirms; every message ends confirmed, returned, nacked or failed.
     Publish(publish::PublishArgs),
+    /// Delete selected messages (from `warren peek --json`) of a queue; the others stay in order.
+    Delete(ops::DeleteArgs),
+    /// Move messages to a queue or exchange; each leaves the source only once the target confirmed it.
+    Move(ops::TransferArgs),
+    /// Copy messages to a queue or exchange; the source keeps them.
+    Copy(ops::TransferArgs),
+    /// Dead letters: send them back where their x-death says they came from.
+    #[command(subcommand)]
+    DeadLetters(ops::DeadLettersCommand),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -204,6 +214,10 @@ async fn run(cli: Cli) -> Result<Exit> {
         Command::Queues(args) => browse::queues(resolve(&cli.connection).await?, args).await,
         Command::Peek(args) => browse::peek(resolve(&cli.connection).await?, args).await,
         Command::Publish(args) => publish::publish(resolve(&cli.connection), args).await,
+        Command::Delete(args) => ops::delete(resolve(&cli.connection).await?, args).await,
+        Command::Move(args) => ops::transfer(resolve(&cli.connection).await?, args, false).await,
+        Command::Copy(args) => ops::transfer(resolve(&cli.connection).await?, args, true).await,
+        Command::DeadLetters(cmd) => ops::dead_letters(resolve(&cli.connection).await?, cmd).await,
     }
 }
 
