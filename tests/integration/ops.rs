@@ -434,7 +434,7 @@ fn a_move_through_the_core_to_an_exchange_keeps_each_routing_key() {
             .await
             .unwrap();
         let source = ClusterRef {
-            session: c.session(),
+            session: c.session().unwrap(),
             api: c.api(),
         };
         let request = OpsRequest {
@@ -497,11 +497,11 @@ fn a_copy_to_another_cluster_connection_publishes_there_and_keeps_the_source() {
             allow_side_effects: false,
         };
         let source = ClusterRef {
-            session: c.session(),
+            session: c.session().unwrap(),
             api: c.api(),
         };
         let there = ClusterRef {
-            session: other.session(),
+            session: other.session().unwrap(),
             api: other.api(),
         };
         let plan = ops::plan(source, Some(there), &request).await.unwrap();
@@ -549,7 +549,7 @@ fn a_cancelled_move_keeps_every_message_exactly_once() {
             allow_side_effects: false,
         };
         let source = ClusterRef {
-            session: c.session(),
+            session: c.session().unwrap(),
             api: c.api(),
         };
         // Cancelled while the first chunk's copies are acknowledged in the source: that chunk
