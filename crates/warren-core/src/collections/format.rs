@@ -214,7 +214,12 @@ pub fn escape_message(mut m: MessageJson) -> MessageJson {
 }
 
 /// A file that could not be read as a collection, with where.
-fn parse_error(path: &Path, line: usize, column: usize, reason: impl Into<String>) -> Error {
+pub(super) fn parse_error(
+    path: &Path,
+    line: usize,
+    column: usize,
+    reason: impl Into<String>,
+) -> Error {
     Error::Parse {
         path: path.to_owned(),
         line,

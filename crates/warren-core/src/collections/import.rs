@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::format::{escape_message, name_from_path, Collection, Entry};
+use super::format::{escape_message, name_from_path, parse_error, Collection, Entry};
 use crate::error::{Error, Result};
 use crate::message::template::parse_iso8601_ms;
 use crate::message::{encode_body, BodyEncoding, Message, MessageJson, PropertiesJson};
@@ -51,15 +51,6 @@ fn read(path: &Path) -> Result<String> {
         path: path.to_owned(),
         reason: e.to_string(),
     })
-}
-
-fn parse_error(path: &Path, line: usize, column: usize, reason: impl Into<String>) -> Error {
-    Error::Parse {
-        path: path.to_owned(),
-        line,
-        column,
-        reason: reason.into(),
-    }
 }
 
 /// Where in `text` byte `offset` is, as line and column (1-based).

@@ -120,7 +120,7 @@ impl CollectionStore {
             }
             out.push(self.summary(&file));
         }
-        out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        out.sort_by_key(|a| a.name.to_lowercase());
         Ok(out)
     }
 

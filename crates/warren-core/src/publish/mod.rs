@@ -623,7 +623,7 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
     fn on_confirm(&mut self, seq: u64, c: lapin::Result<Confirmation>) {
         if let Err(e) = &c {
             if is_connection_failure(e) && !self.cancelled {
-                let reason = self.op_err(c.err().expect("an error"));
+                let reason = self.op_err(c.expect_err("an error"));
                 self.node_lost(None, reason);
                 return;
             }
