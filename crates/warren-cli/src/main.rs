@@ -4,6 +4,7 @@
 //! are one line on stderr and a non-zero exit status (see [`exit_code`]).
 
 mod browse;
+mod collections;
 mod exit_code;
 mod json;
 mod ops;
@@ -84,6 +85,10 @@ enum Command {
     /// Dead letters: send them back where their x-death says they came from.
     #[command(subcommand)]
     DeadLetters(ops::DeadLettersCommand),
+    /// Peek a queue (leaving it as it was) and save the messages into a collection file.
+    Save(collections::SaveArgs),
+    /// Replay a collection's messages with confirms, and report what became of each.
+    Replay(collections::ReplayArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -218,6 +223,8 @@ async fn run(cli: Cli) -> Result<Exit> {
         Command::Move(args) => ops::transfer(resolve(&cli.connection).await?, args, false).await,
         Command::Copy(args) => ops::transfer(resolve(&cli.connection).await?, args, true).await,
         Command::DeadLetters(cmd) => ops::dead_letters(resolve(&cli.connection).await?, cmd).await,
+        Command::Save(args) => collections::save(resolve(&cli.connection).await?, args).await,
+        Command::Replay(args) => collections::replay(resolve(&cli.connection), args).await,
     }
 }
 

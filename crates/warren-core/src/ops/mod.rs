@@ -579,6 +579,10 @@ impl<F: FnMut(OpsProgress)> Op<'_, F> {
                     reply_text,
                 }) => format!("the target could not route it ({reply_code} {reply_text})"),
                 Some(Outcome::Failed { reason }) => reason,
+                Some(Outcome::MaybeSent { reason }) => format!(
+                    "the target's node was lost before it confirmed ({reason}): the target may \
+                     hold it too, and it stays in the source"
+                ),
             };
             self.report.fail(position(*i), reason);
         }
