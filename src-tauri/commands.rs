@@ -67,6 +67,16 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         crate::compose::preview_publish,
         crate::compose::publish,
         crate::compose::read_message_file,
+        crate::consume::start_consumer,
+        crate::consume::start_tap,
+        crate::consume::stop_consumer,
+        crate::consume::resume_consumer,
+        crate::consume::settle_deliveries,
+        crate::consume::settle_up_to,
+        crate::consume::consumer_rows,
+        crate::consume::consumer_message,
+        crate::consume::save_consumed,
+        crate::consume::close_consumer,
     ]
 }
 

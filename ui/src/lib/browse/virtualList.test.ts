@@ -76,4 +76,30 @@ describe('BlockCache', () => {
     expect(cache.has(1)).toBe(false);
     expect(cache.size).toBe(2);
   });
+
+  it('refresh keeps the rows on show until they are fetched again', async () => {
+    const cache = new BlockCache<number>(10);
+    await cache.load(0, 15, rows);
+    expect(cache.missing(0, 10)).toEqual([]);
+    let release: (v: number[]) => void = () => {};
+    const before = cache.load(1, 15, () => new Promise<number[]>((r) => (release = r)));
+    cache.refresh();
+    expect(cache.get(3)).toBe(3);
+    // The list grew: the clipped last block and the one in flight are both asked for again.
+    expect(cache.missing(0, 20)).toEqual([0, 1]);
+    release([10, 11, 12, 13, 14]);
+    expect(await before).toBe(false);
+    expect(await cache.load(0, 20, (s, n) => Promise.resolve(Array.from({ length: n }, (_, i) => 100 + s + i)))).toBe(true);
+    expect(cache.get(3)).toBe(103);
+    expect(cache.missing(0, 10)).toEqual([]);
+  });
+
+  it('refresh from an index leaves the blocks before it alone', async () => {
+    const cache = new BlockCache<number>(10);
+    await cache.load(0, 25, rows);
+    await cache.load(1, 25, rows);
+    await cache.load(2, 25, rows);
+    cache.refresh(25);
+    expect(cache.missing(0, 30)).toEqual([2]);
+  });
 });
