@@ -56,8 +56,9 @@ export function blocksFor(start: number, end: number, blockSize: number): number
  * Rows by block, fetched once each. `reset` (on a new filter or header columns) drops every
  * block and makes answers to requests made before it be ignored. `refresh` (the rows changed:
  * a consumer's deliveries arrive and settle) keeps the blocks on show but fetches them again
- * when next needed, so a live list does not flash "loading". At most `maxBlocks` are kept
- * (the least recently used go first).
+ * when next needed, so a live list does not flash "loading"; an answer to a request made
+ * before a refresh is still shown (it is newer than what is), and its block asked for again.
+ * At most `maxBlocks` are kept (the least recently used go first).
  */
 export class BlockCache<T> {
   readonly blockSize: number;
@@ -66,6 +67,8 @@ export class BlockCache<T> {
   private pending = new Set<number>();
   /** Blocks still shown but to be fetched again. */
   private stale = new Set<number>();
+  /** Blocks in flight when a refresh reached them: stale as soon as they arrive. */
+  private refreshedInFlight = new Set<number>();
   private generation = 0;
 
   constructor(blockSize = 200, maxBlocks = 64) {
@@ -88,7 +91,7 @@ export class BlockCache<T> {
     return this.blocks.has(block);
   }
 
-  /** Blocks needed for rows [start, end) that are neither here nor asked for. */
+  /** Blocks needed for rows [start, end) that are missing or stale and not asked for. */
   missing(start: number, end: number): number[] {
     return blocksFor(start, end, this.blockSize).filter(
       (b) => (!this.blocks.has(b) || this.stale.has(b)) && !this.pending.has(b),
@@ -111,7 +114,8 @@ export class BlockCache<T> {
       if (generation !== this.generation) return false;
       this.blocks.delete(block);
       this.blocks.set(block, rows);
-      this.stale.delete(block);
+      if (this.refreshedInFlight.delete(block)) this.stale.add(block);
+      else this.stale.delete(block);
       while (this.blocks.size > this.maxBlocks) {
         const oldest = this.blocks.keys().next().value;
         if (oldest === undefined) break;
@@ -129,6 +133,7 @@ export class BlockCache<T> {
     this.blocks.clear();
     this.pending.clear();
     this.stale.clear();
+    this.refreshedInFlight.clear();
   }
 
   /**
@@ -136,10 +141,9 @@ export class BlockCache<T> {
    * length when the list grew); until then the old rows stay on show.
    */
   refresh(index = 0): void {
-    this.generation += 1;
-    this.pending.clear();
     const from = Math.floor(Math.max(0, index) / this.blockSize);
     for (const b of this.blocks.keys()) if (b >= from) this.stale.add(b);
+    for (const b of this.pending) if (b >= from) this.refreshedInFlight.add(b);
   }
 
   get size(): number {

@@ -1,7 +1,8 @@
 // A consumer tab's picture of its consumer, reduced from the batches of events the backend
 // sends (about every 50 ms): where it stands, how many deliveries are in which state, and the
 // banners to show (a broker's cancel, a lost channel, the budget). The rows themselves stay in
-// the backend; `rowsChanged` tells the list to fetch the ones on screen again.
+// the backend; `rowsChanged` tells the list to fetch the ones on screen again when states
+// changed.
 
 import type { AckMode } from '../bindings/AckMode';
 import type { BudgetAction } from '../bindings/BudgetAction';
@@ -58,7 +59,10 @@ export interface ConsumerView {
   resumeError: ErrorReport | null;
   budget: { heldBytes: number; budgetBytes: number; action: BudgetAction } | null;
   stopped: StopReport | null;
-  /** Bumped whenever rows were added or changed state. */
+  /**
+   * Bumped whenever deliveries changed state: the rows on screen are fetched again. (New
+   * deliveries only make the view longer: `matched` says so, and rows above stay as they are.)
+   */
   rowsChanged: number;
 }
 
@@ -153,7 +157,6 @@ export function applyBatch(
         view.total = e.total;
         view.matched = e.matched;
         view.heldBytes = e.held_bytes;
-        rows = true;
         break;
       case 'states':
         for (const c of e.changes) tracker.change(c.seq, c.state, view.counts);
