@@ -22,6 +22,8 @@ pub enum Exit {
     NotAllConfirmed = 4,
     /// `peek`: the peek would change the queue and `--allow-side-effects` was not given.
     NeedsConsent = 5,
+    /// `consume`, `tap`: fewer messages than `--count` arrived before the idle timeout.
+    Incomplete = 6,
     /// Interrupted with Ctrl-C (what a peek held went back first).
     Interrupted = 130,
 }
@@ -47,13 +49,14 @@ impl From<Exit> for ExitCode {
 mod tests {
     use super::*;
 
-    const ALL: [Exit; 7] = [
+    const ALL: [Exit; 8] = [
         Exit::Ok,
         Exit::Failed,
         Exit::Usage,
         Exit::Unhealthy,
         Exit::NotAllConfirmed,
         Exit::NeedsConsent,
+        Exit::Incomplete,
         Exit::Interrupted,
     ];
 

@@ -4,6 +4,7 @@
 //! are one line on stderr and a non-zero exit status (see [`exit_code`]).
 
 mod browse;
+mod consume;
 mod exit_code;
 mod json;
 mod publish;
@@ -69,6 +70,10 @@ enum Command {
     Peek(browse::PeekArgs),
     /// Publish messages with confirms; every message ends confirmed, returned, nacked or failed.
     Publish(publish::PublishArgs),
+    /// Take messages from a queue and settle each as told (ack, nack, reject).
+    Consume(consume::ConsumeArgs),
+    /// Watch an exchange's traffic through a temporary queue, taking nothing from anyone.
+    Tap(consume::TapArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -199,6 +204,8 @@ async fn run(cli: Cli) -> Result<Exit> {
         Command::Queues(args) => browse::queues(resolve(&cli.connection).await?, args).await,
         Command::Peek(args) => browse::peek(resolve(&cli.connection).await?, args).await,
         Command::Publish(args) => publish::publish(resolve(&cli.connection), args).await,
+        Command::Consume(args) => consume::consume(resolve(&cli.connection).await?, args).await,
+        Command::Tap(args) => consume::tap(resolve(&cli.connection).await?, args).await,
     }
 }
 

@@ -63,6 +63,20 @@ impl OpenCluster {
     }
 }
 
+/// Long operations that outlive a call (a consumer) take the session and the API client
+/// through these, never the open cluster itself.
+impl AsRef<ClusterSession> for OpenCluster {
+    fn as_ref(&self) -> &ClusterSession {
+        &self.session
+    }
+}
+
+impl AsRef<ManagementClient> for OpenCluster {
+    fn as_ref(&self) -> &ManagementClient {
+        &self.api
+    }
+}
+
 fn remember_names(names: &mut BTreeMap<usize, String>, endpoints: &[EndpointStatus]) {
     for (i, e) in endpoints.iter().enumerate() {
         if let Some(n) = &e.node_name {

@@ -67,6 +67,8 @@ pub enum Error {
         name: String,
         why: QueueAbsence,
     },
+    #[error("no exchange \"{name}\" in vhost \"{vhost}\"")]
+    ExchangeNotFound { vhost: String, name: String },
     #[error("{what} would change the queue: {effects}; allow side effects to go ahead")]
     NeedsConsent { what: String, effects: String },
     #[error("file {path}: {reason}")]
@@ -152,6 +154,7 @@ impl Error {
             Error::Tls(_) => ErrorKind::Tls,
             Error::QueueNotFound { .. } => ErrorKind::NotFound,
             Error::QueueUnavailable { .. } => ErrorKind::Unavailable,
+            Error::ExchangeNotFound { .. } => ErrorKind::NotFound,
             Error::NeedsConsent { .. } => ErrorKind::NeedsConsent,
             Error::File { .. } => ErrorKind::File,
             Error::Cancelled => ErrorKind::Cancelled,
