@@ -70,7 +70,7 @@ describe("consume a queue", () => {
     );
 
   test("ack one, reject one into the dead-letter queue, stop, send it back", async () => {
-    assert.deepEqual(await counts(QUEUE).then((c) => c.total), COUNT);
+    await app.until("the broker to count the published messages", async () => (await counts(QUEUE)).total === COUNT, 30_000);
 
     await app.clickWhenReady('[data-testid="cluster-card"][data-profile="local-demo"] [data-testid="open-cluster"]');
     await app.clickWhenReady('[data-testid="tab-queues"]');
