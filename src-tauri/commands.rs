@@ -77,6 +77,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         crate::consume::consumer_message,
         crate::consume::save_consumed,
         crate::consume::close_consumer,
+        crate::ops::plan_message_ops,
+        crate::ops::start_message_ops,
     ]
 }
 

@@ -8,6 +8,7 @@ mod consume;
 #[cfg(test)]
 mod ipc_contract;
 mod operations;
+mod ops;
 mod state;
 
 pub use commands::ProfileEntry;

@@ -15,6 +15,7 @@ mod common;
 mod cluster;
 mod consume;
 mod odd_names;
+mod ops;
 mod peek;
 mod publish;
 mod quorum;

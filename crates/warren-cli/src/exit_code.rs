@@ -24,6 +24,9 @@ pub enum Exit {
     NeedsConsent = 5,
     /// `consume`, `tap`: fewer messages than `--count` arrived before the idle timeout.
     Incomplete = 6,
+    /// `delete`, `move`, `copy`, `dead-letters retry`: some message was not acted on (it is
+    /// still in the source queue; the report says why).
+    NotAllDone = 7,
     /// Interrupted with Ctrl-C (what a peek held went back first).
     Interrupted = 130,
 }
@@ -49,7 +52,7 @@ impl From<Exit> for ExitCode {
 mod tests {
     use super::*;
 
-    const ALL: [Exit; 8] = [
+    const ALL: [Exit; 9] = [
         Exit::Ok,
         Exit::Failed,
         Exit::Usage,
@@ -57,6 +60,7 @@ mod tests {
         Exit::NotAllConfirmed,
         Exit::NeedsConsent,
         Exit::Incomplete,
+        Exit::NotAllDone,
         Exit::Interrupted,
     ];
 

@@ -7,6 +7,7 @@ mod browse;
 mod consume;
 mod exit_code;
 mod json;
+mod ops;
 mod publish;
 mod render;
 
@@ -74,6 +75,15 @@ enum Command {
     Consume(consume::ConsumeArgs),
     /// Watch an exchange's traffic through a temporary queue, taking nothing from anyone.
     Tap(consume::TapArgs),
+    /// Delete selected messages (from `warren peek --json`) of a queue; the others stay in order.
+    Delete(ops::DeleteArgs),
+    /// Move messages to a queue or exchange; each leaves the source only once the target confirmed it.
+    Move(ops::TransferArgs),
+    /// Copy messages to a queue or exchange; the source keeps them.
+    Copy(ops::TransferArgs),
+    /// Dead letters: send them back where their x-death says they came from.
+    #[command(subcommand)]
+    DeadLetters(ops::DeadLettersCommand),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -206,6 +216,10 @@ async fn run(cli: Cli) -> Result<Exit> {
         Command::Publish(args) => publish::publish(resolve(&cli.connection), args).await,
         Command::Consume(args) => consume::consume(resolve(&cli.connection).await?, args).await,
         Command::Tap(args) => consume::tap(resolve(&cli.connection).await?, args).await,
+        Command::Delete(args) => ops::delete(resolve(&cli.connection).await?, args).await,
+        Command::Move(args) => ops::transfer(resolve(&cli.connection).await?, args, false).await,
+        Command::Copy(args) => ops::transfer(resolve(&cli.connection).await?, args, true).await,
+        Command::DeadLetters(cmd) => ops::dead_letters(resolve(&cli.connection).await?, cmd).await,
     }
 }
 

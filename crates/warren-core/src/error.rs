@@ -69,6 +69,13 @@ pub enum Error {
     },
     #[error("no exchange \"{name}\" in vhost \"{vhost}\"")]
     ExchangeNotFound { vhost: String, name: String },
+    /// The queue no longer holds the messages an operation was asked to act on, as peeked.
+    #[error("queue \"{queue}\" in vhost \"{vhost}\" changed since it was peeked: {detail}; nothing was changed, peek again")]
+    QueueChanged {
+        vhost: String,
+        queue: String,
+        detail: String,
+    },
     #[error("{what} would change the queue: {effects}; allow side effects to go ahead")]
     NeedsConsent { what: String, effects: String },
     #[error("file {path}: {reason}")]
@@ -130,6 +137,8 @@ pub enum ErrorKind {
     /// The operation would change something (a quorum queue's delivery counts, say) and was
     /// not allowed to: ask the user, then retry with consent.
     NeedsConsent,
+    /// The queue changed since it was read, so acting on what was read was refused.
+    Conflict,
     File,
     Cancelled,
 }
@@ -155,6 +164,7 @@ impl Error {
             Error::QueueNotFound { .. } => ErrorKind::NotFound,
             Error::QueueUnavailable { .. } => ErrorKind::Unavailable,
             Error::ExchangeNotFound { .. } => ErrorKind::NotFound,
+            Error::QueueChanged { .. } => ErrorKind::Conflict,
             Error::NeedsConsent { .. } => ErrorKind::NeedsConsent,
             Error::File { .. } => ErrorKind::File,
             Error::Cancelled => ErrorKind::Cancelled,

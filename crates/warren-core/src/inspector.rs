@@ -13,12 +13,12 @@
 
 use std::path::Path;
 
-use lapin::types::AMQPValue;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{Error, Result};
-use crate::message::{encode_value, file, Message, MessageJson};
+pub use crate::message::DeathRecord;
+use crate::message::{death_records, file, value_text, Message, MessageJson};
 use crate::peek::{PeekReport, PeekedMessage};
 
 /// How many characters of the body a row previews.
@@ -164,21 +164,6 @@ pub struct MessageDetail {
     pub x_death: Vec<DeathRecord>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, TS)]
-#[ts(export)]
-pub struct DeathRecord {
-    pub queue: Option<String>,
-    pub reason: Option<String>,
-    #[ts(type = "number | null")]
-    pub count: Option<u64>,
-    pub exchange: Option<String>,
-    pub routing_keys: Vec<String>,
-    /// Epoch seconds.
-    #[ts(type = "number | null")]
-    pub time: Option<u64>,
-    pub original_expiration: Option<String>,
-}
-
 /// Which messages to save.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "indices")]
@@ -249,14 +234,6 @@ impl Matcher {
             Matcher::Text { needle, .. } => hay.to_lowercase().contains(needle.as_str()),
             Matcher::Regex(r) => r.is_match(hay),
         }
-    }
-}
-
-/// A header value as short text: strings as they are, everything else as its JSON form.
-fn value_text(v: &AMQPValue) -> String {
-    match encode_value(v) {
-        serde_json::Value::String(s) => s,
-        other => other.to_string(),
     }
 }
 
@@ -332,54 +309,6 @@ fn preview(body: &[u8]) -> (String, bool) {
             (hex.join(" "), false)
         }
     }
-}
-
-fn death_records(m: &Message) -> Vec<DeathRecord> {
-    let Some(AMQPValue::FieldArray(deaths)) = m
-        .properties
-        .headers
-        .as_ref()
-        .and_then(|h| h.inner().get("x-death"))
-    else {
-        return Vec::new();
-    };
-    deaths
-        .as_slice()
-        .iter()
-        .filter_map(|d| match d {
-            AMQPValue::FieldTable(t) => Some(t),
-            _ => None,
-        })
-        .map(|t| {
-            let get = |k: &str| t.inner().get(k);
-            let text = |k: &str| match get(k) {
-                Some(AMQPValue::LongString(s)) => {
-                    Some(String::from_utf8_lossy(s.as_bytes()).into_owned())
-                }
-                Some(AMQPValue::ShortString(s)) => Some(s.as_str().to_owned()),
-                _ => None,
-            };
-            let number = |k: &str| match get(k) {
-                Some(AMQPValue::LongLongInt(n)) => u64::try_from(*n).ok(),
-                Some(AMQPValue::LongInt(n)) => u64::try_from(*n).ok(),
-                Some(AMQPValue::Timestamp(n)) => Some(*n),
-                _ => None,
-            };
-            let routing_keys = match get("routing-keys") {
-                Some(AMQPValue::FieldArray(a)) => a.as_slice().iter().map(value_text).collect(),
-                _ => Vec::new(),
-            };
-            DeathRecord {
-                queue: text("queue"),
-                reason: text("reason"),
-                count: number("count"),
-                exchange: text("exchange"),
-                routing_keys,
-                time: number("time"),
-                original_expiration: text("original-expiration"),
-            }
-        })
-        .collect()
 }
 
 impl Inspection {
@@ -611,7 +540,7 @@ pub fn detail(index: u32, m: &impl Inspected) -> MessageDetail {
         offset: m.offset(),
         delivery_count: m.delivery_count(),
         size: m.size(),
-        x_death: death_records(m.message()),
+        x_death: death_records(&m.message().properties),
     }
 }
 
@@ -625,9 +554,9 @@ pub fn save_messages(path: &Path, messages: &[&PeekedMessage]) -> Result<u64> {
 mod tests {
     use super::*;
     use crate::broker::QueueType;
-    use crate::message::{Message, Properties};
+    use crate::message::Properties;
     use crate::peek::{PeekEnd, PeekMethod, PeekPlan};
-    use lapin::types::{FieldArray, FieldTable, LongString};
+    use lapin::types::{AMQPValue, FieldArray, FieldTable, LongString};
 
     fn report() -> PeekReport {
         PeekReport {

@@ -12,6 +12,7 @@ pub mod logging;
 pub mod management;
 pub mod message;
 pub mod operation;
+pub mod ops;
 pub mod peek;
 pub mod profiles;
 pub mod publish;

@@ -24,8 +24,12 @@ import type { InspectionView } from './bindings/InspectionView';
 import type { Message } from './bindings/Message';
 import type { MessageDetail } from './bindings/MessageDetail';
 import type { MessageFilter } from './bindings/MessageFilter';
+import type { MessageOps } from './bindings/MessageOps';
 import type { MessageRow } from './bindings/MessageRow';
 import type { OperationEvent } from './bindings/OperationEvent';
+import type { OpsPlan } from './bindings/OpsPlan';
+import type { OpsProgress } from './bindings/OpsProgress';
+import type { OpsReport } from './bindings/OpsReport';
 import type { PeekPlan } from './bindings/PeekPlan';
 import type { PeekProgress } from './bindings/PeekProgress';
 import type { PeekRequest } from './bindings/PeekRequest';
@@ -63,6 +67,7 @@ const ERROR_KINDS = {
   unavailable: true,
   tls: true,
   needs_consent: true,
+  conflict: true,
   file: true,
   cancelled: true,
 } as const satisfies Record<ErrorKind, true>;
@@ -295,6 +300,27 @@ export function suggestSavePath(queue: string): Promise<string> {
 
 export function closeInspection(id: number): Promise<void> {
   return call<void>('close_inspection', { id });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Message operations on an inspection's messages: delete, move, copy, send dead letters back.
+
+/** What the operation would do: how many, where, and what giving held messages back changes. */
+export function planMessageOps(name: string, order: MessageOps): Promise<OpsPlan> {
+  return call<OpsPlan>('plan_message_ops', { name, order });
+}
+
+/**
+ * Runs the operation. Rejects with kind `conflict` when the queue no longer holds the selected
+ * messages as peeked (nothing changed), `needs_consent` when the plan is not harmless and
+ * `order.allow_side_effects` is false, `not_found` when the target does not exist.
+ */
+export function startMessageOps(
+  name: string,
+  order: MessageOps,
+  handlers: OperationHandlers<OpsProgress>,
+): Promise<OpsReport> {
+  return call<OpsReport>('start_message_ops', { name, order, events: operationChannel(handlers) });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -622,6 +622,14 @@ fn exact_integer(n: i64) -> Value {
     }
 }
 
+/// A header value as short text: strings as they are, everything else as its JSON form.
+pub fn value_text(v: &AMQPValue) -> String {
+    match encode_value(v) {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
 /// Encodes one field value: plain JSON where the type is implied, the typed form otherwise.
 pub fn encode_value(v: &AMQPValue) -> Value {
     match v {

@@ -499,6 +499,39 @@ impl MessageTemplate {
         })
     }
 
+    /// A template that renders `message` exactly as it is: nothing in it is read as a
+    /// placeholder (a message read from a queue may well contain `{{`).
+    pub fn verbatim(message: &Message) -> Self {
+        let literal = |s: &str| Template {
+            parts: vec![Part::Text(s.to_owned())],
+        };
+        let properties = PropertiesJson::from(message.properties.clone());
+        let p = &properties;
+        let prop = |field: &'static str, v: &Option<String>| (field, v.as_deref().map(literal));
+        let string_props = vec![
+            prop("content_type", &p.content_type),
+            prop("content_encoding", &p.content_encoding),
+            prop("correlation_id", &p.correlation_id),
+            prop("reply_to", &p.reply_to),
+            prop("expiration", &p.expiration),
+            prop("message_id", &p.message_id),
+            prop("type", &p.kind),
+            prop("user_id", &p.user_id),
+            prop("app_id", &p.app_id),
+        ];
+        MessageTemplate {
+            exchange: message.exchange.clone(),
+            routing_key: literal(&message.routing_key),
+            headers: p
+                .headers
+                .as_ref()
+                .map(|h| HeaderTemplate::Other(Value::Object(h.clone()))),
+            string_props,
+            body: BodyTemplate::Bytes(bytes::Bytes::from(message.body.clone())),
+            properties,
+        }
+    }
+
     /// True when every message rendered from this template is the same.
     pub fn is_static(&self) -> bool {
         self.routing_key.is_static()
@@ -588,6 +621,29 @@ mod tests {
             seq,
             UNIX_EPOCH + Duration::from_millis(1_700_000_000_123),
         ))
+    }
+
+    #[test]
+    fn a_verbatim_template_renders_the_message_as_it_is() {
+        let mut headers = lapin::types::FieldTable::default();
+        headers.insert(
+            "h".into(),
+            lapin::types::AMQPValue::LongString("{{seq}}".into()),
+        );
+        let message = Message {
+            exchange: "x".into(),
+            routing_key: "{{uuid}}".into(),
+            properties: crate::message::Properties {
+                message_id: Some("{{now}}".into()),
+                headers: Some(headers),
+                ..Default::default()
+            },
+            body: b"{{seq}} \xff".to_vec(),
+        };
+        let t = MessageTemplate::verbatim(&message);
+        assert!(t.is_static());
+        let rendered = t.render(&mut Context::new(1, 1, UNIX_EPOCH)).unwrap();
+        assert_eq!(rendered, message);
     }
 
     #[test]

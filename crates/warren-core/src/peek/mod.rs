@@ -346,10 +346,9 @@ pub async fn run(
     request: &PeekRequest,
     idle: Duration,
     cancel: CancellationToken,
-    mut on_message: impl FnMut(PeekedMessage) -> Result<()>,
+    on_message: impl FnMut(PeekedMessage) -> Result<()>,
     on_progress: impl FnMut(PeekProgress),
 ) -> Result<PeekReport> {
-    let started = std::time::Instant::now();
     let mut progress = operation::Progress::new(on_progress);
     let plan = until_cancelled(&cancel, make_plan(session, api, request)).await??;
     if !plan.harmless && !request.allow_side_effects {
@@ -358,6 +357,58 @@ pub async fn run(
             effects: plan.consent_summary(),
         });
     }
+    let held = hold(session, plan, request, idle, &cancel, on_message, &mut progress).await?;
+    let (received, expected) = (held.received, held.expected);
+    progress.milestone(PeekProgress {
+        received,
+        expected,
+        phase: PeekPhase::Returning,
+    });
+    let report = held.give_back(session).await?;
+    progress.milestone(PeekProgress {
+        received,
+        expected,
+        phase: PeekPhase::Done,
+    });
+    Ok(report)
+}
+
+/// Messages read from a queue and held (delivered, not acknowledged) on their channel, until
+/// [`Holding::give_back`] returns what was not acknowledged. What peek and the message
+/// operations (which acknowledge some of the held messages first) share.
+pub(crate) struct Holding {
+    pub(crate) plan: PeekPlan,
+    pub(crate) channel: lapin::Channel,
+    pub(crate) endpoint: String,
+    /// The delivery tag of each held message, in queue order (index 0: position 1).
+    pub(crate) tags: Vec<u64>,
+    pub(crate) received: u32,
+    pub(crate) expected: u32,
+    pub(crate) end: PeekEnd,
+    /// The last delivery tag of each consumer, in the order they were opened.
+    last_tags: Vec<u64>,
+    /// Tags acknowledged through [`Holding::ack`].
+    acked: std::collections::HashSet<u64>,
+    consumers: Vec<(ShortString, lapin::Consumer)>,
+    started: std::time::Instant,
+    given_back: bool,
+}
+
+/// Reads up to `request.count` messages as `plan` says (made by [`make_plan`]; consent is the
+/// caller's to check) and keeps them held. `on_message` sees each message as it arrives;
+/// progress goes to `progress`. An error while reading gives everything back first. A cancel
+/// while reading stops it: the holding then says [`PeekEnd::Cancelled`].
+pub(crate) async fn hold<F: FnMut(PeekProgress)>(
+    session: &ClusterSession,
+    plan: PeekPlan,
+    request: &PeekRequest,
+    idle: Duration,
+    cancel: &CancellationToken,
+    mut on_message: impl FnMut(PeekedMessage) -> Result<()>,
+    progress: &mut operation::Progress<F>,
+) -> Result<Holding> {
+    let started = std::time::Instant::now();
+    let cancel = cancel.clone();
     let (channel, endpoint) = until_cancelled(&cancel, session.channel(CONNECT_WAIT)).await??;
     let op_err = |e: lapin::Error| match e.kind() {
         lapin::ErrorKind::ProtocolError(amqp) if amqp.get_id() == 404 => {
@@ -413,6 +464,7 @@ pub async fn run(
     // last delivery tag of each that received anything.
     let mut consumers: Vec<(ShortString, lapin::Consumer)> = Vec::new();
     let mut last_tags: Vec<u64> = Vec::new();
+    let mut tags: Vec<u64> = Vec::new();
     let mut end = PeekEnd::CountReached;
     progress.milestone(PeekProgress {
         received: 0,
@@ -494,6 +546,7 @@ pub async fn run(
                 received += 1;
                 got += 1;
                 expected = expected.max(received);
+                tags.push(delivery.delivery_tag);
                 if got == 1 {
                     last_tags.push(delivery.delivery_tag);
                 } else if let Some(last) = last_tags.last_mut() {
@@ -564,42 +617,113 @@ pub async fn run(
         }
     })
     .await;
-    progress.milestone(PeekProgress {
+    let held = Holding {
+        plan,
+        channel,
+        endpoint,
+        tags,
         received,
         expected,
-        phase: PeekPhase::Returning,
-    });
-    // Give back everything held, whatever happened above (a cancel included: giving back is
-    // not cancellable): deliveries that raced the cancel arrived after the last tags and are
-    // covered by closing the channel.
-    let returned = tokio::time::timeout(
-        BROKER_REPLY_WAIT,
-        give_back(&channel, plan.method, &last_tags),
-    )
-    .await;
-    drop(consumers);
-    result?;
-    match returned {
-        Ok(r) => r.map_err(op_err)?,
-        Err(_) => {
-            return Err(Error::Timeout {
-                endpoint,
-                after: BROKER_REPLY_WAIT,
-            })
+        end,
+        last_tags,
+        acked: Default::default(),
+        consumers,
+        started,
+        given_back: false,
+    };
+    match result {
+        Ok(()) => Ok(held),
+        Err(e) => {
+            // Whatever happened, what is held goes back first.
+            let _ = held.give_back(session).await;
+            Err(e)
         }
     }
-    progress.milestone(PeekProgress {
-        received,
-        expected,
-        phase: PeekPhase::Done,
-    });
-    Ok(PeekReport {
-        plan,
-        received,
-        end,
-        endpoint,
-        elapsed_ms: started.elapsed().as_millis() as u64,
-    })
+}
+
+impl Holding {
+    /// Acknowledges the held messages at `indices` (into [`Holding::tags`]) one by one: they
+    /// leave the queue; [`Holding::give_back`] returns only the others.
+    pub(crate) async fn ack(&mut self, indices: &[usize]) -> Result<()> {
+        for &i in indices {
+            let tag = self.tags[i];
+            tokio::time::timeout(
+                BROKER_REPLY_WAIT,
+                self.channel.basic_ack(tag, lapin::options::BasicAckOptions::default()),
+            )
+            .await
+            .map_err(|_| Error::Timeout {
+                endpoint: self.endpoint.clone(),
+                after: BROKER_REPLY_WAIT,
+            })?
+            .map_err(|e| Error::Amqp {
+                endpoint: self.endpoint.clone(),
+                reason: e.to_string(),
+            })?;
+            self.acked.insert(tag);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn acked_count(&self) -> u32 {
+        self.acked.len() as u32
+    }
+
+    /// Gives back every held message not acknowledged, in order (see [`give_back`]); not
+    /// cancellable, bounded by [`BROKER_REPLY_WAIT`].
+    pub(crate) async fn give_back(mut self, session: &ClusterSession) -> Result<PeekReport> {
+        self.given_back = true;
+        // Per consumer, the last tag still held: a nack (multiple) of an acknowledged tag
+        // would be refused.
+        let mut last_held = Vec::new();
+        let mut previous = 0u64;
+        for &last in &self.last_tags {
+            let held = self
+                .tags
+                .iter()
+                .rev()
+                .filter(|&&t| t > previous && t <= last)
+                .find(|t| !self.acked.contains(t));
+            last_held.extend(held);
+            previous = last;
+        }
+        let returned = tokio::time::timeout(
+            BROKER_REPLY_WAIT,
+            give_back(&self.channel, self.plan.method, &last_held),
+        )
+        .await;
+        self.consumers.clear();
+        match returned {
+            Ok(r) => r.map_err(|e| session.operation_error(&self.endpoint, e))?,
+            Err(_) => {
+                return Err(Error::Timeout {
+                    endpoint: self.endpoint.clone(),
+                    after: BROKER_REPLY_WAIT,
+                })
+            }
+        }
+        Ok(PeekReport {
+            plan: self.plan.clone(),
+            received: self.received,
+            end: self.end,
+            endpoint: self.endpoint.clone(),
+            elapsed_ms: self.started.elapsed().as_millis() as u64,
+        })
+    }
+}
+
+impl Drop for Holding {
+    /// A holding dropped without [`Holding::give_back`] (its task was aborted) closes its
+    /// channel, which returns what it held: never left held on a long-lived connection.
+    fn drop(&mut self) {
+        if self.given_back || !self.channel.status().connected() {
+            return;
+        }
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let channel = self.channel.clone();
+            rt.spawn(async move { close_quietly(&channel).await });
+        }
+    }
 }
 
 async fn close_quietly(channel: &lapin::Channel) {

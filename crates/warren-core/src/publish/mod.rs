@@ -152,7 +152,8 @@ pub struct PublishSummary {
     /// Confirmed messages per second over the whole run.
     pub rate: f64,
     pub cancelled: bool,
-    /// The first non-confirmed outcomes (at most 100), in sequence order.
+    /// The first non-confirmed outcomes (at most 100; every one for a [`Plan::verbatim`]), in
+    /// sequence order.
     pub problems: Vec<MessageOutcome>,
     /// The node that carried the publish.
     pub endpoint: String,
@@ -644,7 +645,7 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
                     }
                 }
             };
-            if summary.problems.len() < MAX_PROBLEMS {
+            if summary.problems.len() < self.plan.max_problems {
                 summary.problems.push(MessageOutcome { seq, outcome });
             }
         }

@@ -23,6 +23,8 @@ pub struct Plan {
     pub(super) rate: Option<f64>,
     pub(super) mandatory: bool,
     pub(super) seed: u64,
+    /// How many non-confirmed outcomes the summary lists.
+    pub(super) max_problems: usize,
 }
 
 impl Plan {
@@ -82,6 +84,25 @@ impl Plan {
             rate: request.rate,
             mandatory: request.mandatory,
             seed: rand::random(),
+            max_problems: super::MAX_PROBLEMS,
+        })
+    }
+
+    /// `messages` sent once each, exactly as they are (no templates), mandatory, as fast as
+    /// confirms come back; the summary lists every message that did not end confirmed, so
+    /// that a caller can act on each message's outcome (ops acknowledges a source message
+    /// only once its copy is confirmed).
+    pub fn verbatim(messages: &[Message]) -> Result<Plan> {
+        if messages.is_empty() {
+            return Err(Error::invalid("message", "no message to publish"));
+        }
+        Ok(Plan {
+            templates: messages.iter().map(MessageTemplate::verbatim).collect(),
+            total: messages.len() as u64,
+            rate: None,
+            mandatory: true,
+            seed: 0,
+            max_problems: messages.len(),
         })
     }
 

@@ -3,4 +3,4 @@
 /**
  * The stable, machine-readable class of an [`Error`].
  */
-export type ErrorKind = "invalid_input" | "not_found" | "already_exists" | "config" | "password_missing" | "keychain" | "auth" | "access_refused" | "unreachable" | "timeout" | "http" | "protocol" | "unavailable" | "tls" | "needs_consent" | "file" | "cancelled";
+export type ErrorKind = "invalid_input" | "not_found" | "already_exists" | "config" | "password_missing" | "keychain" | "auth" | "access_refused" | "unreachable" | "timeout" | "http" | "protocol" | "unavailable" | "tls" | "needs_consent" | "conflict" | "file" | "cancelled";

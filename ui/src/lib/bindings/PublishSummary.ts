@@ -7,7 +7,8 @@ export type PublishSummary = { published: number, confirmed: number, returned: n
  */
 rate: number, cancelled: boolean, 
 /**
- * The first non-confirmed outcomes (at most 100), in sequence order.
+ * The first non-confirmed outcomes (at most 100; every one for a [`Plan::verbatim`]), in
+ * sequence order.
  */
 problems: Array<MessageOutcome>, 
 /**

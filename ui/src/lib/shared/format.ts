@@ -200,6 +200,7 @@ const ERROR_KIND_LABELS: Record<ErrorKind, string> = {
   unavailable: 'Unavailable',
   tls: 'TLS error',
   needs_consent: 'Needs your consent',
+  conflict: 'The queue changed',
   file: 'File error',
   cancelled: 'Cancelled',
 };
@@ -227,6 +228,8 @@ export function errorHint(kind: ErrorKind): string | null {
       return 'The OS keychain could not be used: check that a secret service (e.g. GNOME Keyring) is running and unlocked.';
     case 'config':
       return 'The profiles file could not be read or written.';
+    case 'conflict':
+      return 'Nothing was changed. Peek again, select the messages anew and retry.';
     default:
       return null;
   }
