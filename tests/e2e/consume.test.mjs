@@ -134,9 +134,15 @@ describe("consume a queue", () => {
     );
     // Open the third, for the picture: its state, tag and body.
     await app.click('[data-testid="consumer-panel"] [data-testid="message-row"][data-position="3"]');
-    await app.until("the third delivery's body", () =>
-      app.eval(() => (document.querySelector('[data-testid="message-body"]')?.textContent ?? "").includes("soap")),
+    await app.until("the third delivery open, its body shown", () =>
+      app.eval(
+        () =>
+          document.querySelector('[data-testid="delivery-facts"]')?.dataset.seq === "3" &&
+          document.querySelector('[data-testid="consumer-panel"] [aria-selected="true"][data-testid="message-row"]')?.dataset.position === "3" &&
+          (document.querySelector('[data-testid="message-body"]')?.textContent ?? "").includes("soap"),
+      ),
     );
+    await app.painted();
     await app.screenshot("docs/screenshots/consume.png");
 
     // Stop: the four unsettled deliveries go back, and the tab says so.
