@@ -91,6 +91,7 @@ describe('BlockCache', () => {
     // An answer to a request from before the refresh is shown, and asked for again.
     expect(await inFlight).toBe(true);
     expect(cache.get(12)).toBe(12);
+    expect(cache.isStale(1)).toBe(true);
     expect(cache.missing(0, 20)).toEqual([0, 1]);
     expect(await cache.load(0, 20, (s, n) => Promise.resolve(Array.from({ length: n }, (_, i) => 100 + s + i)))).toBe(true);
     expect(cache.get(3)).toBe(103);

@@ -91,6 +91,11 @@ export class BlockCache<T> {
     return this.blocks.has(block);
   }
 
+  /** The block is shown but to be fetched again (a refresh reached it, maybe in flight). */
+  isStale(block: number): boolean {
+    return this.stale.has(block);
+  }
+
   /** Blocks needed for rows [start, end) that are missing or stale and not asked for. */
   missing(start: number, end: number): number[] {
     return blocksFor(start, end, this.blockSize).filter(
