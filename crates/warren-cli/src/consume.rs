@@ -38,7 +38,8 @@ pub struct ConsumeArgs {
     /// Acknowledge each message: it leaves the queue.
     #[arg(long)]
     ack: bool,
-    /// Nack each message with requeue: it stays in the queue (marked redelivered).
+    /// Nack each message with requeue: it stays in the queue (marked redelivered). The
+    /// requeue happens when the command ends, so no message is taken twice.
     #[arg(long)]
     nack_requeue: bool,
     /// Nack each message without requeue: dead-lettered if the queue has a dead-letter
@@ -49,10 +50,12 @@ pub struct ConsumeArgs {
     /// exchange, else dropped.
     #[arg(long)]
     reject: bool,
-    /// Reject each message with requeue: it stays in the queue.
+    /// Reject each message with requeue: it stays in the queue. The requeue happens when the
+    /// command ends, so no message is taken twice.
     #[arg(long)]
     reject_requeue: bool,
-    /// Unacknowledged messages the broker sends ahead.
+    /// Unacknowledged messages the broker sends ahead (with a requeue flag, at least --count:
+    /// every message is held until the end).
     #[arg(long, default_value_t = consume::DEFAULT_PREFETCH)]
     prefetch: u16,
     /// The queue's vhost (default: the profile's, or the --node URI's).
@@ -122,10 +125,24 @@ pub async fn consume(target: ClusterTarget, args: ConsumeArgs) -> Result<Exit> {
         return Err(Error::invalid("count", "must be at least 1"));
     }
     let idle = seconds("idle-timeout", args.idle_timeout)?;
+    let how = args.settle();
+    // A requeued message would come straight back to this consumer: requeues wait for the
+    // end, and the window holds every message until then.
+    let prefetch = if requeues(how) {
+        let count = u16::try_from(args.count).map_err(|_| {
+            Error::invalid(
+                "count",
+                "with a requeue flag every message is held until the end: at most 65535",
+            )
+        })?;
+        args.prefetch.max(count)
+    } else {
+        args.prefetch
+    };
     let request = ConsumeRequest {
         vhost: args.vhost.clone().unwrap_or_else(|| target.vhost.clone()),
         queue: args.queue.clone(),
-        prefetch: args.prefetch,
+        prefetch,
         exclusive: false,
         priority: None,
         offset: args
@@ -265,9 +282,28 @@ fn finish(
     })
 }
 
+fn requeues(how: Settle) -> bool {
+    matches!(
+        how,
+        Settle::Nack { requeue: true } | Settle::Reject { requeue: true }
+    )
+}
+
+/// Settles `seqs` (printed, in order) as `how`: one frame for all where the settle allows it.
+async fn settle(handle: &ConsumerHandle, seqs: &[u64], how: Settle) -> Result<()> {
+    let Some(&last) = seqs.last() else {
+        return Ok(());
+    };
+    match how {
+        Settle::Ack | Settle::Nack { .. } => handle.settle_up_to(last, how).await?,
+        Settle::Reject { .. } => handle.settle(seqs.to_vec(), how).await?,
+    };
+    Ok(())
+}
+
 /// Prints deliveries as they come and settles each batch after it was written (`how`; none
-/// for a tap, whose copies are not settled). Returns how many were printed, the stop report
-/// and whether Ctrl-C ended it.
+/// for a tap, whose copies are not settled; requeues wait for the end). Returns how many were
+/// printed, the stop report and whether Ctrl-C ended it.
 async fn drain(
     handle: &ConsumerHandle,
     mut events: EventReceiver,
@@ -281,6 +317,9 @@ async fn drain(
     let mut printed: u64 = 0;
     let mut last_arrival = Instant::now();
     let wanted = count.unwrap_or(u64::MAX);
+    let defer = how.is_some_and(requeues);
+    let mut deferred: Vec<u64> = Vec::new();
+    let mut cancelled_by_broker = false;
     loop {
         let deadline = idle.map(|d| last_arrival + d);
         let next = match deadline {
@@ -309,17 +348,11 @@ async fn drain(
                     }
                     out.flush().map_err(stdout_error)?;
                     printed += messages.len() as u64;
-                    if let (Some(how), Some(last)) = (how, messages.last()) {
-                        match how {
-                            Settle::Ack | Settle::Nack { .. } => {
-                                handle.settle_up_to(last.seq, how).await?;
-                            }
-                            Settle::Reject { .. } => {
-                                handle
-                                    .settle(messages.iter().map(|m| m.seq).collect(), how)
-                                    .await?;
-                            }
-                        }
+                    let seqs = messages.iter().map(|m| m.seq);
+                    match how {
+                        Some(_) if defer => deferred.extend(seqs),
+                        Some(how) => settle(handle, &seqs.collect::<Vec<_>>(), how).await?,
+                        None => {}
                     }
                     if progress && count.is_some() {
                         eprint!("\r{printed}/{wanted} ");
@@ -327,8 +360,7 @@ async fn drain(
                 }
                 ConsumerEvent::CancelledByBroker { reason } => {
                     eprintln!("warren: {reason}");
-                    let report = handle.stop().await?;
-                    return Ok((printed, report, false));
+                    cancelled_by_broker = true;
                 }
                 ConsumerEvent::ChannelLost { stale, reason } => {
                     eprintln!("warren: connection lost ({reason}); {stale} unsettled message(s) went back to the queue; resuming on another node");
@@ -349,12 +381,15 @@ async fn drain(
                 _ => {}
             }
         }
-        if printed >= wanted {
+        if printed >= wanted || cancelled_by_broker {
             break;
         }
     }
     if progress && count.is_some() {
         eprintln!();
+    }
+    if let Some(how) = how.filter(|_| defer) {
+        settle(handle, &deferred, how).await?;
     }
     let report = handle.stop().await?;
     Ok((printed, report, false))
