@@ -75,7 +75,12 @@ pub struct TransferArgs {
     #[command(flatten)]
     selection: SelectionArgs,
     /// Publish to this queue (through the default exchange).
-    #[arg(long, value_name = "QUEUE", conflicts_with = "to_exchange", required_unless_present = "to_exchange")]
+    #[arg(
+        long,
+        value_name = "QUEUE",
+        conflicts_with = "to_exchange",
+        required_unless_present = "to_exchange"
+    )]
     to_queue: Option<String>,
     /// Publish to this exchange.
     #[arg(long, value_name = "EXCHANGE")]

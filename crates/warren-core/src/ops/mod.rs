@@ -7,8 +7,9 @@
 //! when what depends on it is done:
 //!
 //! - Selected messages (from a peek) are matched by position and content (`select`): the
-//!   operation reads up to the last selected position, checks every one, and on any
-//!   difference changes nothing and gives everything back.
+//!   operation reads up to the last selected position (a quorum queue: up to its ready count,
+//!   see `plan`), checks every one, and on any difference changes nothing and gives
+//!   everything back.
 //! - A delete acknowledges exactly the selected messages once all are verified.
 //! - A move (or a send-back) publishes with confirms and mandatory through publish's run
 //!   (`publish::Plan::verbatim`: the message as it is), and acknowledges a source message
@@ -62,8 +63,12 @@ pub struct ClusterRef<'a> {
 #[ts(export)]
 pub enum Action {
     Delete,
-    Move { target: Target },
-    Copy { target: Target },
+    Move {
+        target: Target,
+    },
+    Copy {
+        target: Target,
+    },
     /// Republish dead letters to the exchange and routing key of their latest `x-death`,
     /// optionally without the `x-death`, `x-first-death-*` and `x-last-death-*` headers.
     SendBack {
@@ -104,6 +109,9 @@ pub struct OpsProgress {
     /// Messages done (deleted, moved, copied or sent back) so far.
     pub done: u32,
     pub failed: u32,
+    /// While publishing: copies the target confirmed so far in this chunk (a move
+    /// acknowledges each in the source after the chunk's publish).
+    pub confirmed: u32,
     /// How many the operation is to act on (all: the ready count when it began).
     pub total: u32,
 }
@@ -201,9 +209,8 @@ pub async fn plan(
         Action::Delete | Action::SendBack { .. } => {}
     }
     let first = peek::make_plan(source.session, source.api, &peek_request(request, 1)).await?;
-    let reads = plan::reads(request, first.messages_ready)?;
     let mut peek_plan = first;
-    peek_plan.count = reads;
+    peek_plan.count = plan::reads(request, peek_plan.messages_ready)?;
     plan::plan(request, peek_plan)
 }
 
@@ -247,12 +254,15 @@ pub async fn run(
     match &request.selection {
         OpsSelection::Messages { messages } => {
             let selected = select::normalise(messages)?;
-            op.selected(plan.peek.clone(), plan.reads, &selected).await?;
+            op.selected(plan.peek.clone(), plan.reads, &selected)
+                .await?;
         }
         OpsSelection::First { .. } | OpsSelection::All => {
             op.head(plan.peek.clone(), plan.count).await?;
         }
     }
+    // A cancel while publishing ends the run early, without an error of its own.
+    op.report.cancelled |= op.cancel.is_cancelled();
     op.report.elapsed_ms = started.elapsed().as_millis() as u64;
     op.show(OpsPhase::Done, true);
     Ok(op.report)
@@ -284,17 +294,22 @@ struct Op<'a, F> {
 
 impl<F: FnMut(OpsProgress)> Op<'_, F> {
     fn show(&mut self, phase: OpsPhase, milestone: bool) {
-        let p = OpsProgress {
-            phase,
-            read: self.read,
-            done: self.report.done(),
-            failed: self.report.failed,
-            total: self.total,
-        };
+        let p = self.snapshot(phase, 0);
         if milestone {
             self.progress.milestone(p);
         } else {
             self.progress.update(p);
+        }
+    }
+
+    fn snapshot(&self, phase: OpsPhase, confirmed: u32) -> OpsProgress {
+        OpsProgress {
+            phase,
+            read: self.read,
+            done: self.report.done(),
+            failed: self.report.failed,
+            confirmed,
+            total: self.total,
         }
     }
 
@@ -451,22 +466,23 @@ impl<F: FnMut(OpsProgress)> Op<'_, F> {
             return Ok(0);
         }
         self.show(OpsPhase::Acknowledging, true);
-        // One by one: a failure part-way leaves the rest held, and they go back.
-        for &i in &to_ack {
-            if let Err(e) = held.ack(&[i]).await {
-                let done = if self.kind == ActionKind::Delete {
-                    String::new()
+        match held.ack(&to_ack).await {
+            Ok(()) => self.report.count_done(self.kind, to_ack.len() as u32),
+            Err(e) => {
+                // The broker did not confirm it took the acknowledgements: whether each
+                // message left the source is unknown.
+                let copy = if self.kind == ActionKind::Delete {
+                    ""
                 } else {
-                    " (its copy was confirmed at the target, so it may now be in both)".to_owned()
+                    "; its copy was confirmed at the target, so it may now be in both"
                 };
-                self.report.fail(
-                    position(i),
-                    format!("could not be acknowledged in the source: {e}{done}"),
-                );
-                continue;
+                for &i in &to_ack {
+                    self.report.fail(
+                        position(i),
+                        format!("its removal from the source was not confirmed: {e}{copy}"),
+                    );
+                }
             }
-            self.report.count_done(self.kind, 1);
-            self.show(OpsPhase::Acknowledging, false);
         }
         Ok(held.acked_count())
     }
@@ -482,8 +498,11 @@ impl<F: FnMut(OpsProgress)> Op<'_, F> {
         names.dedup();
         let mut missing = std::collections::BTreeMap::new();
         for name in names {
-            match until_cancelled(&self.cancel, target::exchange_exists(self.target.session, name))
-                .await?
+            match until_cancelled(
+                &self.cancel,
+                target::exchange_exists(self.target.session, name),
+            )
+            .await?
             {
                 Ok(()) => {}
                 Err(e @ Error::ExchangeNotFound { .. }) => {
@@ -515,12 +534,20 @@ impl<F: FnMut(OpsProgress)> Op<'_, F> {
         let messages: Vec<Message> = outgoing.iter().map(|(_, m)| m.clone()).collect();
         let plan = publish::Plan::verbatim(&messages)?;
         self.show(OpsPhase::Publishing, true);
+        let base = self.snapshot(OpsPhase::Publishing, 0);
+        let target = self.target;
+        let progress = &mut self.progress;
         let summary = publish::run(
-            self.target.session,
-            self.target.api,
+            target.session,
+            target.api,
             &plan,
             self.cancel.clone(),
-            |_| {},
+            |p| {
+                progress.update(OpsProgress {
+                    confirmed: u32::try_from(p.confirmed).unwrap_or(u32::MAX),
+                    ..base.clone()
+                })
+            },
         )
         .await?;
         // A verbatim plan renders nothing at send time, so its messages go out in order: the
@@ -538,7 +565,8 @@ impl<F: FnMut(OpsProgress)> Op<'_, F> {
                     confirmed.push(*i);
                     continue;
                 }
-                None => "not sent: cancelled".to_owned(),
+                // Not sent (cancelled): it simply goes back with the others.
+                None => continue,
                 Some(Outcome::Confirmed) => {
                     confirmed.push(*i);
                     continue;

@@ -7,6 +7,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use super::{Action, OpsRequest, OpsSelection};
+use crate::broker::QueueType;
 use crate::error::{Error, Result};
 use crate::peek::{PeekEffect, PeekPlan, MAX_PEEK};
 
@@ -95,7 +96,7 @@ impl OpsPlan {
 pub const CHUNK: u32 = 5_000;
 
 /// Plans `request` on a queue whose peek plan is `peek` (made for [`reads`]). Pure.
-pub fn plan(request: &OpsRequest, peek: PeekPlan) -> Result<OpsPlan> {
+pub fn plan(request: &OpsRequest, mut peek: PeekPlan) -> Result<OpsPlan> {
     let kind = request.action.kind();
     let ready = peek
         .messages_ready
@@ -103,7 +104,16 @@ pub fn plan(request: &OpsRequest, peek: PeekPlan) -> Result<OpsPlan> {
     let (count, reads) = match &request.selection {
         OpsSelection::Messages { messages } => {
             let last = messages.iter().map(|m| m.position).max().unwrap_or(0);
-            (messages.len() as u32, last)
+            // A quorum queue serves the messages it holds as returned (an earlier peek's, say)
+            // first, in the order they came back: what is given back after them goes behind
+            // them. Reading up to the ready count and giving everything back at once keeps
+            // the order.
+            let reads = if peek.queue_type == QueueType::Quorum {
+                last.max(ready.min(MAX_PEEK))
+            } else {
+                last
+            };
+            (messages.len() as u32, reads)
         }
         OpsSelection::First { count } => (*count, *count),
         OpsSelection::All => (ready, ready),
@@ -113,18 +123,27 @@ pub fn plan(request: &OpsRequest, peek: PeekPlan) -> Result<OpsPlan> {
         (OpsSelection::Messages { .. }, _) => reads - count,
         _ => 0,
     };
+    if matches!(request.selection, OpsSelection::Messages { .. }) {
+        peek.count = reads;
+    }
     let destination = request.action.destination();
     let noun = if count == 1 { "message" } else { "messages" };
     let mut summary = format!(
         "{} {count} {noun} {} queue \"{}\"",
         kind.verb(),
-        if kind == ActionKind::Copy { "of" } else { "from" },
+        if kind == ActionKind::Copy {
+            "of"
+        } else {
+            "from"
+        },
         request.queue
     );
     if let Some(d) = &destination {
         summary.push_str(&format!(" to {d}"));
     }
-    if returns > 0 {
+    if kind == ActionKind::Copy {
+        summary.push_str("; the queue keeps them");
+    } else if returns > 0 {
         summary.push_str(&format!(
             "; {returns} other message(s) read on the way go back"
         ));
@@ -152,7 +171,9 @@ pub fn reads(request: &OpsRequest, ready: Option<u64>) -> Result<u32> {
         if n > MAX_PEEK {
             return Err(Error::invalid(
                 "selection",
-                format!("this operation holds every message it reads, at most {MAX_PEEK}; select fewer"),
+                format!(
+                    "this operation holds every message it reads, at most {MAX_PEEK}; select fewer"
+                ),
             ));
         }
         Ok(n)
@@ -185,7 +206,7 @@ pub fn reads(request: &OpsRequest, ready: Option<u64>) -> Result<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::broker::{DeliveryOrder, QueueType};
+    use crate::broker::DeliveryOrder;
     use crate::ops::{SelectedMessage, Target};
     use crate::peek::{EffectKind, PeekMethod};
 
@@ -237,12 +258,18 @@ mod tests {
     fn a_delete_of_selected_messages_names_how_many_where_and_what_returning_the_others_does() {
         let r = request(Action::Delete, selected(&[2, 5]));
         assert_eq!(reads(&r, Some(12)).unwrap(), 5);
-        let p = plan(&r, peek(false)).unwrap();
-        assert_eq!((p.count, p.reads, p.returns), (2, 5, 3));
+        let mut classic = peek(true);
+        classic.queue_type = QueueType::Classic;
+        classic.method = PeekMethod::NackRequeue;
+        let p = plan(&r, classic).unwrap();
+        assert_eq!((p.count, p.reads, p.returns, p.peek.count), (2, 5, 3, 5));
         assert_eq!(
             p.summary,
             "Delete 2 messages from queue \"q\"; 3 other message(s) read on the way go back"
         );
+        // A quorum queue: the whole queue is read and given back at once.
+        let p = plan(&r, peek(false)).unwrap();
+        assert_eq!((p.count, p.reads, p.returns, p.peek.count), (2, 12, 10, 12));
         assert!(!p.harmless);
         assert!(p.consent_summary().contains("delivery count"));
     }
@@ -256,14 +283,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!((m.count, m.returns), (12, 0));
-        assert_eq!(m.summary, "Move 12 messages from queue \"q\" to queue \"b\"");
+        assert_eq!(
+            m.summary,
+            "Move 12 messages from queue \"q\" to queue \"b\""
+        );
         let c = plan(
-            &request(Action::Copy { target: to }, OpsSelection::First { count: 1 }),
+            &request(
+                Action::Copy { target: to },
+                OpsSelection::First { count: 1 },
+            ),
             peek(true),
         )
         .unwrap();
         assert_eq!(c.returns, 1);
-        assert!(c.summary.starts_with("Copy 1 message of queue \"q\" to queue \"b\""));
+        assert!(c
+            .summary
+            .starts_with("Copy 1 message of queue \"q\" to queue \"b\""));
         let back = plan(
             &request(Action::SendBack { strip_death: true }, selected(&[1])),
             peek(true),
@@ -275,7 +310,10 @@ mod tests {
     #[test]
     fn what_an_operation_reads_is_bounded() {
         let del_all = request(Action::Delete, OpsSelection::All);
-        assert!(reads(&del_all, Some(3)).unwrap_err().to_string().contains("purge"));
+        assert!(reads(&del_all, Some(3))
+            .unwrap_err()
+            .to_string()
+            .contains("purge"));
         let mv = |selection| {
             request(
                 Action::Move {
@@ -284,8 +322,14 @@ mod tests {
                 selection,
             )
         };
-        assert_eq!(reads(&mv(OpsSelection::All), Some(1_000_000)).unwrap(), CHUNK);
-        assert_eq!(reads(&mv(OpsSelection::First { count: 7 }), None).unwrap(), 7);
+        assert_eq!(
+            reads(&mv(OpsSelection::All), Some(1_000_000)).unwrap(),
+            CHUNK
+        );
+        assert_eq!(
+            reads(&mv(OpsSelection::First { count: 7 }), None).unwrap(),
+            7
+        );
         assert!(reads(&mv(OpsSelection::First { count: 0 }), None).is_err());
         assert!(reads(&mv(selected(&[MAX_PEEK + 1])), None).is_err());
         let copy_all = request(

@@ -194,7 +194,11 @@ mod tests {
         assert_eq!(fp.len(), 16);
         assert_eq!(fingerprint(&counted.message), fp);
         assert_eq!(fingerprint(&acquired.message), fp);
-        let tenant = peeked(1, "a", &[("t", AMQPValue::LongString(LongString::from("x")))]);
+        let tenant = peeked(
+            1,
+            "a",
+            &[("t", AMQPValue::LongString(LongString::from("x")))],
+        );
         assert_ne!(fingerprint(&tenant.message), fp);
         assert_ne!(fingerprint(&peeked(1, "b", &[]).message), fp);
         let mut other_prop = plain.clone();

@@ -102,7 +102,10 @@ fn is_death_header(name: &str) -> bool {
 /// A dead letter as it is sent back: to the exchange and the first routing key of its most
 /// recent `x-death` entry (the one RabbitMQ puts first), optionally without its dead-lettering
 /// history. An error (the reason, per message) when it has no `x-death`.
-pub fn send_back_address(message: &Message, strip_death: bool) -> std::result::Result<Message, String> {
+pub fn send_back_address(
+    message: &Message,
+    strip_death: bool,
+) -> std::result::Result<Message, String> {
     let deaths = death_records(&message.properties);
     let Some(last) = deaths.first() else {
         return Err("it has no x-death header, so it is not a dead letter".into());
@@ -123,7 +126,11 @@ pub fn send_back_address(message: &Message, strip_death: bool) -> std::result::R
                 .collect();
             *h = kept.into();
         }
-        if m.properties.headers.as_ref().is_some_and(|h| h.inner().is_empty()) {
+        if m.properties
+            .headers
+            .as_ref()
+            .is_some_and(|h| h.inner().is_empty())
+        {
             m.properties.headers = None;
         }
     }
@@ -244,7 +251,10 @@ mod tests {
             AMQPValue::LongString("work".into()),
         );
         headers.insert("x-delivery-count".into(), AMQPValue::LongLongInt(2));
-        headers.insert("tenant".into(), AMQPValue::LongString(LongString::from("acme")));
+        headers.insert(
+            "tenant".into(),
+            AMQPValue::LongString(LongString::from("acme")),
+        );
         Message {
             exchange: "dlx".into(),
             routing_key: "eu.new".into(),
@@ -267,7 +277,10 @@ mod tests {
     #[test]
     fn a_dead_letter_goes_back_where_its_latest_death_says() {
         let back = send_back_address(&dead_letter(), false).unwrap();
-        assert_eq!((back.exchange.as_str(), back.routing_key.as_str()), ("orders", "eu.new"));
+        assert_eq!(
+            (back.exchange.as_str(), back.routing_key.as_str()),
+            ("orders", "eu.new")
+        );
         assert_eq!(
             header_names(&back),
             ["tenant", "x-death", "x-first-death-queue"]
@@ -293,7 +306,10 @@ mod tests {
             routing_key: None,
         }
         .address(&m);
-        assert_eq!((keep.exchange.as_str(), keep.routing_key.as_str()), ("x", "eu.new"));
+        assert_eq!(
+            (keep.exchange.as_str(), keep.routing_key.as_str()),
+            ("x", "eu.new")
+        );
         let set = Target::Exchange {
             name: "x".into(),
             routing_key: Some("k".into()),

@@ -349,6 +349,7 @@ pub async fn run(
     on_message: impl FnMut(PeekedMessage) -> Result<()>,
     on_progress: impl FnMut(PeekProgress),
 ) -> Result<PeekReport> {
+    let started = std::time::Instant::now();
     let mut progress = operation::Progress::new(on_progress);
     let plan = until_cancelled(&cancel, make_plan(session, api, request)).await??;
     if !plan.harmless && !request.allow_side_effects {
@@ -357,14 +358,25 @@ pub async fn run(
             effects: plan.consent_summary(),
         });
     }
-    let held = hold(session, plan, request, idle, &cancel, on_message, &mut progress).await?;
+    let held = hold(
+        session,
+        plan,
+        request,
+        idle,
+        &cancel,
+        on_message,
+        &mut progress,
+    )
+    .await?;
     let (received, expected) = (held.received, held.expected);
     progress.milestone(PeekProgress {
         received,
         expected,
         phase: PeekPhase::Returning,
     });
-    let report = held.give_back(session).await?;
+    let mut report = held.give_back(session).await?;
+    // The whole peek, its plan included.
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
     progress.milestone(PeekProgress {
         received,
         expected,
@@ -642,14 +654,37 @@ pub(crate) async fn hold<F: FnMut(PeekProgress)>(
 }
 
 impl Holding {
-    /// Acknowledges the held messages at `indices` (into [`Holding::tags`]) one by one: they
-    /// leave the queue; [`Holding::give_back`] returns only the others.
+    /// Acknowledges the held messages at `indices` (into [`Holding::tags`]): they leave the
+    /// queue; [`Holding::give_back`] returns only the others. The longest run of them from
+    /// the first message still held goes in one acknowledgement (multiple), the rest one by
+    /// one, so a chunk acknowledged whole costs one frame.
     pub(crate) async fn ack(&mut self, indices: &[usize]) -> Result<()> {
-        for &i in indices {
-            let tag = self.tags[i];
+        let wanted: std::collections::HashSet<usize> = indices.iter().copied().collect();
+        let mut run_end = None;
+        for (i, tag) in self.tags.iter().enumerate() {
+            if self.acked.contains(tag) {
+                continue;
+            }
+            if !wanted.contains(&i) {
+                break;
+            }
+            run_end = Some(i);
+        }
+        let mut sends: Vec<(u64, bool)> = Vec::new();
+        if let Some(end) = run_end {
+            sends.push((self.tags[end], true));
+        }
+        sends.extend(
+            indices
+                .iter()
+                .filter(|&&i| run_end.is_none_or(|end| i > end))
+                .map(|&i| (self.tags[i], false)),
+        );
+        for (tag, multiple) in sends {
             tokio::time::timeout(
                 BROKER_REPLY_WAIT,
-                self.channel.basic_ack(tag, lapin::options::BasicAckOptions::default()),
+                self.channel
+                    .basic_ack(tag, lapin::options::BasicAckOptions { multiple }),
             )
             .await
             .map_err(|_| Error::Timeout {
@@ -660,8 +695,36 @@ impl Holding {
                 endpoint: self.endpoint.clone(),
                 reason: e.to_string(),
             })?;
-            self.acked.insert(tag);
         }
+        for &i in indices {
+            self.acked.insert(self.tags[i]);
+        }
+        // An acknowledgement has no reply, and closing the channel right after it can overtake
+        // it on its way to a queue on another node: the queue then takes the channel's end for
+        // a return of what it held (seen on 4.3: acknowledged messages back in the queue). A
+        // passive declare on the same channel asks the queue itself, after the
+        // acknowledgements: its answer proves they arrived (a bad one would have closed the
+        // channel).
+        tokio::time::timeout(
+            BROKER_REPLY_WAIT,
+            self.channel.queue_declare(
+                self.plan.queue.as_str().into(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            ),
+        )
+        .await
+        .map_err(|_| Error::Timeout {
+            endpoint: self.endpoint.clone(),
+            after: BROKER_REPLY_WAIT,
+        })?
+        .map_err(|e| Error::Amqp {
+            endpoint: self.endpoint.clone(),
+            reason: format!("the broker refused the acknowledgements: {e}"),
+        })?;
         Ok(())
     }
 

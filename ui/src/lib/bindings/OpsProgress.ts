@@ -11,6 +11,11 @@ read: number,
  */
 done: number, failed: number, 
 /**
+ * While publishing: copies the target confirmed so far in this chunk (a move
+ * acknowledges each in the source after the chunk's publish).
+ */
+confirmed: number, 
+/**
  * How many the operation is to act on (all: the ready count when it began).
  */
 total: number, };
