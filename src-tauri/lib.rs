@@ -4,6 +4,7 @@
 mod browse;
 mod commands;
 mod compose;
+mod consume;
 #[cfg(test)]
 mod ipc_contract;
 mod operations;

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use warren_core::cluster::OpenCluster;
+use warren_core::consume::ConsumerHandle;
 use warren_core::inspector::Inspection;
 use warren_core::profiles::saved;
 use warren_core::profiles::Keychain;
@@ -24,6 +25,14 @@ pub struct AppState {
     pub inspections: Mutex<HashMap<u32, Held>>,
     /// Long operations running, by the id the backend gave them.
     pub operations: Operations,
+    /// Consumers and taps by their operation's id, kept after they stop until their tab closes.
+    pub consumers: Mutex<HashMap<u32, HeldConsumer>>,
+}
+
+/// A consumer (or tap) and the profile whose cluster it consumes from.
+pub struct HeldConsumer {
+    pub profile: String,
+    pub handle: ConsumerHandle,
 }
 
 /// An inspection and the profile whose queue it was peeked from.
@@ -40,6 +49,7 @@ impl AppState {
             open: Mutex::new(HashMap::new()),
             inspections: Mutex::new(HashMap::new()),
             operations: Operations::default(),
+            consumers: Mutex::new(HashMap::new()),
         })
     }
 
@@ -64,6 +74,10 @@ impl AppState {
         self.inspections
             .lock()
             .expect("inspections poisoned")
+            .retain(|_, held| held.profile != name);
+        self.consumers
+            .lock()
+            .expect("consumers poisoned")
             .retain(|_, held| held.profile != name);
     }
 

@@ -127,6 +127,17 @@ class App {
     return this.eval((sel) => document.querySelector(sel)?.textContent ?? null, selector);
   }
 
+  /**
+   * Resolves once the window rendered a frame after now: a screenshot taken next shows the DOM
+   * as it is (on a loaded machine frames can lag the DOM by hundreds of milliseconds).
+   */
+  async painted() {
+    await this.client.executeAsyncScript(
+      "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+      [],
+    );
+  }
+
   async screenshot(path) {
     const png = await this.client.takeScreenshot();
     writeFileSync(resolve(repo, path), Buffer.from(png, "base64"));

@@ -14,6 +14,7 @@ mod common;
 
 mod cluster;
 mod collections;
+mod consume;
 mod odd_names;
 mod ops;
 mod peek;

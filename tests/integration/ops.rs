@@ -246,7 +246,7 @@ fn a_target_that_refuses_leaves_the_messages_in_the_source_and_says_why() {
         .await;
         let (code, report, stderr) =
             warren_json(&["move", &src, "--to-queue", &full, "--all", "--json"]);
-        assert_eq!(code, 6, "some messages were not moved: {stderr}");
+        assert_eq!(code, 7, "some messages were not moved: {stderr}");
         assert_eq!(report["moved"], 2, "{report}");
         assert_eq!(report["failed"], 3);
         let failures = report["failures"].as_array().unwrap();
@@ -267,7 +267,7 @@ fn a_target_that_refuses_leaves_the_messages_in_the_source_and_says_why() {
             "--all",
             "--json",
         ]);
-        assert_eq!(code, 6, "{stderr}");
+        assert_eq!(code, 7, "{stderr}");
         assert_eq!(
             (report["moved"].clone(), report["failed"].clone()),
             (0.into(), 3.into())
@@ -400,7 +400,7 @@ fn dead_letters_whose_queue_is_gone_stay_where_they_are() {
         delete(&c, &work).await;
         let (code, report, stderr) =
             warren_json(&["dead-letters", "retry", &dlq, "--all", "--json"]);
-        assert_eq!(code, 6, "{stderr}");
+        assert_eq!(code, 7, "{stderr}");
         assert_eq!(
             (report["sent_back"].clone(), report["failed"].clone()),
             (0.into(), 3.into())

@@ -12,6 +12,7 @@ use clap::Args;
 use warren_core::broker::DeliveryOrder;
 use warren_core::cluster::OpenCluster;
 use warren_core::endpoint::ClusterTarget;
+use warren_core::inspector::Inspected;
 use warren_core::operation::until_cancelled;
 use warren_core::peek::{self, PeekEnd, PeekPhase, PeekRequest, StreamOffset};
 use warren_core::queues::{self, QueueQuery, QueueRow, QueueSort};
@@ -291,7 +292,7 @@ async fn run_peek(cluster: &OpenCluster, request: &PeekRequest, args: &PeekArgs)
             if json {
                 json::write_line(&mut out, &m)
             } else {
-                write_message_text(&mut out, &m).map_err(stdout_error)
+                write_message_text(&mut out, &format!("#{}", m.position), &m).map_err(stdout_error)
             }
         },
         |p| {
@@ -327,38 +328,42 @@ async fn run_peek(cluster: &OpenCluster, request: &PeekRequest, args: &PeekArgs)
     })
 }
 
-fn write_message_text(out: &mut impl Write, m: &peek::PeekedMessage) -> std::io::Result<()> {
-    let p = &m.message.properties;
+/// A message as text: a heading line, its properties, its body (base64 when not UTF-8).
+pub(crate) fn write_message_text(
+    out: &mut impl Write,
+    label: &str,
+    m: &impl Inspected,
+) -> std::io::Result<()> {
+    let message = m.message();
     write!(
         out,
-        "#{} exchange={:?} routing_key={:?} size={}",
-        m.position,
-        m.message.exchange,
-        m.message.routing_key,
-        m.message.body.len()
+        "{label} exchange={:?} routing_key={:?} size={}",
+        message.exchange,
+        message.routing_key,
+        m.size()
     )?;
-    if m.redelivered {
+    if m.redelivered() {
         write!(out, " redelivered")?;
     }
-    if let Some(o) = m.offset {
+    if let Some(o) = m.offset() {
         write!(out, " offset={o}")?;
     }
-    if let Some(c) = m.delivery_count {
+    if let Some(c) = m.delivery_count() {
         write!(out, " delivery_count={c}")?;
     }
     writeln!(out)?;
-    let props = warren_core::message::PropertiesJson::from(p.clone());
+    let props = warren_core::message::PropertiesJson::from(message.properties.clone());
     if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(&props) {
         for (k, v) in map {
             writeln!(out, "  {k}: {v}")?;
         }
     }
-    match std::str::from_utf8(&m.message.body) {
+    match std::str::from_utf8(&message.body) {
         Ok(text) => writeln!(out, "  body: {text}")?,
         Err(_) => writeln!(
             out,
             "  body (base64): {}",
-            warren_core::message::base64_encode(&m.message.body)
+            warren_core::message::base64_encode(&message.body)
         )?,
     }
     Ok(())

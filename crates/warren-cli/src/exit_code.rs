@@ -22,9 +22,11 @@ pub enum Exit {
     NotAllConfirmed = 4,
     /// `peek`: the peek would change the queue and `--allow-side-effects` was not given.
     NeedsConsent = 5,
+    /// `consume`, `tap`: fewer messages than `--count` arrived before the idle timeout.
+    Incomplete = 6,
     /// `delete`, `move`, `copy`, `dead-letters retry`: some message was not acted on (it is
     /// still in the source queue; the report says why).
-    NotAllDone = 6,
+    NotAllDone = 7,
     /// Interrupted with Ctrl-C (what a peek held went back first).
     Interrupted = 130,
 }
@@ -50,13 +52,14 @@ impl From<Exit> for ExitCode {
 mod tests {
     use super::*;
 
-    const ALL: [Exit; 8] = [
+    const ALL: [Exit; 9] = [
         Exit::Ok,
         Exit::Failed,
         Exit::Usage,
         Exit::Unhealthy,
         Exit::NotAllConfirmed,
         Exit::NeedsConsent,
+        Exit::Incomplete,
         Exit::NotAllDone,
         Exit::Interrupted,
     ];

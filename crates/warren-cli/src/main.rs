@@ -5,6 +5,7 @@
 
 mod browse;
 mod collections;
+mod consume;
 mod exit_code;
 mod json;
 mod ops;
@@ -76,6 +77,10 @@ enum Command {
     Peek(browse::PeekArgs),
     /// Publish messages with confirms; every message ends confirmed, returned, nacked or failed.
     Publish(publish::PublishArgs),
+    /// Take messages from a queue and settle each as told (ack, nack, reject).
+    Consume(consume::ConsumeArgs),
+    /// Watch an exchange's traffic through a temporary queue, taking nothing from anyone.
+    Tap(consume::TapArgs),
     /// Delete selected messages (from `warren peek --json`) of a queue; the others stay in order.
     Delete(ops::DeleteArgs),
     /// Move messages to a queue or exchange; each leaves the source only once the target confirmed it.
@@ -219,6 +224,8 @@ async fn run(cli: Cli) -> Result<Exit> {
         Command::Queues(args) => browse::queues(resolve(&cli.connection).await?, args).await,
         Command::Peek(args) => browse::peek(resolve(&cli.connection).await?, args).await,
         Command::Publish(args) => publish::publish(resolve(&cli.connection), args).await,
+        Command::Consume(args) => consume::consume(resolve(&cli.connection).await?, args).await,
+        Command::Tap(args) => consume::tap(resolve(&cli.connection).await?, args).await,
         Command::Delete(args) => ops::delete(resolve(&cli.connection).await?, args).await,
         Command::Move(args) => ops::transfer(resolve(&cli.connection).await?, args, false).await,
         Command::Copy(args) => ops::transfer(resolve(&cli.connection).await?, args, true).await,

@@ -168,6 +168,16 @@ pub fn quorum_connection_loss(version: Option<BrokerVersion>) -> QuorumConnectio
     }
 }
 
+/// The broker's default consumer timeout: a delivery left unacknowledged this long closes its
+/// channel (RabbitMQ 3.8.15 and later; a node's `consumer_timeout` may change it).
+pub const DEFAULT_CONSUMER_TIMEOUT_MS: u64 = 1_800_000;
+
+/// Whether a queue's `x-consumer-timeout` argument and `consumer-timeout` policy key apply
+/// (3.11.15 and 3.12 onwards; older brokers ignore them). Unknown versions: no.
+pub fn consumer_timeout_per_queue(version: Option<BrokerVersion>) -> bool {
+    version.is_some_and(|v| v.at_least(3, 12) || (v.major == 3 && v.minor == 11 && v.patch >= 15))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +218,11 @@ mod tests {
         assert_eq!(quorum_return(v("4.2.9")), QuorumReturn::CloseCountsDelivery);
         assert_eq!(quorum_return(v("4.3.0")), QuorumReturn::NackKeepsPlace);
         assert_eq!(quorum_return(None), QuorumReturn::CloseCountsDelivery);
+        assert!(!consumer_timeout_per_queue(v("3.10.8")));
+        assert!(!consumer_timeout_per_queue(v("3.11.14")));
+        assert!(consumer_timeout_per_queue(v("3.11.15")));
+        assert!(consumer_timeout_per_queue(v("4.3.6")));
+        assert!(!consumer_timeout_per_queue(None));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! directory-backed accounts).
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use futures_util::future::join_all;
 
@@ -84,6 +84,32 @@ impl OpenCluster {
         if let Some(s) = self.session.into_inner() {
             s.close().await;
         }
+    }
+}
+
+/// An open cluster whose AMQP session has started: what long operations that outlive a call
+/// (a consumer, a tap) hold. They take the session and the API client through `AsRef`, never
+/// the open cluster itself.
+pub struct StartedCluster(Arc<OpenCluster>);
+
+impl OpenCluster {
+    /// This cluster with its session started (see [`OpenCluster::session`]).
+    pub fn started(self: &Arc<Self>) -> Result<Arc<StartedCluster>> {
+        self.session()?;
+        Ok(Arc::new(StartedCluster(self.clone())))
+    }
+}
+
+impl AsRef<ClusterSession> for StartedCluster {
+    fn as_ref(&self) -> &ClusterSession {
+        // A `StartedCluster` is made only once the session is set, and it is never unset.
+        self.0.session.get().expect("a started cluster has a session")
+    }
+}
+
+impl AsRef<ManagementClient> for StartedCluster {
+    fn as_ref(&self) -> &ManagementClient {
+        &self.0.api
     }
 }
 

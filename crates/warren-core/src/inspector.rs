@@ -1,10 +1,15 @@
-//! The message inspector's store: peeked messages held on the Rust side, so that a view of
-//! 100,000 messages costs the UI only the rows on screen.
+//! The message inspector's store: messages held on the Rust side, so that a view of 100,000
+//! messages costs the UI only the rows on screen.
 //!
 //! The UI sets a filter ([`Inspection::apply`]), asks for the rows it shows
 //! ([`Inspection::rows`]) and for one message in full when it is opened
 //! ([`Inspection::detail`]). Filtering runs over the held messages in Rust; a row carries
 //! previews, never whole bodies.
+//!
+//! The same machinery serves every kind of held message: [`MessageList`] keeps any
+//! [`Inspected`] item (a peeked message here, a consumed delivery in `consume`) with its
+//! filtered view, so a consumer's tab filters, pages and opens messages exactly as the peek
+//! inspector does.
 
 use std::path::Path;
 
@@ -13,11 +18,43 @@ use ts_rs::TS;
 
 use crate::error::{Error, Result};
 pub use crate::message::DeathRecord;
-use crate::message::{death_records, file, value_text, MessageJson};
+use crate::message::{death_records, file, value_text, Message, MessageJson};
 use crate::peek::{PeekReport, PeekedMessage};
 
 /// How many characters of the body a row previews.
 const PREVIEW_CHARS: usize = 160;
+
+/// What the inspector reads of a held message, whatever brought it (a peek, a consumer).
+pub trait Inspected {
+    fn message(&self) -> &Message;
+    /// 1-based: the position in the queue (peek) or the order of arrival (consumer).
+    fn position(&self) -> u32;
+    fn redelivered(&self) -> bool;
+    fn offset(&self) -> Option<u64>;
+    fn delivery_count(&self) -> Option<u64>;
+    /// The body's size as delivered (a held body may have been let go since).
+    fn size(&self) -> u64 {
+        self.message().body.len() as u64
+    }
+}
+
+impl Inspected for PeekedMessage {
+    fn message(&self) -> &Message {
+        &self.message
+    }
+    fn position(&self) -> u32 {
+        self.position
+    }
+    fn redelivered(&self) -> bool {
+        self.redelivered
+    }
+    fn offset(&self) -> Option<u64> {
+        self.offset
+    }
+    fn delivery_count(&self) -> Option<u64> {
+        self.delivery_count
+    }
+}
 
 /// Where a filter looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
@@ -141,9 +178,14 @@ pub enum Selection {
 /// Peeked messages and the current filtered view over them.
 pub struct Inspection {
     pub summary: InspectionSummary,
-    messages: Vec<PeekedMessage>,
-    /// Indices into `messages` of the current view; `None` when unfiltered.
-    view: Option<Vec<u32>>,
+    list: MessageList<PeekedMessage>,
+}
+
+/// Held messages of any kind and the current filtered view over them.
+pub struct MessageList<T> {
+    messages: Vec<T>,
+    /// The current filter and the indices into `messages` it matched; `None` when unfiltered.
+    view: Option<(MessageFilter, Matcher, Vec<u32>)>,
 }
 
 enum Matcher {
@@ -195,8 +237,8 @@ impl Matcher {
     }
 }
 
-fn property_values(m: &PeekedMessage) -> Vec<(&'static str, String)> {
-    let p = &m.message.properties;
+fn property_values(m: &Message) -> Vec<(&'static str, String)> {
+    let p = &m.properties;
     let mut out: Vec<(&'static str, String)> = Vec::new();
     let mut push = |k: &'static str, v: Option<String>| {
         if let Some(v) = v {
@@ -218,13 +260,13 @@ fn property_values(m: &PeekedMessage) -> Vec<(&'static str, String)> {
     out
 }
 
-fn matches(m: &PeekedMessage, matcher: &Matcher, f: &MessageFilter) -> bool {
+fn matches(m: &Message, matcher: &Matcher, f: &MessageFilter) -> bool {
     if let Matcher::All = matcher {
         return true;
     }
-    let body = || String::from_utf8_lossy(&m.message.body).into_owned();
+    let body = || String::from_utf8_lossy(&m.body).into_owned();
     let headers = || -> bool {
-        m.message.properties.headers.as_ref().is_some_and(|h| {
+        m.properties.headers.as_ref().is_some_and(|h| {
             h.inner().iter().any(|(k, v)| {
                 f.field.as_deref().is_none_or(|want| want == k.as_str())
                     && matcher.is_match(&value_text(v))
@@ -238,12 +280,12 @@ fn matches(m: &PeekedMessage, matcher: &Matcher, f: &MessageFilter) -> bool {
     };
     match f.scope {
         FilterScope::Body => matcher.is_match(&body()),
-        FilterScope::RoutingKey => matcher.is_match(&m.message.routing_key),
+        FilterScope::RoutingKey => matcher.is_match(&m.routing_key),
         FilterScope::Header => headers(),
         FilterScope::Property => properties(),
         FilterScope::Everything => {
-            matcher.is_match(&m.message.routing_key)
-                || matcher.is_match(&m.message.exchange)
+            matcher.is_match(&m.routing_key)
+                || matcher.is_match(&m.exchange)
                 || headers()
                 || properties()
                 || matcher.is_match(&body())
@@ -271,45 +313,121 @@ fn preview(body: &[u8]) -> (String, bool) {
 
 impl Inspection {
     pub fn new(id: u32, report: PeekReport, messages: Vec<PeekedMessage>) -> Inspection {
-        let mut names = std::collections::BTreeSet::new();
-        let mut bytes = 0u64;
-        for m in &messages {
-            bytes += m.message.body.len() as u64;
-            if let Some(h) = &m.message.properties.headers {
-                for k in h.inner().keys() {
-                    if names.len() < 200 {
-                        names.insert(k.as_str().to_owned());
-                    }
-                }
-            }
-        }
+        let list = MessageList::new(messages);
         Inspection {
             summary: InspectionSummary {
                 id,
                 vhost: report.plan.vhost.clone(),
                 queue: report.plan.queue.clone(),
-                total: messages.len() as u32,
-                bytes,
-                header_names: names.into_iter().collect(),
+                total: list.len(),
+                bytes: list.iter().map(|m| m.size()).sum(),
+                header_names: list.header_names(),
                 report,
             },
+            list,
+        }
+    }
+
+    /// Sets the filter that the view shows. A bad regex is an error and leaves the view as it
+    /// was.
+    pub fn apply(&mut self, filter: &MessageFilter) -> Result<InspectionView> {
+        self.list.apply(filter)
+    }
+
+    /// Rows `start..start+count` of the current view, with the values of `headers`.
+    pub fn rows(&self, start: u32, count: u32, headers: &[String]) -> Vec<MessageRow> {
+        self.list
+            .view_range(start, count)
+            .map(|(index, m)| row(index, m, headers))
+            .collect()
+    }
+
+    pub fn detail(&self, index: u32) -> Result<MessageDetail> {
+        self.list.detail(index)
+    }
+
+    /// The selected messages, in queue order.
+    pub fn select(&self, selection: &Selection) -> Result<Vec<&PeekedMessage>> {
+        self.list.select(selection)
+    }
+}
+
+/// How many header names a list offers for column pickers.
+const MAX_HEADER_NAMES: usize = 200;
+
+impl<T: Inspected> MessageList<T> {
+    pub fn new(messages: Vec<T>) -> Self {
+        MessageList {
             messages,
             view: None,
         }
     }
 
-    fn view_len(&self) -> u32 {
-        self.view
-            .as_ref()
-            .map_or(self.messages.len() as u32, |v| v.len() as u32)
+    /// Every held message, in the order held.
+    pub fn len(&self) -> u32 {
+        self.messages.len() as u32
     }
 
-    fn resolve(&self, index: u32) -> Option<&PeekedMessage> {
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.messages.iter()
+    }
+
+    /// The held message at `i` (in the order held, not the view's).
+    pub fn get(&self, i: u32) -> Option<&T> {
+        self.messages.get(i as usize)
+    }
+
+    pub fn get_mut(&mut self, i: u32) -> Option<&mut T> {
+        self.messages.get_mut(i as usize)
+    }
+
+    /// Adds a message at the end; it joins the view when it matches the current filter.
+    pub fn push(&mut self, m: T) {
+        let i = self.messages.len() as u32;
+        if let Some((filter, matcher, matched)) = &mut self.view {
+            if matches(m.message(), matcher, filter) {
+                matched.push(i);
+            }
+        }
+        self.messages.push(m);
+    }
+
+    /// Header names seen in the messages (for column pickers), sorted.
+    pub fn header_names(&self) -> Vec<String> {
+        let mut names = std::collections::BTreeSet::new();
+        for m in &self.messages {
+            if let Some(h) = &m.message().properties.headers {
+                for k in h.inner().keys() {
+                    if names.len() < MAX_HEADER_NAMES {
+                        names.insert(k.as_str().to_owned());
+                    }
+                }
+            }
+        }
+        names.into_iter().collect()
+    }
+
+    pub fn view_len(&self) -> u32 {
+        self.view
+            .as_ref()
+            .map_or(self.messages.len() as u32, |(_, _, v)| v.len() as u32)
+    }
+
+    /// The index in the order held of the message at `index` of the current view.
+    pub fn held_index(&self, index: u32) -> Option<u32> {
         let i = match &self.view {
-            Some(v) => *v.get(index as usize)? as usize,
-            None => index as usize,
+            Some((_, _, v)) => *v.get(index as usize)?,
+            None => index,
         };
-        self.messages.get(i)
+        ((i as usize) < self.messages.len()).then_some(i)
+    }
+
+    pub fn resolve(&self, index: u32) -> Option<&T> {
+        self.messages.get(self.held_index(index)? as usize)
     }
 
     /// Sets the filter that the view shows. A bad regex is an error and leaves the view as it
@@ -318,14 +436,16 @@ impl Inspection {
         let matcher = Matcher::new(filter)?;
         self.view = match matcher {
             Matcher::All => None,
-            _ => Some(
-                self.messages
+            _ => {
+                let matched = self
+                    .messages
                     .iter()
                     .enumerate()
-                    .filter(|(_, m)| matches(m, &matcher, filter))
+                    .filter(|(_, m)| matches(m.message(), &matcher, filter))
                     .map(|(i, _)| i as u32)
-                    .collect(),
-            ),
+                    .collect();
+                Some((filter.clone(), matcher, matched))
+            }
         };
         Ok(InspectionView {
             total: self.messages.len() as u32,
@@ -333,46 +453,11 @@ impl Inspection {
         })
     }
 
-    /// Rows `start..start+count` of the current view, with the values of `headers`.
-    pub fn rows(&self, start: u32, count: u32, headers: &[String]) -> Vec<MessageRow> {
+    /// The messages at `start..start+count` of the current view (at most 1,000), with their
+    /// view indices.
+    pub fn view_range(&self, start: u32, count: u32) -> impl Iterator<Item = (u32, &T)> {
         let end = start.saturating_add(count.min(1000)).min(self.view_len());
-        (start..end)
-            .filter_map(|index| {
-                let m = self.resolve(index)?;
-                let p = &m.message.properties;
-                let (body_preview, body_is_text) = preview(&m.message.body);
-                Some(MessageRow {
-                    index,
-                    position: m.position,
-                    exchange: m.message.exchange.clone(),
-                    routing_key: m.message.routing_key.clone(),
-                    message_id: p.message_id.clone(),
-                    correlation_id: p.correlation_id.clone(),
-                    timestamp: p.timestamp,
-                    content_type: p.content_type.clone(),
-                    size: m.message.body.len() as u64,
-                    redelivered: m.redelivered,
-                    offset: m.offset,
-                    delivery_count: m.delivery_count,
-                    headers: headers
-                        .iter()
-                        .filter_map(|name| {
-                            let v = p.headers.as_ref()?.inner().get(name.as_str())?;
-                            let mut value = value_text(v);
-                            if value.len() > 200 {
-                                value = value.chars().take(200).collect::<String>() + "…";
-                            }
-                            Some(HeaderPreview {
-                                name: name.clone(),
-                                value,
-                            })
-                        })
-                        .collect(),
-                    body_preview,
-                    body_is_text,
-                })
-            })
-            .collect()
+        (start..end).filter_map(|index| Some((index, self.resolve(index)?)))
     }
 
     pub fn detail(&self, index: u32) -> Result<MessageDetail> {
@@ -382,20 +467,11 @@ impl Inspection {
                 format!("no message {index} in this view of {}", self.view_len()),
             )
         })?;
-        Ok(MessageDetail {
-            index,
-            position: m.position,
-            message: m.message.clone().into(),
-            redelivered: m.redelivered,
-            offset: m.offset,
-            delivery_count: m.delivery_count,
-            size: m.message.body.len() as u64,
-            x_death: death_records(&m.message.properties),
-        })
+        Ok(detail(index, m))
     }
 
-    /// The selected messages, in queue order.
-    pub fn select(&self, selection: &Selection) -> Result<Vec<&PeekedMessage>> {
+    /// The selected messages, in the order held.
+    pub fn select(&self, selection: &Selection) -> Result<Vec<&T>> {
         match selection {
             Selection::View => Ok((0..self.view_len())
                 .filter_map(|i| self.resolve(i))
@@ -417,6 +493,57 @@ impl Inspection {
     }
 }
 
+/// The row of message `m`, at `index` of its view, with the values of `headers`.
+pub fn row(index: u32, m: &impl Inspected, headers: &[String]) -> MessageRow {
+    let message = m.message();
+    let p = &message.properties;
+    let (body_preview, body_is_text) = preview(&message.body);
+    MessageRow {
+        index,
+        position: m.position(),
+        exchange: message.exchange.clone(),
+        routing_key: message.routing_key.clone(),
+        message_id: p.message_id.clone(),
+        correlation_id: p.correlation_id.clone(),
+        timestamp: p.timestamp,
+        content_type: p.content_type.clone(),
+        size: m.size(),
+        redelivered: m.redelivered(),
+        offset: m.offset(),
+        delivery_count: m.delivery_count(),
+        headers: headers
+            .iter()
+            .filter_map(|name| {
+                let v = p.headers.as_ref()?.inner().get(name.as_str())?;
+                let mut value = value_text(v);
+                if value.len() > 200 {
+                    value = value.chars().take(200).collect::<String>() + "…";
+                }
+                Some(HeaderPreview {
+                    name: name.clone(),
+                    value,
+                })
+            })
+            .collect(),
+        body_preview,
+        body_is_text,
+    }
+}
+
+/// Message `m` in full, at `index` of its view.
+pub fn detail(index: u32, m: &impl Inspected) -> MessageDetail {
+    MessageDetail {
+        index,
+        position: m.position(),
+        message: m.message().clone().into(),
+        redelivered: m.redelivered(),
+        offset: m.offset(),
+        delivery_count: m.delivery_count(),
+        size: m.size(),
+        x_death: death_records(&m.message().properties),
+    }
+}
+
 /// Writes messages as JSON Lines in the message format (peek extras included), atomically
 /// (see [`file::write_json_lines`]).
 pub fn save_messages(path: &Path, messages: &[&PeekedMessage]) -> Result<u64> {
@@ -427,7 +554,7 @@ pub fn save_messages(path: &Path, messages: &[&PeekedMessage]) -> Result<u64> {
 mod tests {
     use super::*;
     use crate::broker::QueueType;
-    use crate::message::{Message, Properties};
+    use crate::message::Properties;
     use crate::peek::{PeekEnd, PeekMethod, PeekPlan};
     use lapin::types::{AMQPValue, FieldArray, FieldTable, LongString};
 

@@ -11,6 +11,10 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import type { AppInfo } from './bindings/AppInfo';
 import type { BindingRow } from './bindings/BindingRow';
 import type { ClusterStatus } from './bindings/ClusterStatus';
+import type { ConsumedDetail } from './bindings/ConsumedDetail';
+import type { ConsumedRow } from './bindings/ConsumedRow';
+import type { ConsumeRequest } from './bindings/ConsumeRequest';
+import type { ConsumerEvent } from './bindings/ConsumerEvent';
 import type { EndpointStatus } from './bindings/EndpointStatus';
 import type { ErrorKind } from './bindings/ErrorKind';
 import type { ErrorReport } from './bindings/ErrorReport';
@@ -39,6 +43,10 @@ import type { QueueDetail } from './bindings/QueueDetail';
 import type { QueuePage } from './bindings/QueuePage';
 import type { QueueQuery } from './bindings/QueueQuery';
 import type { Selection } from './bindings/Selection';
+import type { Settle } from './bindings/Settle';
+import type { SettleReport } from './bindings/SettleReport';
+import type { StopReport } from './bindings/StopReport';
+import type { TapRequest } from './bindings/TapRequest';
 import type { Topology } from './bindings/Topology';
 import type { TopologyFocus } from './bindings/TopologyFocus';
 
@@ -345,4 +353,71 @@ export function publish(
 /** Reads one message, or JSON Lines of messages, in the message format from a file. */
 export function readMessageFile(path: string): Promise<Message[]> {
   return call<Message[]>('read_message_file', { path });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consumers and taps. A consumer runs as an operation: its id (from `onStarted`) names it in
+// every call below; its events arrive in batches (about every 50 ms) as its progress. The
+// deliveries stay in the backend until `closeConsumer`; the UI asks for rows as it shows them.
+
+/**
+ * Consumes a queue until stopped (`stopConsumer`, `cancelOperation`, or leaving the cluster);
+ * resolves with what the stop gave back. Rejects when the consumer cannot start (no such
+ * queue, exclusive consumer refused, ...).
+ */
+export function startConsumer(
+  name: string,
+  request: ConsumeRequest,
+  handlers: OperationHandlers<ConsumerEvent[]>,
+): Promise<StopReport> {
+  return call<StopReport>('start_consumer', { name, request, events: operationChannel(handlers) });
+}
+
+/** Taps an exchange through a temporary queue of Warren's (removed when the tap stops). */
+export function startTap(
+  name: string,
+  request: TapRequest,
+  handlers: OperationHandlers<ConsumerEvent[]>,
+): Promise<StopReport> {
+  return call<StopReport>('start_tap', { name, request, events: operationChannel(handlers) });
+}
+
+/** Stops consumer `id`: it cancels, gives back what it holds unsettled and reports it. */
+export function stopConsumer(id: number): Promise<StopReport> {
+  return call<StopReport>('stop_consumer', { id });
+}
+
+/** Consumes again after a lost channel, a broker's cancel or a pause (on a healthy node). */
+export function resumeConsumer(id: number): Promise<void> {
+  return call<void>('resume_consumer', { id });
+}
+
+/** Settles the selected deliveries of the consumer's view (stale and settled ones are skipped). */
+export function settleDeliveries(id: number, selection: Selection, how: Settle): Promise<SettleReport> {
+  return call<SettleReport>('settle_deliveries', { id, selection, how });
+}
+
+/** Settles every unsettled delivery of the current channel up to and including `seq`. */
+export function settleUpTo(id: number, seq: number, how: Settle): Promise<SettleReport> {
+  return call<SettleReport>('settle_up_to', { id, seq, how });
+}
+
+/** Rows `start .. start+count` of the consumer's view, with the values of `headers`. */
+export function consumerRows(id: number, start: number, count: number, headers: string[]): Promise<ConsumedRow[]> {
+  return call<ConsumedRow[]>('consumer_rows', { id, start, count, headers });
+}
+
+/** One delivery of the consumer's view in full. */
+export function consumerMessage(id: number, index: number): Promise<ConsumedDetail> {
+  return call<ConsumedDetail>('consumer_message', { id, index });
+}
+
+/** Writes the selected deliveries as JSON Lines in the message format; resolves to the count. */
+export function saveConsumed(id: number, selection: Selection, path: string): Promise<number> {
+  return call<number>('save_consumed', { id, selection, path });
+}
+
+/** Frees what the consumer held (its tab closed); stops it first if it still runs. */
+export function closeConsumer(id: number): Promise<void> {
+  return call<void>('close_consumer', { id });
 }

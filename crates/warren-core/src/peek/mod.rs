@@ -100,7 +100,7 @@ impl StreamOffset {
         })
     }
 
-    fn argument(&self) -> AMQPValue {
+    pub(crate) fn argument(&self) -> AMQPValue {
         match self {
             StreamOffset::First => AMQPValue::LongString(LongString::from("first")),
             StreamOffset::Last => AMQPValue::LongString(LongString::from("last")),
@@ -280,7 +280,7 @@ fn check_request(r: &PeekRequest) -> Result<()> {
     Ok(())
 }
 
-fn header_u64(props: &lapin::BasicProperties, key: &str) -> Option<u64> {
+pub(crate) fn header_u64(props: &lapin::BasicProperties, key: &str) -> Option<u64> {
     match props.headers().as_ref()?.inner().get(key)? {
         AMQPValue::LongLongInt(n) => u64::try_from(*n).ok(),
         AMQPValue::LongInt(n) => u64::try_from(*n).ok(),

@@ -48,7 +48,7 @@ afterEach(() => {
 
 describe('ExchangesTab', () => {
   it('lists, filters and selects exchanges, showing their bindings and routing', async () => {
-    render(ExchangesTab, { name: 'prod', vhost: '/' });
+    render(ExchangesTab, { name: 'prod', vhost: '/', onTap: () => {} });
     await settle();
     expect(backend.listExchanges).toHaveBeenCalledWith('prod', '/');
     expect(screen.getAllByTestId('exchange-row').map((r) => r.dataset['exchange'])).toEqual(['', 'orders', 'match']);
@@ -75,7 +75,7 @@ describe('ExchangesTab', () => {
   });
 
   it('shows every binding of the vhost with header matches', async () => {
-    render(ExchangesTab, { name: 'prod', vhost: '/' });
+    render(ExchangesTab, { name: 'prod', vhost: '/', onTap: () => {} });
     await settle();
     const all = screen.getByTestId('all-bindings');
     const rows = within(all).getAllByTestId('binding-row');

@@ -17,7 +17,7 @@ vi.mock('../backend', async (importOriginal) => {
 import QueuesTab from './QueuesTab.svelte';
 
 const onBrowse = vi.fn();
-const props = { name: 'prod', vhost: '/', onBrowse };
+const props = { name: 'prod', vhost: '/', onBrowse, onConsume: () => {} };
 
 async function settle(ms = 0): Promise<void> {
   await vi.advanceTimersByTimeAsync(ms);

@@ -10,4 +10,12 @@ export interface BrowseTarget {
   type: QueueType | null;
 }
 
+/** An exchange to tap, chosen on the Exchanges tab. */
+export interface TapTarget {
+  vhost: string;
+  exchange: string;
+  /** The exchange type (topic, fanout, ...): the tap's default binding key follows it. */
+  type: string | null;
+}
+
 export type WorkspaceTab = 'status' | 'queues' | 'exchanges' | 'browse' | 'publish';

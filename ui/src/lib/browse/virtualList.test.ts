@@ -76,4 +76,34 @@ describe('BlockCache', () => {
     expect(cache.has(1)).toBe(false);
     expect(cache.size).toBe(2);
   });
+
+  it('refresh keeps the rows on show until they are fetched again', async () => {
+    const cache = new BlockCache<number>(10);
+    await cache.load(0, 15, rows);
+    expect(cache.missing(0, 10)).toEqual([]);
+    let release: (v: number[]) => void = () => {};
+    const inFlight = cache.load(1, 15, () => new Promise<number[]>((r) => (release = r)));
+    cache.refresh();
+    expect(cache.get(3)).toBe(3);
+    // Block 0 is asked for again; block 1 is still in flight.
+    expect(cache.missing(0, 20)).toEqual([0]);
+    release([10, 11, 12, 13, 14]);
+    // An answer to a request from before the refresh is shown, and asked for again.
+    expect(await inFlight).toBe(true);
+    expect(cache.get(12)).toBe(12);
+    expect(cache.isStale(1)).toBe(true);
+    expect(cache.missing(0, 20)).toEqual([0, 1]);
+    expect(await cache.load(0, 20, (s, n) => Promise.resolve(Array.from({ length: n }, (_, i) => 100 + s + i)))).toBe(true);
+    expect(cache.get(3)).toBe(103);
+    expect(cache.missing(0, 10)).toEqual([]);
+  });
+
+  it('refresh from an index leaves the blocks before it alone', async () => {
+    const cache = new BlockCache<number>(10);
+    await cache.load(0, 25, rows);
+    await cache.load(1, 25, rows);
+    await cache.load(2, 25, rows);
+    cache.refresh(25);
+    expect(cache.missing(0, 30)).toEqual([2]);
+  });
 });

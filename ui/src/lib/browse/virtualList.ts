@@ -54,14 +54,21 @@ export function blocksFor(start: number, end: number, blockSize: number): number
 
 /**
  * Rows by block, fetched once each. `reset` (on a new filter or header columns) drops every
- * block and makes answers to requests made before it be ignored. At most `maxBlocks` are kept
- * (the least recently used go first).
+ * block and makes answers to requests made before it be ignored. `refresh` (the rows changed:
+ * a consumer's deliveries arrive and settle) keeps the blocks on show but fetches them again
+ * when next needed, so a live list does not flash "loading"; an answer to a request made
+ * before a refresh is still shown (it is newer than what is), and its block asked for again.
+ * At most `maxBlocks` are kept (the least recently used go first).
  */
 export class BlockCache<T> {
   readonly blockSize: number;
   readonly maxBlocks: number;
   private blocks = new Map<number, T[]>();
   private pending = new Set<number>();
+  /** Blocks still shown but to be fetched again. */
+  private stale = new Set<number>();
+  /** Blocks in flight when a refresh reached them: stale as soon as they arrive. */
+  private refreshedInFlight = new Set<number>();
   private generation = 0;
 
   constructor(blockSize = 200, maxBlocks = 64) {
@@ -84,9 +91,16 @@ export class BlockCache<T> {
     return this.blocks.has(block);
   }
 
-  /** Blocks needed for rows [start, end) that are neither here nor asked for. */
+  /** The block is shown but to be fetched again (a refresh reached it, maybe in flight). */
+  isStale(block: number): boolean {
+    return this.stale.has(block);
+  }
+
+  /** Blocks needed for rows [start, end) that are missing or stale and not asked for. */
   missing(start: number, end: number): number[] {
-    return blocksFor(start, end, this.blockSize).filter((b) => !this.blocks.has(b) && !this.pending.has(b));
+    return blocksFor(start, end, this.blockSize).filter(
+      (b) => (!this.blocks.has(b) || this.stale.has(b)) && !this.pending.has(b),
+    );
   }
 
   /**
@@ -94,7 +108,7 @@ export class BlockCache<T> {
    * the rows were stored, false when the cache was reset meanwhile or the block is in flight.
    */
   async load(block: number, total: number, read: (start: number, count: number) => Promise<T[]>): Promise<boolean> {
-    if (this.pending.has(block) || this.blocks.has(block)) return false;
+    if (this.pending.has(block) || (this.blocks.has(block) && !this.stale.has(block))) return false;
     const start = block * this.blockSize;
     const count = Math.min(this.blockSize, Math.max(0, total - start));
     if (count <= 0) return false;
@@ -103,11 +117,15 @@ export class BlockCache<T> {
     try {
       const rows = await read(start, count);
       if (generation !== this.generation) return false;
+      this.blocks.delete(block);
       this.blocks.set(block, rows);
+      if (this.refreshedInFlight.delete(block)) this.stale.add(block);
+      else this.stale.delete(block);
       while (this.blocks.size > this.maxBlocks) {
         const oldest = this.blocks.keys().next().value;
         if (oldest === undefined) break;
         this.blocks.delete(oldest);
+        this.stale.delete(oldest);
       }
       return true;
     } finally {
@@ -119,6 +137,18 @@ export class BlockCache<T> {
     this.generation += 1;
     this.blocks.clear();
     this.pending.clear();
+    this.stale.clear();
+    this.refreshedInFlight.clear();
+  }
+
+  /**
+   * Every block holding rows from `index` on is to be fetched again (0: all of them; the old
+   * length when the list grew); until then the old rows stay on show.
+   */
+  refresh(index = 0): void {
+    const from = Math.floor(Math.max(0, index) / this.blockSize);
+    for (const b of this.blocks.keys()) if (b >= from) this.stale.add(b);
+    for (const b of this.pending) if (b >= from) this.refreshedInFlight.add(b);
   }
 
   get size(): number {
