@@ -22,6 +22,8 @@ pub fn run() {
     };
     tauri::Builder::default()
         .manage(state)
+        // The system's own open/save dialogs; they only return paths, which commands read.
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(commands::handler())
         .run(tauri::generate_context!())
         .expect("error while running the Warren window");

@@ -7,6 +7,7 @@
 // parameters (`storedAs` -> `stored_as`). Passwords only ever travel from here to the backend.
 
 import { Channel, invoke } from '@tauri-apps/api/core';
+import { open as openDialog, save as saveDialog } from '@tauri-apps/plugin-dialog';
 
 import type { AppInfo } from './bindings/AppInfo';
 import type { BindingRow } from './bindings/BindingRow';
@@ -315,4 +316,51 @@ export function publish(
 /** Reads one message, or JSON Lines of messages, in the message format from a file. */
 export function readMessageFile(path: string): Promise<Message[]> {
   return call<Message[]>('read_message_file', { path });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The system's own file dialogs. They only pick a path; the commands above read and write it,
+// so a path typed by hand works the same way. Each resolves to null when the person cancels.
+
+/** A named group of file extensions a dialog offers (without the dot). */
+export interface FileKind {
+  name: string;
+  extensions: string[];
+}
+
+/** JSON Lines and JSON: message files, saved messages, collections. */
+export const MESSAGE_FILES: FileKind[] = [
+  { name: 'JSON Lines or JSON', extensions: ['jsonl', 'ndjson', 'json'] },
+  { name: 'All files', extensions: ['*'] },
+];
+
+/** PEM files: CA bundles, client certificates and keys. */
+export const PEM_FILES: FileKind[] = [
+  { name: 'PEM', extensions: ['pem', 'crt', 'cer', 'key'] },
+  { name: 'All files', extensions: ['*'] },
+];
+
+async function dialog<T>(show: () => Promise<T>): Promise<T> {
+  try {
+    return await show();
+  } catch (reason) {
+    throw toBackendError(reason);
+  }
+}
+
+/** Asks for an existing file to open; `near` is a path whose folder the dialog starts in. */
+export function chooseFile(title: string, kinds: FileKind[], near: string | null = null): Promise<string | null> {
+  return dialog(() =>
+    openDialog({ title, filters: kinds, multiple: false, directory: false, ...(near ? { defaultPath: near } : {}) }),
+  );
+}
+
+/** Asks for a folder (to open collections from). */
+export function chooseFolder(title: string, near: string | null = null): Promise<string | null> {
+  return dialog(() => openDialog({ title, multiple: false, directory: true, ...(near ? { defaultPath: near } : {}) }));
+}
+
+/** Asks where to save a file; `suggested` is the path (or name) offered first. */
+export function chooseSavePath(title: string, kinds: FileKind[], suggested: string | null = null): Promise<string | null> {
+  return dialog(() => saveDialog({ title, filters: kinds, ...(suggested ? { defaultPath: suggested } : {}) }));
 }
