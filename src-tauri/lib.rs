@@ -2,6 +2,7 @@
 //! warren-core call to IPC and holds no broker logic; see docs/ARCHITECTURE.md.
 
 mod browse;
+mod collections;
 mod commands;
 mod compose;
 #[cfg(test)]

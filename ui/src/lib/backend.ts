@@ -12,6 +12,10 @@ import { open as openDialog, save as saveDialog } from '@tauri-apps/plugin-dialo
 import type { AppInfo } from './bindings/AppInfo';
 import type { BindingRow } from './bindings/BindingRow';
 import type { ClusterStatus } from './bindings/ClusterStatus';
+import type { Collection } from './bindings/Collection';
+import type { CollectionEdit } from './bindings/CollectionEdit';
+import type { CollectionFolder } from './bindings/CollectionFolder';
+import type { CollectionSummary } from './bindings/CollectionSummary';
 import type { EndpointStatus } from './bindings/EndpointStatus';
 import type { ErrorKind } from './bindings/ErrorKind';
 import type { ErrorReport } from './bindings/ErrorReport';
@@ -35,6 +39,10 @@ import type { PurgeResult } from './bindings/PurgeResult';
 import type { QueueDetail } from './bindings/QueueDetail';
 import type { QueuePage } from './bindings/QueuePage';
 import type { QueueQuery } from './bindings/QueueQuery';
+import type { ReplayDone } from './bindings/ReplayDone';
+import type { ReplayReport } from './bindings/ReplayReport';
+import type { ReplayRequest } from './bindings/ReplayRequest';
+import type { SaveInto } from './bindings/SaveInto';
 import type { Selection } from './bindings/Selection';
 import type { Topology } from './bindings/Topology';
 import type { TopologyFocus } from './bindings/TopologyFocus';
@@ -316,6 +324,92 @@ export function publish(
 /** Reads one message, or JSON Lines of messages, in the message format from a file. */
 export function readMessageFile(path: string): Promise<Message[]> {
   return call<Message[]>('read_message_file', { path });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collections. `folder` is the folder a collection lives in (null: the app's own data folder);
+// `file` its file name there.
+
+/** The collections of `folder` (the app's own when null); a broken file is listed with its error. */
+export function listCollections(folder: string | null): Promise<CollectionFolder> {
+  return call<CollectionFolder>('list_collections', { folder });
+}
+
+export function createCollection(folder: string | null, name: string, description: string): Promise<CollectionSummary> {
+  return call<CollectionSummary>('create_collection', { folder, name, description });
+}
+
+/** Renames the collection; its file (and kept reports) take the new name's. */
+export function renameCollection(folder: string | null, file: string, name: string): Promise<CollectionSummary> {
+  return call<CollectionSummary>('rename_collection', { folder, file, name });
+}
+
+export function duplicateCollection(folder: string | null, file: string, name: string): Promise<CollectionSummary> {
+  return call<CollectionSummary>('duplicate_collection', { folder, file, name });
+}
+
+/** Deletes the collection and its kept reports. */
+export function deleteCollection(folder: string | null, file: string): Promise<void> {
+  return call<void>('delete_collection', { folder, file });
+}
+
+export function readCollection(folder: string | null, file: string): Promise<Collection> {
+  return call<Collection>('read_collection', { folder, file });
+}
+
+/** Changes the collection (messages, variables, description); resolves to it as written. */
+export function editCollection(folder: string | null, file: string, edit: CollectionEdit): Promise<Collection> {
+  return call<Collection>('edit_collection', { folder, file, edit });
+}
+
+/** Saves messages of an inspection (a peek's) into a collection, with where they came from. */
+export function saveInspectionToCollection(
+  id: number,
+  selection: Selection,
+  folder: string | null,
+  into: SaveInto,
+): Promise<CollectionSummary> {
+  return call<CollectionSummary>('save_inspection_to_collection', { id, selection, folder, into });
+}
+
+/** Saves one message (the composer's, templates as written) into a collection. */
+export function saveMessageToCollection(message: Message, folder: string | null, into: SaveInto): Promise<CollectionSummary> {
+  return call<CollectionSummary>('save_message_to_collection', { message, folder, into });
+}
+
+/** Imports rabtap's saved messages or the management API's "get messages" JSON as a new collection. */
+export function importCollection(folder: string | null, path: string): Promise<CollectionSummary> {
+  return call<CollectionSummary>('import_collection', { folder, path });
+}
+
+/** Writes the collection's messages (`indices`, else all) as JSON Lines; resolves to the count. */
+export function exportCollection(
+  folder: string | null,
+  file: string,
+  indices: number[] | null,
+  path: string,
+): Promise<number> {
+  return call<number>('export_collection', { folder, file, indices, path });
+}
+
+/**
+ * Replays the collection on profile `name` with confirms and mandatory; resolves with the
+ * report once every message has an outcome, also when cancelled (the report says how far it
+ * got). The report is kept beside the collection (`not_kept` says why when it could not be).
+ */
+export function replayCollection(
+  name: string,
+  folder: string | null,
+  file: string,
+  request: ReplayRequest,
+  handlers: OperationHandlers<PublishProgress>,
+): Promise<ReplayDone> {
+  return call<ReplayDone>('replay_collection', { name, folder, file, request, events: operationChannel(handlers) });
+}
+
+/** The kept reports of the collection's last replays, oldest first. */
+export function collectionReports(folder: string | null, file: string): Promise<ReplayReport[]> {
+  return call<ReplayReport[]>('collection_reports', { folder, file });
 }
 
 // ---------------------------------------------------------------------------------------------

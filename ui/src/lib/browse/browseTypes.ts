@@ -10,4 +10,4 @@ export interface BrowseTarget {
   type: QueueType | null;
 }
 
-export type WorkspaceTab = 'status' | 'queues' | 'exchanges' | 'browse' | 'publish';
+export type WorkspaceTab = 'status' | 'queues' | 'exchanges' | 'browse' | 'publish' | 'collections';
