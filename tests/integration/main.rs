@@ -13,6 +13,7 @@
 mod common;
 
 mod cluster;
+mod collections;
 mod odd_names;
 mod peek;
 mod publish;

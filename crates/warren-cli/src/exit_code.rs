@@ -17,8 +17,8 @@ pub enum Exit {
     Usage = 2,
     /// `status --fail-on LEVEL`: the cluster's health is at that level or worse.
     Unhealthy = 3,
-    /// `publish`: some message did not end confirmed (returned, nacked, failed, or left
-    /// unsent by an interruption).
+    /// `publish`, `replay`: some message did not end confirmed (returned, nacked, failed,
+    /// maybe sent on a node that was lost, or left unsent by an interruption).
     NotAllConfirmed = 4,
     /// `peek`: the peek would change the queue and `--allow-side-effects` was not given.
     NeedsConsent = 5,

@@ -4,6 +4,7 @@
 //! are one line on stderr and a non-zero exit status (see [`exit_code`]).
 
 mod browse;
+mod collections;
 mod exit_code;
 mod json;
 mod publish;
@@ -69,6 +70,10 @@ enum Command {
     Peek(browse::PeekArgs),
     /// Publish messages with confirms; every message ends confirmed, returned, nacked or failed.
     Publish(publish::PublishArgs),
+    /// Peek a queue (leaving it as it was) and save the messages into a collection file.
+    Save(collections::SaveArgs),
+    /// Replay a collection's messages with confirms, and report what became of each.
+    Replay(collections::ReplayArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -199,6 +204,8 @@ async fn run(cli: Cli) -> Result<Exit> {
         Command::Queues(args) => browse::queues(resolve(&cli.connection).await?, args).await,
         Command::Peek(args) => browse::peek(resolve(&cli.connection).await?, args).await,
         Command::Publish(args) => publish::publish(resolve(&cli.connection), args).await,
+        Command::Save(args) => collections::save(resolve(&cli.connection).await?, args).await,
+        Command::Replay(args) => collections::replay(resolve(&cli.connection), args).await,
     }
 }
 

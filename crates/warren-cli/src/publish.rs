@@ -114,12 +114,13 @@ pub async fn publish(
 
 fn summary_text(s: &PublishSummary, total: u64) -> String {
     let mut out = format!(
-        "published {} of {total}: {} confirmed, {} returned, {} nacked, {} failed in {:.2} s ({:.0} msg/s confirmed) via {}{}\n",
+        "published {} of {total}: {} confirmed, {} returned, {} nacked, {} failed, {} maybe sent in {:.2} s ({:.0} msg/s confirmed) via {}{}\n",
         s.published,
         s.confirmed,
         s.returned,
         s.nacked,
         s.failed,
+        s.maybe_sent,
         s.elapsed_ms as f64 / 1000.0,
         s.rate,
         s.endpoint,
@@ -134,11 +135,12 @@ fn summary_text(s: &PublishSummary, total: u64) -> String {
             } => format!("returned: {reply_code} {reply_text}"),
             Outcome::Nacked => "nacked by the broker".to_owned(),
             Outcome::Failed { reason } => format!("failed: {reason}"),
+            Outcome::MaybeSent { reason } => format!("maybe sent: {reason}"),
         };
         out.push_str(&format!("  message {}: {what}\n", p.seq));
     }
     let listed = s.problems.len() as u64;
-    let not_ok = s.returned + s.nacked + s.failed;
+    let not_ok = s.returned + s.nacked + s.failed + s.maybe_sent;
     if not_ok > listed {
         out.push_str(&format!("  ... and {} more\n", not_ok - listed));
     }

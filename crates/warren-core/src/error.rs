@@ -71,6 +71,18 @@ pub enum Error {
     NeedsConsent { what: String, effects: String },
     #[error("file {path}: {reason}")]
     File { path: PathBuf, reason: String },
+    /// A file that is not what it should be (a collection, an import), with where.
+    #[error("file {path}, line {line}, column {column}: {reason}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        reason: String,
+    },
+    #[error("no collection {0}")]
+    CollectionNotFound(String),
+    #[error("a collection {0} already exists")]
+    CollectionExists(String),
     #[error("cancelled")]
     Cancelled,
 }
@@ -153,7 +165,9 @@ impl Error {
             Error::QueueNotFound { .. } => ErrorKind::NotFound,
             Error::QueueUnavailable { .. } => ErrorKind::Unavailable,
             Error::NeedsConsent { .. } => ErrorKind::NeedsConsent,
-            Error::File { .. } => ErrorKind::File,
+            Error::File { .. } | Error::Parse { .. } => ErrorKind::File,
+            Error::CollectionNotFound(_) => ErrorKind::NotFound,
+            Error::CollectionExists(_) => ErrorKind::AlreadyExists,
             Error::Cancelled => ErrorKind::Cancelled,
         }
     }

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod broker;
 pub mod cluster;
+pub mod collections;
 pub mod endpoint;
 pub mod error;
 pub mod inspector;

@@ -577,7 +577,9 @@ pub async fn probe_node(target: &ClusterTarget, url: &Url) -> LinkStatus {
 }
 
 /// Connection-level failures, after which the node (not the operation) is at fault.
-fn is_connection_failure(e: &lapin::Error) -> bool {
+/// True for a lapin error that means the connection to the node failed (as opposed to a
+/// refusal on a healthy connection): the work may go on on another node.
+pub(crate) fn is_connection_failure(e: &lapin::Error) -> bool {
     use lapin::ErrorKind as K;
     match e.kind() {
         K::IOError(_)

@@ -101,6 +101,7 @@ export function progress(over: Partial<PublishProgress> = {}): PublishProgress {
     returned: 0,
     nacked: 0,
     failed: 0,
+    maybe_sent: 0,
     total: 10,
     elapsed_ms: 0,
     blocked: false,
@@ -116,11 +117,15 @@ export function summary(over: Partial<PublishSummary> = {}): PublishSummary {
     returned: 0,
     nacked: 0,
     failed: 0,
+    maybe_sent: 0,
+    not_sent: 0,
     elapsed_ms: 1250,
     rate: 8,
     cancelled: false,
     problems: [],
     endpoint: '127.0.0.1:5672',
+    failovers: 0,
+    max_late_ms: null,
     ...over,
   };
 }

@@ -342,6 +342,54 @@ pub fn iso8601(since_epoch: std::time::Duration) -> String {
     )
 }
 
+/// `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)` (RFC 3339, a space allowed for the `T`) to Unix epoch
+/// milliseconds: the reading of what [`iso8601`] writes, and of stream offsets given as times.
+pub fn parse_iso8601_ms(s: &str) -> Option<i64> {
+    let (date, rest) = s.split_once(['T', ' '])?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let (time, offset_secs) = if let Some(t) = rest.strip_suffix(['Z', 'z']) {
+        (t, 0)
+    } else {
+        let i = rest.rfind(['+', '-'])?;
+        let (t, off) = rest.split_at(i);
+        let sign = if off.starts_with('-') { -1 } else { 1 };
+        let (oh, om) = off[1..].split_once(':')?;
+        (
+            t,
+            sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60),
+        )
+    };
+    let mut t = time.split(':');
+    let (h, mi) = (
+        t.next()?.parse::<i64>().ok()?,
+        t.next()?.parse::<i64>().ok()?,
+    );
+    let (sec, millis) = match t.next() {
+        None => (0, 0),
+        Some(s) => {
+            let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+            if !frac.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let ms = format!("{frac:0<3}")[..3].parse::<i64>().ok()?;
+            (whole.parse::<i64>().ok()?, ms)
+        }
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + h * 3600 + mi * 60 + sec - offset_secs) * 1000 + millis)
+}
+
 /// A compiled message template: the message format with templates in its routing key, string
 /// properties, string header values (also the `value` of typed forms, which is how an integer
 /// header takes `{{seq}}`) and UTF-8 body. The exchange, numeric properties and base64 or
@@ -638,6 +686,28 @@ mod tests {
             iso8601(Duration::from_secs(4_102_444_800)),
             "2100-01-01T00:00:00.000Z"
         );
+        for ms in [0, 1_709_251_199_999, 4_102_444_800_000, 1_764_683_484_123] {
+            assert_eq!(
+                parse_iso8601_ms(&iso8601(Duration::from_millis(ms))),
+                Some(ms as i64)
+            );
+        }
+        assert_eq!(
+            parse_iso8601_ms("2024-02-29T23:59:59.5+01:00"),
+            Some(1_709_247_599_500)
+        );
+        assert_eq!(
+            parse_iso8601_ms("2024-02-29 23:59:59Z"),
+            Some(1_709_251_199_000)
+        );
+        for bad in [
+            "yesterday",
+            "2024-13-01T00:00:00Z",
+            "2024-01-01T00:00:00",
+            "2024-01-01T00:00:0x.1Z",
+        ] {
+            assert_eq!(parse_iso8601_ms(bad), None, "{bad}");
+        }
     }
 
     #[test]

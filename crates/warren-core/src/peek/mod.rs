@@ -37,6 +37,7 @@ use ts_rs::TS;
 use crate::broker::QueueType;
 use crate::error::{Error, Result};
 use crate::management::ManagementClient;
+use crate::message::template::parse_iso8601_ms;
 use crate::message::Message;
 use crate::operation::{self, bounded, until_cancelled, BROKER_REPLY_WAIT};
 use crate::queues;
@@ -95,7 +96,7 @@ impl StreamOffset {
             _ if s.bytes().all(|b| b.is_ascii_digit()) => {
                 StreamOffset::Offset(s.parse().map_err(|_| bad())?)
             }
-            _ => StreamOffset::Timestamp(parse_rfc3339(s).ok_or_else(bad)?),
+            _ => StreamOffset::Timestamp(parse_iso8601_ms(s).ok_or_else(bad)?.div_euclid(1000)),
         })
     }
 
@@ -108,46 +109,6 @@ impl StreamOffset {
             StreamOffset::Timestamp(t) => AMQPValue::Timestamp(*t as u64),
         }
     }
-}
-
-/// `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)` to epoch seconds.
-fn parse_rfc3339(s: &str) -> Option<i64> {
-    let (date, rest) = s.split_once(['T', ' '])?;
-    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-    let (time, offset_secs) = if let Some(t) = rest.strip_suffix('Z') {
-        (t, 0)
-    } else {
-        let i = rest.rfind(['+', '-'])?;
-        let (t, off) = rest.split_at(i);
-        let sign = if off.starts_with('-') { -1 } else { 1 };
-        let (oh, om) = off[1..].split_once(':')?;
-        (
-            t,
-            sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60),
-        )
-    };
-    let mut t = time.split(':');
-    let (h, mi) = (
-        t.next()?.parse::<i64>().ok()?,
-        t.next()?.parse::<i64>().ok()?,
-    );
-    let sec = t
-        .next()
-        .map(|s| s.split('.').next()?.parse::<i64>().ok())
-        .unwrap_or(Some(0))?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + h * 3600 + mi * 60 + sec - offset_secs)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

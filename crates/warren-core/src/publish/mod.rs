@@ -16,9 +16,18 @@
 //!   confirmed. The broker sends returns in publishing order, so each return is given to the
 //!   earliest acked message, after the previous returned one, whose content it carries. The
 //!   counts are exact either way; identical messages are interchangeable.
-//! - A channel error (404 unknown exchange, 403, 406) or a lost connection fails the messages
-//!   awaiting a confirm with the broker's reason; the rest are reported "not sent". The next
-//!   run opens a new channel, so the session needs no restart.
+//! - A channel error (404 unknown exchange, 403, 406) fails the messages awaiting a confirm
+//!   with the broker's reason; the rest are reported "not sent". The next run opens a new
+//!   channel, so the session needs no restart.
+//! - A lost node (its connection fails, or the session sees its link go down) does not end
+//!   the run: the messages whose confirm was outstanding become [`Outcome::MaybeSent`] (the
+//!   broker may have taken them; re-sending would duplicate them, dropping them would lose
+//!   them, so they are counted and reported, never silently re-sent), and the run goes on
+//!   with the next unsent message on a channel of another healthy node of the session, at
+//!   most [`MAX_FAILOVERS`] times.
+//! - A plan may carry a schedule (each message's send time from the start: a replay's
+//!   recorded timing): messages then go out at their times, like a rate's deadlines; how late
+//!   the latest send was is in the summary.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap};
@@ -40,7 +49,7 @@ use crate::error::{Error, Result};
 use crate::management::ManagementClient;
 use crate::message::MessageJson;
 use crate::operation::{self, bounded, until_cancelled, BROKER_REPLY_WAIT};
-use crate::session::{ClusterSession, LinkState};
+use crate::session::{is_connection_failure, ClusterSession, LinkState};
 
 mod plan;
 
@@ -100,6 +109,9 @@ pub enum Outcome {
     /// The connection or channel failed before a confirm; the message's fate is unknown or it
     /// was never sent.
     Failed { reason: String },
+    /// Sent on a node that was lost before it confirmed: the broker may or may not have the
+    /// message. Not re-sent (that could duplicate it).
+    MaybeSent { reason: String },
 }
 
 /// A message that did not end confirmed, for the summary.
@@ -125,6 +137,9 @@ pub struct PublishProgress {
     pub nacked: u64,
     #[ts(type = "number")]
     pub failed: u64,
+    /// Sent on a node lost before it confirmed (see [`Outcome::MaybeSent`]).
+    #[ts(type = "number")]
+    pub maybe_sent: u64,
     #[ts(type = "number")]
     pub total: u64,
     #[ts(type = "number")]
@@ -147,15 +162,32 @@ pub struct PublishSummary {
     pub nacked: u64,
     #[ts(type = "number")]
     pub failed: u64,
+    /// Sent on a node lost before it confirmed (see [`Outcome::MaybeSent`]).
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub maybe_sent: u64,
+    /// Never sent because the run was cancelled first (they have no outcome in `problems`).
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub not_sent: u64,
     #[ts(type = "number")]
     pub elapsed_ms: u64,
     /// Confirmed messages per second over the whole run.
     pub rate: f64,
     pub cancelled: bool,
-    /// The first non-confirmed outcomes (at most 100), in sequence order.
+    /// The first non-confirmed outcomes (at most 100, or all of them when the plan asks for
+    /// every one), in sequence order.
     pub problems: Vec<MessageOutcome>,
-    /// The node that carried the publish.
+    /// The node that carried the publish (the last one, after a failover).
     pub endpoint: String,
+    /// How many times the run moved to another node because its node was lost.
+    #[serde(default)]
+    pub failovers: u32,
+    /// Paced runs (a rate or a schedule): how late the latest send started after its time,
+    /// in milliseconds.
+    #[serde(default)]
+    #[ts(optional = nullable, type = "number")]
+    pub max_late_ms: Option<u64>,
 }
 
 /// Unconfirmed messages allowed in flight.
@@ -165,6 +197,13 @@ const CANCEL_GRACE: Duration = Duration::from_secs(5);
 const CONNECT_WAIT: Duration = Duration::from_secs(10);
 /// At most this many non-confirmed outcomes are listed in a summary.
 const MAX_PROBLEMS: usize = 100;
+/// A run moves to another node at most this many times.
+pub const MAX_FAILOVERS: u32 = 5;
+/// How long a failover may take to get a new channel in confirm mode.
+const FAILOVER_WAIT: Duration = Duration::from_secs(15);
+/// After a send is refused on a closed channel, how long the run waits for the session to
+/// notice a lost node (its pings time out after `session::PING_TIMEOUT`).
+const LOSS_NOTICE: Duration = Duration::from_secs(4);
 
 /// One message as lapin sends it.
 #[derive(Clone)]
@@ -213,6 +252,7 @@ enum State {
     Returned,
     Nacked,
     Failed,
+    MaybeSent,
 }
 
 struct Tally {
@@ -227,6 +267,7 @@ struct Tally {
     acks: u64,
     nacked: u64,
     failed: u64,
+    maybe_sent: u64,
 }
 
 impl Tally {
@@ -239,6 +280,16 @@ impl Tally {
         if self.state[i] != State::Failed {
             self.state[i] = State::Failed;
             self.failed += 1;
+            self.failures.insert(seq, reason.clone());
+        }
+    }
+
+    /// Message `seq`, sent on a node that was lost, may or may not have reached the broker.
+    fn maybe_sent(&mut self, seq: u64, reason: &Arc<str>) {
+        let i = Tally::idx(seq);
+        if matches!(self.state[i], State::InFlight | State::NotSent) {
+            self.state[i] = State::MaybeSent;
+            self.maybe_sent += 1;
             self.failures.insert(seq, reason.clone());
         }
     }
@@ -272,7 +323,7 @@ impl Tally {
         &mut self,
         seq: u64,
         c: lapin::Result<Confirmation>,
-        op_err: &(dyn Fn(lapin::Error) -> Arc<str> + Sync),
+        op_err: &dyn Fn(lapin::Error) -> Arc<str>,
     ) -> Option<Arc<str>> {
         let i = Tally::idx(seq);
         match c {
@@ -326,6 +377,7 @@ impl Tally {
             acks: 0,
             nacked: 0,
             failed: 0,
+            maybe_sent: 0,
         }
     }
 
@@ -337,6 +389,7 @@ impl Tally {
             returned,
             nacked: self.nacked,
             failed: self.failed,
+            maybe_sent: self.maybe_sent,
             total,
             elapsed_ms: started.elapsed().as_millis() as u64,
             blocked: blocked.on,
@@ -402,9 +455,9 @@ fn cancelled_before_sending(endpoint: String) -> PublishSummary {
 }
 
 /// The message whose send has started and not yet been written to the socket.
-type Sending<'a> = Option<(
+type Sending = Option<(
     u64,
-    futures_util::future::BoxFuture<'a, lapin::Result<lapin::PublisherConfirm>>,
+    futures_util::future::BoxFuture<'static, lapin::Result<lapin::PublisherConfirm>>,
 )>;
 
 /// A confirm awaited, tagged with its message's sequence number.
@@ -425,13 +478,15 @@ enum Pace {
 struct Run<'a, F> {
     plan: &'a Plan,
     limits: Limits<'a>,
-    channel: &'a lapin::Channel,
+    channel: lapin::Channel,
+    /// The node carrying the run now.
+    endpoint: String,
     options: BasicPublishOptions,
     /// The rendered messages when none varies (rendered once).
     fixed: Option<Vec<Wire>>,
     tally: Tally,
     blocked: Blocked,
-    sending: Sending<'a>,
+    sending: Sending,
     inflight: FuturesOrdered<Awaited>,
     /// The next sequence number to send.
     next: u64,
@@ -439,12 +494,16 @@ struct Run<'a, F> {
     fatal: Option<Arc<str>>,
     /// ... or a send that could not be written.
     send_error: Option<Arc<str>>,
+    /// The node was lost (why): the run moves to another before it sends again.
+    lost: Option<Arc<str>>,
+    failovers: u32,
+    max_late: Option<Duration>,
     cancelled: bool,
     grace_until: Option<tokio::time::Instant>,
     started: Instant,
     start_tokio: tokio::time::Instant,
     progress: operation::Progress<F>,
-    op_err: &'a (dyn Fn(lapin::Error) -> Arc<str> + Sync),
+    session: &'a ClusterSession,
 }
 
 impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
@@ -456,6 +515,25 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
         self.fatal.is_some() || self.send_error.is_some() || self.cancelled
     }
 
+    /// A lapin error of this run's node as Warren words it.
+    fn op_err(&self, e: lapin::Error) -> Arc<str> {
+        self.session
+            .operation_error(&self.endpoint, e)
+            .to_string()
+            .into()
+    }
+
+    /// When message `seq` is due, in a paced run.
+    fn due_at(&self, seq: u64) -> Option<tokio::time::Instant> {
+        if let Some(schedule) = &self.plan.schedule {
+            return Some(self.start_tokio + schedule[Tally::idx(seq)]);
+        }
+        // Deadlines from the start, so that sleeping does not make the rate drift.
+        self.plan
+            .rate
+            .map(|rate| self.start_tokio + Duration::from_secs_f64((seq - 1) as f64 / rate))
+    }
+
     /// Starts the next send when the window and the pacer allow it.
     fn pace(&mut self) -> Pace {
         let mut due = None;
@@ -464,12 +542,14 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
             && self.next <= self.total()
             && self.inflight.len() < WINDOW
         {
-            if let Some(rate) = self.plan.rate {
-                // Deadlines from the start, so that sleeping does not make the rate drift.
-                let at = self.start_tokio + Duration::from_secs_f64((self.next - 1) as f64 / rate);
-                if at > tokio::time::Instant::now() {
-                    due = Some(at);
+            let now = tokio::time::Instant::now();
+            match self.due_at(self.next) {
+                Some(at) if at > now => due = Some(at),
+                Some(at) => {
+                    let late = now - at;
+                    self.max_late = Some(self.max_late.map_or(late, |m| m.max(late)));
                 }
+                None => {}
             }
             if due.is_none() {
                 self.send();
@@ -496,7 +576,7 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
         match wire {
             Ok(w) => {
                 self.tally.fingerprint[Tally::idx(seq)] = w.fingerprint;
-                let (ch, options) = (self.channel, self.options);
+                let (ch, options) = (self.channel.clone(), self.options);
                 self.sending = Some((
                     seq,
                     async move {
@@ -524,19 +604,150 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
                     self.blocked.on = false;
                 }
             }
+            // The node went away while the message was being written: it may have gone out.
+            Err(e) if is_connection_failure(&e) => {
+                let reason = self.op_err(e);
+                self.node_lost(Some(seq), reason);
+            }
             // Not sent. The channel's state error says less than the broker's reason for
             // closing it, which the confirms awaited carry: the reason of the unsent messages
             // is chosen at the end.
             Err(e) => {
-                self.send_error.get_or_insert((self.op_err)(e));
+                let reason = self.op_err(e);
+                self.send_error.get_or_insert(reason);
             }
         }
     }
 
     /// The broker answered for `seq` (a return, if any, comes with the answer).
     fn on_confirm(&mut self, seq: u64, c: lapin::Result<Confirmation>) {
-        if let Some(reason) = self.tally.confirmed(seq, c, self.op_err) {
+        if let Err(e) = &c {
+            if is_connection_failure(e) && !self.cancelled {
+                let reason = self.op_err(c.err().expect("an error"));
+                self.node_lost(None, reason);
+                return;
+            }
+        }
+        let session = self.session;
+        let endpoint = self.endpoint.clone();
+        let op_err = move |e: lapin::Error| -> Arc<str> {
+            session.operation_error(&endpoint, e).to_string().into()
+        };
+        if let Some(reason) = self.tally.confirmed(seq, c, &op_err) {
             self.fatal.get_or_insert(reason);
+        }
+    }
+
+    /// The node carrying the run was lost (`why`): whatever awaits its confirm, and the send
+    /// `writing` if its write failed, may or may not have reached the broker. The run moves
+    /// to another node before sending again (see [`Run::fail_over`]).
+    fn node_lost(&mut self, writing: Option<u64>, why: Arc<str>) {
+        let reason: Arc<str> = format!(
+            "{why}; the node was lost before it confirmed the message, which may or may not have been delivered"
+        )
+        .into();
+        if let Some((seq, _)) = self.sending.take() {
+            self.tally.published += 1;
+            self.tally.maybe_sent(seq, &reason);
+        }
+        if let Some(seq) = writing {
+            self.tally.published += 1;
+            self.tally.maybe_sent(seq, &reason);
+        }
+        // Confirms that already arrived keep their outcome; the rest are lost with the node.
+        while let Some(Some((seq, c))) = self.inflight.next().now_or_never() {
+            if c.is_ok() {
+                self.on_confirm(seq, c);
+            }
+        }
+        self.inflight = FuturesOrdered::new();
+        for (i, s) in self.tally.state.clone().iter().enumerate() {
+            if *s == State::InFlight {
+                self.tally.maybe_sent(i as u64 + 1, &reason);
+            }
+        }
+        self.lost.get_or_insert(why);
+    }
+
+    /// A send was refused without a broker's reason (the channel was no longer open) while
+    /// messages remain: if the node is being lost (its link leaves the connected state within
+    /// [`LOSS_NOTICE`]), the run fails over and the refused message, which was never written,
+    /// is sent on the next node. Otherwise the refusal stands.
+    async fn send_refused_by_lost_node(
+        &mut self,
+        links: &mut tokio::sync::watch::Receiver<Vec<crate::session::LinkStatus>>,
+    ) -> bool {
+        if self.send_error.is_none() || self.fatal.is_some() || self.cancelled {
+            return false;
+        }
+        let endpoint = self.endpoint.clone();
+        let down = |l: &Vec<crate::session::LinkStatus>| {
+            l.iter()
+                .any(|l| l.endpoint == endpoint && l.state != LinkState::Connected)
+        };
+        let lost = matches!(
+            tokio::time::timeout(LOSS_NOTICE, links.wait_for(down)).await,
+            Ok(Ok(_))
+        );
+        if lost {
+            self.lost = self.send_error.take();
+            // The refused message is the first one not sent: go back to it.
+            if let Some(i) = self.tally.state.iter().position(|s| *s == State::NotSent) {
+                self.next = self.next.min(i as u64 + 1);
+            }
+        }
+        lost
+    }
+
+    /// Moves the run to a channel of another healthy node after its node was lost; when none
+    /// can be had (or after [`MAX_FAILOVERS`]), the messages not yet sent fail with the reason.
+    async fn fail_over(&mut self, cancel: &CancellationToken) {
+        let Some(why) = self.lost.take() else { return };
+        if self.cancelled || self.next > self.total() {
+            return;
+        }
+        if self.failovers >= MAX_FAILOVERS {
+            self.fatal = Some(format!("{why} (gave up after {MAX_FAILOVERS} failovers)").into());
+            return;
+        }
+        self.failovers += 1;
+        let lost = self.endpoint.clone();
+        tracing::warn!(node = %lost, reason = %why, "publish: node lost; moving to another");
+        let session = self.session;
+        let attempt = async {
+            let (channel, endpoint) = session.channel(CONNECT_WAIT).await?;
+            match tokio::time::timeout(
+                BROKER_REPLY_WAIT,
+                channel.confirm_select(ConfirmSelectOptions::default()),
+            )
+            .await
+            {
+                Ok(Ok(())) => Ok((channel, endpoint)),
+                Ok(Err(e)) => Err(session.operation_error(&endpoint, e)),
+                Err(_) => Err(Error::Timeout {
+                    endpoint,
+                    after: BROKER_REPLY_WAIT,
+                }),
+            }
+        };
+        match until_cancelled(cancel, tokio::time::timeout(FAILOVER_WAIT, attempt)).await {
+            Ok(Ok(Ok((channel, endpoint)))) => {
+                self.channel = channel;
+                self.endpoint = endpoint;
+            }
+            Ok(Ok(Err(e))) => {
+                self.fatal = Some(format!("{why}; no other node took over: {e}").into());
+            }
+            Ok(Err(_)) => {
+                self.fatal = Some(
+                    format!(
+                        "{why}; no other node took over within {} s",
+                        FAILOVER_WAIT.as_secs()
+                    )
+                    .into(),
+                );
+            }
+            Err(_) => self.on_cancel(),
         }
     }
 
@@ -565,9 +776,21 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
         }
     }
 
-    /// The link carrying the run changed: follow the broker's blocking of publishers.
+    /// The link carrying the run changed: follow the broker's blocking of publishers, and
+    /// notice a lost node (unless publishers are blocked: a blocked connection cannot write
+    /// pings, so the session may call it down while it is merely held back).
     async fn on_link(&mut self, link: Option<(bool, LinkState)>, api: &ManagementClient) {
         let Some((flag, state)) = link else { return };
+        if matches!(state, LinkState::Down | LinkState::Connecting)
+            && !self.blocked.on
+            && !self.blocked.link_flag
+            && !self.cancelled
+            && self.lost.is_none()
+        {
+            let why: Arc<str> = format!("the connection to {} was lost", self.endpoint).into();
+            self.node_lost(None, why);
+            return;
+        }
         if flag && !self.blocked.link_flag {
             self.blocked.on = true;
             self.blocked.reason = Some(alarm_reason(api).await);
@@ -593,7 +816,7 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
     }
 
     /// Gives every message its outcome and the run its summary, after the last event.
-    fn finish(mut self, elapsed: Duration, endpoint: String) -> PublishSummary {
+    fn finish(mut self, elapsed: Duration) -> PublishSummary {
         let total = self.total();
         let tally = &mut self.tally;
         // Messages never sent because the channel or connection failed.
@@ -610,8 +833,15 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
             published: tally.published,
             elapsed_ms: elapsed.as_millis() as u64,
             cancelled: self.cancelled,
-            endpoint,
+            endpoint: self.endpoint.clone(),
+            failovers: self.failovers,
+            max_late_ms: self.max_late.map(|d| d.as_millis() as u64),
             ..PublishSummary::default()
+        };
+        let max_problems = if self.plan.every_problem {
+            usize::MAX
+        } else {
+            MAX_PROBLEMS
         };
         for (i, s) in tally.state.iter().enumerate() {
             let seq = i as u64 + 1;
@@ -620,7 +850,20 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
                     summary.confirmed += 1;
                     continue;
                 }
-                State::NotSent | State::InFlight => continue,
+                State::NotSent | State::InFlight => {
+                    summary.not_sent += 1;
+                    continue;
+                }
+                State::MaybeSent => {
+                    summary.maybe_sent += 1;
+                    Outcome::MaybeSent {
+                        reason: tally
+                            .failures
+                            .get(&seq)
+                            .map(|r| r.to_string())
+                            .unwrap_or_default(),
+                    }
+                }
                 State::Returned => {
                     summary.returned += 1;
                     let (reply_code, reply_text) = tally.returned.remove(&seq).unwrap_or_default();
@@ -644,7 +887,7 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
                     }
                 }
             };
-            if summary.problems.len() < MAX_PROBLEMS {
+            if summary.problems.len() < max_problems {
                 summary.problems.push(MessageOutcome { seq, outcome });
             }
         }
@@ -657,6 +900,7 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
         last.confirmed = summary.confirmed;
         last.returned = summary.returned;
         last.failed = summary.failed;
+        last.maybe_sent = summary.maybe_sent;
         last.blocked = false;
         last.blocked_reason = None;
         self.progress.milestone(last);
@@ -665,7 +909,7 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
 }
 
 /// Waits for the send in progress to be written.
-async fn written(sending: &mut Sending<'_>) -> (u64, lapin::Result<lapin::PublisherConfirm>) {
+async fn written(sending: &mut Sending) -> (u64, lapin::Result<lapin::PublisherConfirm>) {
     let (seq, send) = sending.as_mut().expect("only polled while sending");
     let r = send.await;
     (*seq, r)
@@ -733,13 +977,12 @@ pub async fn run(
     } else {
         None
     };
-    let op_err =
-        |e: lapin::Error| -> Arc<str> { session.operation_error(&endpoint, e).to_string().into() };
     let mut links = session.watch_links();
     let mut run = Run {
         plan,
         limits,
-        channel: &channel,
+        channel,
+        endpoint,
         options: BasicPublishOptions {
             mandatory: plan.mandatory,
             immediate: false,
@@ -752,21 +995,33 @@ pub async fn run(
         next: 1,
         fatal: None,
         send_error: None,
+        lost: None,
+        failovers: 0,
+        max_late: None,
         cancelled: false,
         grace_until: None,
         started: Instant::now(),
         start_tokio: tokio::time::Instant::now(),
         progress: operation::Progress::new(on_progress),
-        op_err: &op_err,
+        session,
     };
     let mut ticker = tokio::time::interval(operation::PROGRESS_EVERY);
     let first = run.snapshot();
     run.progress.milestone(first);
 
     loop {
+        if run.lost.is_some() {
+            run.fail_over(&cancel).await;
+            continue;
+        }
         let due = match run.pace() {
             Pace::Started => continue,
-            Pace::Finished => break,
+            Pace::Finished => {
+                if run.send_refused_by_lost_node(&mut links).await {
+                    continue;
+                }
+                break;
+            }
             Pace::Wait(due) => due,
         };
         run.report();
@@ -792,7 +1047,7 @@ pub async fn run(
                 let link = links
                     .borrow_and_update()
                     .iter()
-                    .find(|l| l.endpoint == endpoint)
+                    .find(|l| l.endpoint == run.endpoint)
                     .map(|l| (l.blocked, l.state));
                 run.on_link(link, api).await;
             }
@@ -802,10 +1057,11 @@ pub async fn run(
     let elapsed = run.started.elapsed();
     run.sending = None;
     run.inflight = FuturesOrdered::new();
-    if channel.status().connected() {
-        let _ = tokio::time::timeout(Duration::from_secs(2), channel.close(200, "OK".into())).await;
+    if run.channel.status().connected() {
+        let _ =
+            tokio::time::timeout(Duration::from_secs(2), run.channel.close(200, "OK".into())).await;
     }
-    Ok(run.finish(elapsed, endpoint.clone()))
+    Ok(run.finish(elapsed))
 }
 
 fn returned(r: &lapin::message::BasicReturnMessage) -> (u64, u16, String) {

@@ -23,6 +23,10 @@ pub struct Plan {
     pub(super) rate: Option<f64>,
     pub(super) mandatory: bool,
     pub(super) seed: u64,
+    /// Each message's send time from the start of the run (a replay's recorded timing).
+    pub(super) schedule: Option<Vec<Duration>>,
+    /// List every non-confirmed outcome in the summary, not only the first ones.
+    pub(super) every_problem: bool,
 }
 
 impl Plan {
@@ -82,7 +86,38 @@ impl Plan {
             rate: request.rate,
             mandatory: request.mandatory,
             seed: rand::random(),
+            schedule: None,
+            every_problem: false,
         })
+    }
+
+    /// Sends message `seq` at `schedule[seq - 1]` after the start of the run instead of as fast
+    /// as confirms allow or at the request's rate (the times must not decrease).
+    pub fn with_schedule(mut self, schedule: Vec<Duration>) -> Result<Plan> {
+        if schedule.len() as u64 != self.total {
+            return Err(Error::invalid(
+                "schedule",
+                format!("{} send times for {} messages", schedule.len(), self.total),
+            ));
+        }
+        if self.rate.is_some() {
+            return Err(Error::invalid(
+                "rate",
+                "a run follows either a rate or a schedule",
+            ));
+        }
+        if schedule.windows(2).any(|w| w[1] < w[0]) {
+            return Err(Error::invalid("schedule", "send times must not decrease"));
+        }
+        self.schedule = Some(schedule);
+        Ok(self)
+    }
+
+    /// Lists every message that did not end confirmed in the summary (a replay's report),
+    /// rather than the first hundred.
+    pub fn listing_every_problem(mut self) -> Plan {
+        self.every_problem = true;
+        self
     }
 
     /// How many messages the run sends.

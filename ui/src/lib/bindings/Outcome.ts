@@ -3,4 +3,4 @@
 /**
  * How one message ended.
  */
-export type Outcome = { "kind": "confirmed" } | { "kind": "returned", reply_code: number, reply_text: string, } | { "kind": "nacked" } | { "kind": "failed", reason: string, };
+export type Outcome = { "kind": "confirmed" } | { "kind": "returned", reply_code: number, reply_text: string, } | { "kind": "nacked" } | { "kind": "failed", reason: string, } | { "kind": "maybe_sent", reason: string, };

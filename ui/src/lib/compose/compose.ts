@@ -406,6 +406,8 @@ export function outcomeLabel(o: MessageOutcome['outcome']): string {
       return 'nacked by the broker';
     case 'failed':
       return 'failed';
+    case 'maybe_sent':
+      return 'maybe sent (node lost)';
   }
 }
 
@@ -418,6 +420,8 @@ export function outcomeDetail(o: MessageOutcome['outcome']): string {
     case 'nacked':
       return 'the broker could not take responsibility for it';
     case 'failed':
+      return o.reason;
+    case 'maybe_sent':
       return o.reason;
   }
 }

@@ -370,6 +370,7 @@ export class ComposerController {
       returned: 0,
       nacked: 0,
       failed: 0,
+      maybe_sent: 0,
       total: request.count,
       elapsed_ms: 0,
       blocked: false,

@@ -1,0 +1,578 @@
+//! The collection file: JSON Lines, a header line first, then one message per line in the
+//! message format with when it was recorded and where it came from (docs/collections.md).
+//!
+//! Why this shape: one message per line diffs well in a repository and streams for large
+//! collections; keys are written in one fixed order (the structs' order, header tables sorted)
+//! so that saving an unchanged collection changes no byte. Every JSON Lines file Warren wrote
+//! before collections existed (`warren peek --json`, the app's "save") has no header and
+//! carries peek fields (`position`, `redelivered`, ...): it opens as a collection named after
+//! the file, the peek fields dropped.
+//!
+//! The messages of a collection are templates (collection variables such as `{{tenant}}` and
+//! the composer's built-ins are rendered at replay). A recorded message is literal, so
+//! [`Entry::recorded`] and the reading of a headerless file escape every `{{` in what templates
+//! read (`\{{`, which renders as `{{`): a recorded body that happens to hold `{{x}}` replays
+//! byte for byte.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use ts_rs::TS;
+
+use crate::error::{Error, Result};
+use crate::message::template::{iso8601, parse_iso8601_ms};
+use crate::message::{BodyEncoding, Message, MessageJson, PropertiesJson};
+use crate::peek::PeekedMessage;
+
+/// The version of the file format this build writes; a newer one is refused when read.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Where a recorded message came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export, rename = "MessageSource")]
+pub struct Source {
+    /// The cluster (its name as the broker reports it, or the profile's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional = nullable)]
+    pub cluster: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional = nullable)]
+    pub vhost: Option<String>,
+    /// The queue it was read from (a peek, a consumer, a tap's temporary queue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional = nullable)]
+    pub queue: Option<String>,
+}
+
+/// One message of a collection.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export, rename = "CollectionEntry")]
+pub struct Entry {
+    /// The message (a template: see the module documentation).
+    pub message: MessageJson,
+    /// When it was recorded, RFC 3339 in UTC with milliseconds (`2026-12-02T13:51:24.123Z`);
+    /// absent for a message written by hand or in the composer.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub recorded_at: Option<String>,
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub source: Option<Source>,
+}
+
+/// A collection: a named, ordered set of messages with variables and a description.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Collection {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Collection variables (`{{tenant}}`), under the replay's own.
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    #[serde(default)]
+    pub messages: Vec<Entry>,
+}
+
+/// The first line of a collection file.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header {
+    warren_collection: u32,
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    variables: BTreeMap<String, String>,
+}
+
+/// One message line as written: the message format's fields, then the collection's.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line {
+    #[serde(default)]
+    exchange: String,
+    #[serde(default)]
+    routing_key: String,
+    #[serde(default)]
+    properties: PropertiesJson,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    body_encoding: BodyEncoding,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    recorded_at: Option<RecordedAt>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source: Option<Source>,
+    // Peek fields: accepted (so a peek's file opens) and dropped; never used.
+    #[allow(dead_code)]
+    #[serde(default, skip_serializing)]
+    position: Option<u64>,
+    #[allow(dead_code)]
+    #[serde(default, skip_serializing)]
+    redelivered: Option<bool>,
+    #[allow(dead_code)]
+    #[serde(default, skip_serializing)]
+    offset: Option<u64>,
+    #[allow(dead_code)]
+    #[serde(default, skip_serializing)]
+    delivery_count: Option<u64>,
+}
+
+/// `recorded_at` as read: RFC 3339, or Unix epoch milliseconds.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum RecordedAt {
+    Text(String),
+    EpochMs(i64),
+}
+
+impl Entry {
+    /// A message as it was received, recorded now-ish (`at`) from `source`: literal, so its
+    /// `{{` are escaped (see the module documentation).
+    pub fn recorded(message: &Message, at: SystemTime, source: Option<Source>) -> Entry {
+        Entry {
+            message: escape_message(MessageJson::from(message.clone())),
+            recorded_at: Some(timestamp(at)),
+            source,
+        }
+    }
+
+    /// A peeked message, recorded at `at`.
+    pub fn from_peeked(m: &PeekedMessage, at: SystemTime, source: Option<Source>) -> Entry {
+        Entry::recorded(&m.message, at, source)
+    }
+
+    /// `recorded_at` in Unix epoch milliseconds, when it is set and readable.
+    pub fn recorded_ms(&self) -> Option<i64> {
+        self.recorded_at.as_deref().and_then(parse_iso8601_ms)
+    }
+}
+
+/// `at` as `recorded_at` writes it.
+pub fn timestamp(at: SystemTime) -> String {
+    iso8601(at.duration_since(UNIX_EPOCH).unwrap_or_default())
+}
+
+fn ms_timestamp(ms: i64) -> String {
+    iso8601(Duration::from_millis(ms.max(0) as u64))
+}
+
+/// Escapes `{{` so that a template renders `text` as it is.
+pub fn escape(text: &str) -> String {
+    text.replace("{{", "\\{{")
+}
+
+fn escape_value(v: &mut Value) {
+    match v {
+        Value::String(s) if s.contains("{{") => *s = escape(s),
+        Value::Object(m) => {
+            for (k, v) in m.iter_mut() {
+                if k != "$type" {
+                    escape_value(v);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(escape_value),
+        _ => {}
+    }
+}
+
+/// A literal message made a template that renders it exactly.
+pub fn escape_message(mut m: MessageJson) -> MessageJson {
+    m.routing_key = escape(&m.routing_key);
+    if m.body_encoding == BodyEncoding::Utf8 {
+        m.body = escape(&m.body);
+    }
+    let p = &mut m.properties;
+    for s in [
+        &mut p.content_type,
+        &mut p.content_encoding,
+        &mut p.correlation_id,
+        &mut p.reply_to,
+        &mut p.expiration,
+        &mut p.message_id,
+        &mut p.kind,
+        &mut p.user_id,
+        &mut p.app_id,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        *s = escape(s);
+    }
+    if let Some(h) = &mut p.headers {
+        for v in h.values_mut() {
+            escape_value(v);
+        }
+    }
+    m
+}
+
+/// A file that could not be read as a collection, with where.
+fn parse_error(path: &Path, line: usize, column: usize, reason: impl Into<String>) -> Error {
+    Error::Parse {
+        path: path.to_owned(),
+        line,
+        column,
+        reason: reason.into(),
+    }
+}
+
+fn json_error(path: &Path, line: usize, e: &serde_json::Error, field: &str) -> Error {
+    let reason = if field.is_empty() || field == "." {
+        strip_position(e)
+    } else {
+        format!("{field}: {}", strip_position(e))
+    };
+    parse_error(path, line, e.column(), reason)
+}
+
+/// serde_json's message without its own " at line L column C" (the error says it once).
+fn strip_position(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_owned(),
+        None => s,
+    }
+}
+
+/// Reads a collection file (see [`parse`]).
+pub fn read(path: &Path) -> Result<Collection> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::File {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    parse(path, &text)
+}
+
+/// The name a collection without a header takes: its file's stem.
+pub fn name_from_path(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Parses a collection file's text: a header line and message lines, or header-less JSON
+/// Lines of messages (a peek's, a save's), or one message pretty-printed (a message file).
+/// `path` names the file in errors and gives a header-less collection its name. Every error
+/// names the line and column.
+pub fn parse(path: &Path, text: &str) -> Result<Collection> {
+    let mut collection = Collection {
+        name: name_from_path(path),
+        ..Collection::default()
+    };
+    let mut literal = true;
+    let mut seen_first = false;
+    let lines: Vec<&str> = text.lines().collect();
+    // One object spanning several lines: a message file holding one message.
+    if lines.iter().filter(|l| !l.trim().is_empty()).count() > 1
+        && serde_json::from_str::<Value>(lines.iter().find(|l| !l.trim().is_empty()).unwrap_or(&""))
+            .is_err()
+    {
+        if let Ok(Value::Object(_)) = serde_json::from_str::<Value>(text) {
+            let entry = parse_line(path, 1, text)?;
+            collection.messages.push(literal_entry(entry));
+            return Ok(collection);
+        }
+    }
+    for (i, line) in lines.iter().enumerate() {
+        let n = i + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value: Value = serde_json::from_str(line).map_err(|e| json_error(path, n, &e, ""))?;
+        let Value::Object(obj) = &value else {
+            return Err(parse_error(path, n, 1, "expected a JSON object"));
+        };
+        if !seen_first && obj.contains_key("warren_collection") {
+            seen_first = true;
+            let de = &mut serde_json::Deserializer::from_str(line);
+            let header: Header = serde_path_to_error::deserialize(de).map_err(|e| {
+                let field = e.path().to_string();
+                json_error(path, n, e.inner(), &field)
+            })?;
+            if header.warren_collection > FORMAT_VERSION || header.warren_collection == 0 {
+                return Err(parse_error(
+                    path,
+                    n,
+                    1,
+                    format!(
+                        "collection format version {} (this Warren reads version {FORMAT_VERSION} and older)",
+                        header.warren_collection
+                    ),
+                ));
+            }
+            collection.name = header.name;
+            collection.description = header.description;
+            collection.variables = header.variables;
+            literal = false;
+            continue;
+        }
+        if obj.contains_key("warren_collection") {
+            return Err(parse_error(path, n, 1, "a second collection header"));
+        }
+        seen_first = true;
+        let entry = parse_line(path, n, line)?;
+        collection
+            .messages
+            .push(if literal { literal_entry(entry) } else { entry });
+    }
+    Ok(collection)
+}
+
+fn literal_entry(mut e: Entry) -> Entry {
+    e.message = escape_message(e.message);
+    e
+}
+
+fn parse_line(path: &Path, n: usize, text: &str) -> Result<Entry> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let line: Line = serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        json_error(path, n, e.inner(), &field)
+    })?;
+    let recorded_at = match line.recorded_at {
+        None => None,
+        Some(RecordedAt::EpochMs(ms)) => Some(ms_timestamp(ms)),
+        Some(RecordedAt::Text(t)) => match parse_iso8601_ms(&t) {
+            Some(ms) => Some(ms_timestamp(ms)),
+            None => {
+                return Err(parse_error(
+                    path,
+                    n,
+                    text.find("\"recorded_at\"").map_or(1, |c| c + 1),
+                    format!("recorded_at: \"{t}\" is not an RFC 3339 time"),
+                ))
+            }
+        },
+    };
+    let message = MessageJson {
+        exchange: line.exchange,
+        routing_key: line.routing_key,
+        properties: line.properties,
+        body: line.body,
+        body_encoding: line.body_encoding,
+    };
+    // The message format's own checks (base64, header types, short strings), with the line.
+    if let Err(e) = Message::try_from(message.clone()) {
+        let reason = match &e {
+            Error::InvalidInput { field, reason } => format!("{field}: {reason}"),
+            other => other.to_string(),
+        };
+        return Err(parse_error(path, n, 1, reason));
+    }
+    Ok(Entry {
+        message,
+        recorded_at,
+        source: line.source,
+    })
+}
+
+/// Writes `collection` as its file's text: the header line, then one line per message, keys
+/// in a fixed order.
+pub fn to_text(collection: &Collection, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let header = Header {
+        warren_collection: FORMAT_VERSION,
+        name: collection.name.clone(),
+        description: collection.description.clone(),
+        variables: collection.variables.clone(),
+    };
+    serde_json::to_writer(&mut *out, &header)?;
+    out.write_all(b"\n")?;
+    for e in &collection.messages {
+        write_entry(e, out)?;
+    }
+    Ok(())
+}
+
+fn write_entry(e: &Entry, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let m = &e.message;
+    let line = Line {
+        exchange: m.exchange.clone(),
+        routing_key: m.routing_key.clone(),
+        properties: PropertiesJson {
+            headers: m.properties.headers.as_ref().map(sorted),
+            ..m.properties.clone()
+        },
+        body: m.body.clone(),
+        body_encoding: m.body_encoding,
+        recorded_at: e.recorded_at.clone().map(RecordedAt::Text),
+        source: e.source.clone(),
+        position: None,
+        redelivered: None,
+        offset: None,
+        delivery_count: None,
+    };
+    serde_json::to_writer(&mut *out, &line)?;
+    out.write_all(b"\n")
+}
+
+/// A header table with its keys sorted at every depth (stable whatever the map's order).
+fn sorted(m: &Map<String, Value>) -> Map<String, Value> {
+    let mut keys: Vec<&String> = m.keys().collect();
+    keys.sort();
+    keys.into_iter()
+        .map(|k| {
+            let v = match &m[k] {
+                Value::Object(o) => Value::Object(sorted(o)),
+                other => other.clone(),
+            };
+            (k.clone(), v)
+        })
+        .collect()
+}
+
+/// Writes `collection` to `path` atomically (see [`crate::message::file::write_atomically`]).
+pub fn write(path: &Path, collection: &Collection) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(Error::File {
+            path: path.to_owned(),
+            reason: format!("folder {} does not exist", dir.display()),
+        });
+    }
+    crate::message::file::write_atomically(path, |w| to_text(collection, w)).map_err(|e| {
+        Error::File {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        }
+    })
+}
+
+/// Writes `entries` as plain JSON Lines in the message format (no header, no recording
+/// fields), atomically: what `warren publish --message-file` reads and any tool that knows the
+/// message format. Templates are written as they are.
+pub fn export(path: &Path, entries: &[&Entry]) -> Result<u64> {
+    let messages: Vec<&MessageJson> = entries.iter().map(|e| &e.message).collect();
+    crate::message::file::write_json_lines(path, &messages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p() -> &'static Path {
+        Path::new("/x/orders.jsonl")
+    }
+
+    #[test]
+    fn a_collection_round_trips_byte_for_byte_with_a_stable_key_order() {
+        let text = concat!(
+            r#"{"warren_collection":1,"name":"orders","description":"d","variables":{"a":"1","tenant":"acme"}}"#,
+            "\n",
+            r#"{"exchange":"x","routing_key":"k.{{tenant}}","properties":{"headers":{"a":1,"b":{"$type":"i16","value":2}},"delivery_mode":2},"body":"hi","body_encoding":"utf8","recorded_at":"2026-12-02T13:51:24.123Z","source":{"cluster":"c","vhost":"/","queue":"q"}}"#,
+            "\n",
+            r#"{"exchange":"","routing_key":"","properties":{},"body":"AAE=","body_encoding":"base64"}"#,
+            "\n"
+        );
+        let c = parse(p(), text).unwrap();
+        assert_eq!(c.name, "orders");
+        assert_eq!(c.messages.len(), 2);
+        assert_eq!(c.messages[0].message.routing_key, "k.{{tenant}}");
+        assert_eq!(c.messages[0].recorded_ms(), Some(1_796_219_484_123));
+        let mut out = Vec::new();
+        to_text(&c, &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), text);
+    }
+
+    #[test]
+    fn a_peek_file_opens_as_a_literal_collection_named_after_the_file() {
+        let text = concat!(
+            r#"{"position":1,"exchange":"","routing_key":"q","properties":{},"body":"{{x}}","body_encoding":"utf8","redelivered":true,"delivery_count":3}"#,
+            "\n"
+        );
+        let c = parse(p(), text).unwrap();
+        assert_eq!(c.name, "orders");
+        assert_eq!(c.messages[0].message.body, "\\{{x}}");
+        // ... which renders back to the recorded text.
+        let t = crate::message::template::MessageTemplate::compile(
+            &c.messages[0].message,
+            &BTreeMap::new(),
+            None,
+        )
+        .unwrap();
+        let mut ctx = crate::message::template::Context::new(1, 1, SystemTime::now());
+        assert_eq!(t.render(&mut ctx).unwrap().body, b"{{x}}");
+        // One pretty-printed message is a collection of one.
+        let one = parse(p(), "{\n  \"routing_key\": \"a\"\n}\n").unwrap();
+        assert_eq!(one.messages.len(), 1);
+    }
+
+    #[test]
+    fn escaping_makes_any_text_render_as_itself() {
+        for s in [
+            "{{",
+            "a{{b}}",
+            "\\{{",
+            "{{{",
+            "{{{{",
+            "x\\",
+            "\\\\{{y}}",
+            "}}{{",
+        ] {
+            let t = crate::message::template::Template::compile("f", &escape(s), &BTreeMap::new())
+                .unwrap();
+            let mut ctx = crate::message::template::Context::new(1, 1, SystemTime::now());
+            assert_eq!(t.render(&mut ctx), s);
+        }
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let cases = [
+            ("{\"routing_key\":\"a\"}\n{\"routing_key\": }\n", 2, 17, ""),
+            ("{\"routing_key\":\"a\"}\n{\"colour\":1}\n", 2, 9, "colour"),
+            (
+                "{\"routing_key\":\"a\"}\n\n{\"properties\":{\"priority\":300}}\n",
+                3,
+                29,
+                "properties.priority",
+            ),
+            (
+                "{\"warren_collection\":9,\"name\":\"n\"}\n",
+                1,
+                1,
+                "version 9",
+            ),
+            ("[1]\n", 1, 1, "JSON object"),
+            (
+                "{\"body\":\"!!\",\"body_encoding\":\"base64\"}\n",
+                1,
+                1,
+                "base64",
+            ),
+            ("{\"recorded_at\":\"yesterday\"}\n", 1, 2, "recorded_at"),
+        ];
+        for (text, line, column, what) in cases {
+            match parse(p(), text) {
+                Err(Error::Parse {
+                    line: l,
+                    column: c,
+                    reason,
+                    ..
+                }) => {
+                    assert_eq!((l, c), (line, column), "{text:?}: {reason}");
+                    assert!(reason.contains(what), "{text:?}: {reason}");
+                }
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn recorded_at_may_be_epoch_milliseconds() {
+        let c = parse(p(), "{\"recorded_at\":1796219484123}\n").unwrap();
+        assert_eq!(
+            c.messages[0].recorded_at.as_deref(),
+            Some("2026-12-02T13:51:24.123Z")
+        );
+    }
+}
