@@ -47,18 +47,30 @@ pub struct CollectionFolder {
 #[ts(export)]
 pub enum CollectionEdit {
     /// Deletes the messages at `indices` (0-based).
-    Remove { indices: Vec<u32> },
+    Remove {
+        indices: Vec<u32>,
+    },
     /// Inserts a copy of each message right after it.
-    Duplicate { indices: Vec<u32> },
+    Duplicate {
+        indices: Vec<u32>,
+    },
     /// Moves the messages so that the first lands at `to` (counted without them).
-    Move { indices: Vec<u32>, to: u32 },
+    Move {
+        indices: Vec<u32>,
+        to: u32,
+    },
     /// Replaces message `index` (edited in the composer); when and where it was recorded stay.
-    Replace { index: u32, message: MessageJson },
+    Replace {
+        index: u32,
+        message: Box<MessageJson>,
+    },
     /// The collection's variables, replacing all of them.
     Variables {
         variables: std::collections::BTreeMap<String, String>,
     },
-    Describe { description: String },
+    Describe {
+        description: String,
+    },
 }
 
 /// Where messages saved into a collection go: an existing collection of the folder, or a new
@@ -168,14 +180,13 @@ pub async fn edit_collection(
             CollectionEdit::Move { indices, to } => c.move_messages(&indices, to),
             CollectionEdit::Replace { index, message } => {
                 c.check_indices(&[index])?;
-                let kept = c.messages[index as usize].clone();
-                c.replace_message(
-                    index,
-                    Entry {
-                        message,
-                        ..kept
-                    },
-                )
+                let old = &c.messages[index as usize];
+                let entry = Entry {
+                    message: *message,
+                    recorded_at: old.recorded_at.clone(),
+                    source: old.source.clone(),
+                };
+                c.replace_message(index, entry)
             }
             CollectionEdit::Variables { variables } => {
                 c.variables = variables;

@@ -48,6 +48,18 @@ describe("collections and replay", () => {
     throw new Error(`${queue} holds ${last} messages, not ${n}`);
   }
 
+  /** Scrolls `selector` to the middle of the window (clear of the sticky tabs), then clicks it. */
+  async function press(selector) {
+    await app.until(`${selector} to appear`, () =>
+      app.eval((sel) => {
+        const el = document.querySelector(sel);
+        el?.scrollIntoView({ block: "center" });
+        return !!el;
+      }, selector),
+    );
+    await app.click(selector);
+  }
+
   test("save two browsed messages to a new collection, edit one, replay it, read the report", async () => {
     await app.clickWhenReady('[data-testid="cluster-card"][data-profile="local-demo"] [data-testid="open-cluster"]');
 
@@ -97,7 +109,7 @@ describe("collections and replay", () => {
     assert.ok(labels.every((l) => l.includes(SOURCE)), `each message names its source queue: ${labels}`);
 
     // Edit message 2 in the composer and save it back.
-    await app.click('[data-testid="collection-message"][data-index="1"] [data-testid="message-edit"]');
+    await press('[data-testid="collection-message"][data-index="1"] [data-testid="message-edit"]');
     await app.until("the composer with message 2", () =>
       app.eval(() => (document.querySelector('[data-testid="compose-body"]')?.value ?? "").includes('"order"')),
     );
@@ -105,7 +117,7 @@ describe("collections and replay", () => {
     await app.until("the save-back button to be enabled", () =>
       app.eval(() => document.querySelector('[data-testid="compose-save-back"]')?.disabled === false),
     );
-    await app.click('[data-testid="compose-save-back"]');
+    await press('[data-testid="compose-save-back"]');
     await app.until("the message saved back", () =>
       app.eval(() => !!document.querySelector('[data-testid="compose-save-back-result"]')),
     );
@@ -118,16 +130,16 @@ describe("collections and replay", () => {
     );
 
     // Replay all of it to the target queue through the default exchange.
-    await app.click('[data-testid="replay-override-exchange"]');
+    await press('[data-testid="replay-override-exchange"]');
     await app.setValue('[data-testid="replay-exchange"]', "");
-    await app.click('[data-testid="replay-override-key"]');
+    await press('[data-testid="replay-override-key"]');
     await app.setValue('[data-testid="replay-routing-key"]', TARGET);
     await app.setValue('[data-testid="replay-pacing"]', "original");
     await app.setValue('[data-testid="replay-speed"]', "2");
     await app.until("the replay button", () =>
       app.eval(() => document.querySelector('[data-testid="replay-start"]')?.disabled === false),
     );
-    await app.click('[data-testid="replay-start"]');
+    await press('[data-testid="replay-start"]');
     const totals = await app.until(
       "the replay's report",
       () =>
@@ -168,12 +180,12 @@ describe("collections and replay", () => {
     );
     await waitForCount(SOURCE, 2);
 
-    await app.eval(() => document.querySelector('[data-testid="replay-report"]')?.scrollIntoView({ block: "end" }));
+    await app.eval(() => document.querySelector('[data-testid="collection-detail"]')?.scrollIntoView({ block: "start" }));
     await app.screenshot("docs/screenshots/replay.png");
 
     // Delete the collection from the app: it leaves the list.
-    await app.click('[data-testid="collection-delete"]');
-    await app.clickWhenReady('[data-testid="collection-delete-confirm"]');
+    await press('[data-testid="collection-delete"]');
+    await press('[data-testid="collection-delete-confirm"]');
     await app.until("the collection gone from the list", () =>
       app.eval((sel) => !document.querySelector(sel), item),
     );

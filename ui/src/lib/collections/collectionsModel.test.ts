@@ -155,7 +155,7 @@ describe('entries', () => {
       '(default) → (no key) · (base64)',
     );
     expect(sourceLabel(entry())).toBeNull();
-    expect(sourceLabel(entry({ source: { cluster: 'rabbit@a', vhost: '/', queue: 'q' } }))).toBe('rabbit@a / / / q');
+    expect(sourceLabel(entry({ source: { cluster: 'rabbit@a', vhost: '/', queue: 'q' } }))).toBe('q, vhost /, cluster rabbit@a');
   });
 });
 

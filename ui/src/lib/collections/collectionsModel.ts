@@ -211,8 +211,9 @@ export function entryLabel(e: CollectionEntry): string {
 export function sourceLabel(e: CollectionEntry): string | null {
   const s = e.source;
   if (!s) return null;
-  const where = [s.cluster, s.vhost, s.queue].filter((p): p is string => typeof p === 'string' && p !== '');
-  return where.length > 0 ? where.join(' / ') : null;
+  const where = [s.queue, s.vhost == null ? null : `vhost ${s.vhost}`, s.cluster == null ? null : `cluster ${s.cluster}`];
+  const known = where.filter((p): p is string => typeof p === 'string' && p !== '');
+  return known.length > 0 ? known.join(', ') : null;
 }
 
 // ---- opened folders ----
