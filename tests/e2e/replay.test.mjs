@@ -180,7 +180,10 @@ describe("collections and replay", () => {
     );
     await waitForCount(SOURCE, 2);
 
-    await app.eval(() => document.querySelector('[data-testid="collection-detail"]')?.scrollIntoView({ block: "start" }));
+    // The whole collection, from its header down to the report, for the screenshot.
+    await app.eval(() => {
+      for (let el = document.querySelector('[data-testid="collections-view"]'); el; el = el.parentElement) el.scrollTop = 0;
+    });
     await app.screenshot("docs/screenshots/replay.png");
 
     // Delete the collection from the app: it leaves the list.
