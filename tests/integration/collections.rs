@@ -23,8 +23,7 @@ use warren_core::collections::{
     format, replay, Collection, Entry, Pacing, ReplayRequest, ReplayTarget,
 };
 use warren_core::lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
-    ConfirmSelectOptions,
+    BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
 };
 use warren_core::lapin::types::{AMQPValue, FieldTable, LongString};
 use warren_core::message::{Message, MessageJson};
@@ -440,8 +439,16 @@ const FAULT_COUNT: u64 = 10_000;
 async fn kill_mid_replay() {
     let c = OpenCluster::open(target()).unwrap();
     let q = unique("coll.fault");
-    // A quorum queue: it keeps its messages when one node dies.
-    seed(&c, &q, "quorum", 0).await;
+    // A quorum queue, which keeps its messages when one node dies, declared through node 2 so
+    // that its leader is there: the node the replay uses (node 1, the first) is killed, and
+    // the replay must go on with confirms from the surviving leader.
+    let two = cluster().node(2);
+    let via_two = OpenCluster::open(
+        warren_core::endpoint::ClusterTarget::ad_hoc(&[two.amqp()], &[two.api()]).unwrap(),
+    )
+    .unwrap();
+    seed(&via_two, &q, "quorum", 0).await;
+    via_two.close().await;
     let mut links = c.session().watch_links();
     tokio::time::timeout(
         Duration::from_secs(15),
@@ -633,7 +640,7 @@ fn a_save_killed_while_writing_a_large_collection_leaves_the_old_or_the_new_file
                     .any(|e| e.file_name().to_string_lossy().starts_with(".tmp"));
                 if tmp {
                     writing = true;
-                    std::thread::sleep(Duration::from_millis(round * 7));
+                    std::thread::sleep(Duration::from_millis(round * round * 15));
                     break;
                 }
                 std::thread::sleep(Duration::from_millis(1));

@@ -112,7 +112,7 @@ pub struct ReplayReport {
     pub endpoint: String,
     pub failovers: u32,
     /// Paced replays: how late the latest send started after its scheduled time (ms).
-    #[ts(optional = nullable, type = "number")]
+    #[ts(type = "number | null")]
     pub max_late_ms: Option<u64>,
     pub pacing: Pacing,
     pub target: ReplayTarget,

@@ -186,7 +186,7 @@ pub struct PublishSummary {
     /// Paced runs (a rate or a schedule): how late the latest send started after its time,
     /// in milliseconds.
     #[serde(default)]
-    #[ts(optional = nullable, type = "number")]
+    #[ts(type = "number | null")]
     pub max_late_ms: Option<u64>,
 }
 

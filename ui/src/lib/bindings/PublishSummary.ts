@@ -31,4 +31,4 @@ failovers: number,
  * Paced runs (a rate or a schedule): how late the latest send started after its time,
  * in milliseconds.
  */
-max_late_ms?: number, };
+max_late_ms: number | null, };

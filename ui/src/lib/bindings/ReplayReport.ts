@@ -35,7 +35,7 @@ endpoint: string, failovers: number,
 /**
  * Paced replays: how late the latest send started after its scheduled time (ms).
  */
-max_late_ms?: number, pacing: Pacing, target: ReplayTarget, 
+max_late_ms: number | null, pacing: Pacing, target: ReplayTarget, 
 /**
  * Every message that did not end confirmed, in replay order; every other replayed message
  * was confirmed.
