@@ -125,6 +125,7 @@ export function summary(over: Partial<PublishSummary> = {}): PublishSummary {
     problems: [],
     endpoint: '127.0.0.1:5672',
     failovers: 0,
+    max_late_ms: null,
     ...over,
   };
 }

@@ -36,6 +36,7 @@ function report(over: Partial<ReplayReport> = {}): ReplayReport {
     cancelled: false,
     endpoint: 'node-1',
     failovers: 0,
+    max_late_ms: null,
     pacing: { kind: 'as_fast_as_confirms' },
     target: { exchange: null, routing_key: null },
     outcomes: [],
