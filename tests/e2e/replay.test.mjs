@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { api, openApp } from "./app.mjs";
+import { api, cluster, openApp } from "./app.mjs";
 
 describe("collections and replay", () => {
   const tag = randomBytes(4).toString("hex");
@@ -184,7 +184,8 @@ describe("collections and replay", () => {
     await app.eval(() => {
       for (let el = document.querySelector('[data-testid="collections-view"]'); el; el = el.parentElement) el.scrollTop = 0;
     });
-    await app.screenshot("docs/screenshots/replay.png");
+    // One picture for the docs, from the first cluster tests/all runs (the same on 4.x).
+    if (cluster.version === "3.10") await app.screenshot("docs/screenshots/replay.png");
 
     // Delete the collection from the app: it leaves the list.
     await press('[data-testid="collection-delete"]');
