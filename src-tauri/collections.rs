@@ -90,8 +90,9 @@ fn store(folder: Option<&str>) -> warren_core::Result<CollectionStore> {
     }
 }
 
-/// Appends `entries` to the collection `into` names (creating a new one), on the blocking pool.
-async fn save_entries(
+/// Appends `entries` to the collection `into` names (creating a new one), on the blocking pool;
+/// what any "save to collection" of messages held in the backend ends with.
+pub(crate) async fn save_entries(
     folder: Option<String>,
     into: SaveInto,
     entries: Vec<Entry>,
