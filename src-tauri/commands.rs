@@ -78,6 +78,19 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         crate::consume::close_consumer,
         crate::ops::plan_message_ops,
         crate::ops::start_message_ops,
+        crate::collections::list_collections,
+        crate::collections::create_collection,
+        crate::collections::rename_collection,
+        crate::collections::duplicate_collection,
+        crate::collections::delete_collection,
+        crate::collections::read_collection,
+        crate::collections::edit_collection,
+        crate::collections::save_inspection_to_collection,
+        crate::collections::save_message_to_collection,
+        crate::collections::import_collection,
+        crate::collections::export_collection,
+        crate::collections::replay_collection,
+        crate::collections::collection_reports,
     ]
 }
 

@@ -14,7 +14,7 @@ use crate::operations::OperationEvent;
 use crate::state::AppState;
 
 /// Runs `f` on the blocking pool.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> warren_core::Result<T> + Send + 'static,
 ) -> CmdResult<T> {
     tokio::task::spawn_blocking(f)

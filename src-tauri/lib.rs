@@ -2,6 +2,7 @@
 //! warren-core call to IPC and holds no broker logic; see docs/ARCHITECTURE.md.
 
 mod browse;
+mod collections;
 mod commands;
 mod compose;
 mod consume;
@@ -24,6 +25,8 @@ pub fn run() {
     };
     tauri::Builder::default()
         .manage(state)
+        // The system's own open/save dialogs; they only return paths, which commands read.
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(commands::handler())
         .run(tauri::generate_context!())
         .expect("error while running the Warren window");

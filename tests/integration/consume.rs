@@ -423,10 +423,13 @@ fn a_tap_sees_what_is_published_while_it_runs_and_leaves_no_queue() {
             budget_bytes: None,
             auto_resume: false,
         };
-        let (handle, events) =
-            consume::tap::start(cluster.started().unwrap(), request, CancellationToken::new())
-                .await
-                .unwrap();
+        let (handle, events) = consume::tap::start(
+            cluster.started().unwrap(),
+            request,
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap();
         let mut events = Events::new(events);
         let tap_queue =
             match wait_for(&mut events, |e| matches!(e, ConsumerEvent::Started { .. })).await {

@@ -103,7 +103,10 @@ impl OpenCluster {
 impl AsRef<ClusterSession> for StartedCluster {
     fn as_ref(&self) -> &ClusterSession {
         // A `StartedCluster` is made only once the session is set, and it is never unset.
-        self.0.session.get().expect("a started cluster has a session")
+        self.0
+            .session
+            .get()
+            .expect("a started cluster has a session")
     }
 }
 

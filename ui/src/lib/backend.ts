@@ -7,6 +7,7 @@
 // parameters (`storedAs` -> `stored_as`). Passwords only ever travel from here to the backend.
 
 import { Channel, invoke } from '@tauri-apps/api/core';
+import { open as openDialog, save as saveDialog } from '@tauri-apps/plugin-dialog';
 
 import type { AppInfo } from './bindings/AppInfo';
 import type { BindingRow } from './bindings/BindingRow';
@@ -15,6 +16,10 @@ import type { ConsumedDetail } from './bindings/ConsumedDetail';
 import type { ConsumedRow } from './bindings/ConsumedRow';
 import type { ConsumeRequest } from './bindings/ConsumeRequest';
 import type { ConsumerEvent } from './bindings/ConsumerEvent';
+import type { Collection } from './bindings/Collection';
+import type { CollectionEdit } from './bindings/CollectionEdit';
+import type { CollectionFolder } from './bindings/CollectionFolder';
+import type { CollectionSummary } from './bindings/CollectionSummary';
 import type { EndpointStatus } from './bindings/EndpointStatus';
 import type { ErrorKind } from './bindings/ErrorKind';
 import type { ErrorReport } from './bindings/ErrorReport';
@@ -42,6 +47,10 @@ import type { PurgeResult } from './bindings/PurgeResult';
 import type { QueueDetail } from './bindings/QueueDetail';
 import type { QueuePage } from './bindings/QueuePage';
 import type { QueueQuery } from './bindings/QueueQuery';
+import type { ReplayDone } from './bindings/ReplayDone';
+import type { ReplayReport } from './bindings/ReplayReport';
+import type { ReplayRequest } from './bindings/ReplayRequest';
+import type { SaveInto } from './bindings/SaveInto';
 import type { Selection } from './bindings/Selection';
 import type { Settle } from './bindings/Settle';
 import type { SettleReport } from './bindings/SettleReport';
@@ -420,4 +429,136 @@ export function saveConsumed(id: number, selection: Selection, path: string): Pr
 /** Frees what the consumer held (its tab closed); stops it first if it still runs. */
 export function closeConsumer(id: number): Promise<void> {
   return call<void>('close_consumer', { id });
+}
+
+// Collections. `folder` is the folder a collection lives in (null: the app's own data folder);
+// `file` its file name there.
+
+/** The collections of `folder` (the app's own when null); a broken file is listed with its error. */
+export function listCollections(folder: string | null): Promise<CollectionFolder> {
+  return call<CollectionFolder>('list_collections', { folder });
+}
+
+export function createCollection(folder: string | null, name: string, description: string): Promise<CollectionSummary> {
+  return call<CollectionSummary>('create_collection', { folder, name, description });
+}
+
+/** Renames the collection; its file (and kept reports) take the new name's. */
+export function renameCollection(folder: string | null, file: string, name: string): Promise<CollectionSummary> {
+  return call<CollectionSummary>('rename_collection', { folder, file, name });
+}
+
+export function duplicateCollection(folder: string | null, file: string, name: string): Promise<CollectionSummary> {
+  return call<CollectionSummary>('duplicate_collection', { folder, file, name });
+}
+
+/** Deletes the collection and its kept reports. */
+export function deleteCollection(folder: string | null, file: string): Promise<void> {
+  return call<void>('delete_collection', { folder, file });
+}
+
+export function readCollection(folder: string | null, file: string): Promise<Collection> {
+  return call<Collection>('read_collection', { folder, file });
+}
+
+/** Changes the collection (messages, variables, description); resolves to it as written. */
+export function editCollection(folder: string | null, file: string, edit: CollectionEdit): Promise<Collection> {
+  return call<Collection>('edit_collection', { folder, file, edit });
+}
+
+/** Saves messages of an inspection (a peek's) into a collection, with where they came from. */
+export function saveInspectionToCollection(
+  id: number,
+  selection: Selection,
+  folder: string | null,
+  into: SaveInto,
+): Promise<CollectionSummary> {
+  return call<CollectionSummary>('save_inspection_to_collection', { id, selection, folder, into });
+}
+
+/** Saves one message (the composer's, templates as written) into a collection. */
+export function saveMessageToCollection(message: Message, folder: string | null, into: SaveInto): Promise<CollectionSummary> {
+  return call<CollectionSummary>('save_message_to_collection', { message, folder, into });
+}
+
+/** Imports rabtap's saved messages or the management API's "get messages" JSON as a new collection. */
+export function importCollection(folder: string | null, path: string): Promise<CollectionSummary> {
+  return call<CollectionSummary>('import_collection', { folder, path });
+}
+
+/** Writes the collection's messages (`indices`, else all) as JSON Lines; resolves to the count. */
+export function exportCollection(
+  folder: string | null,
+  file: string,
+  indices: number[] | null,
+  path: string,
+): Promise<number> {
+  return call<number>('export_collection', { folder, file, indices, path });
+}
+
+/**
+ * Replays the collection on profile `name` with confirms and mandatory; resolves with the
+ * report once every message has an outcome, also when cancelled (the report says how far it
+ * got). The report is kept beside the collection (`not_kept` says why when it could not be).
+ */
+export function replayCollection(
+  name: string,
+  folder: string | null,
+  file: string,
+  request: ReplayRequest,
+  handlers: OperationHandlers<PublishProgress>,
+): Promise<ReplayDone> {
+  return call<ReplayDone>('replay_collection', { name, folder, file, request, events: operationChannel(handlers) });
+}
+
+/** The kept reports of the collection's last replays, oldest first. */
+export function collectionReports(folder: string | null, file: string): Promise<ReplayReport[]> {
+  return call<ReplayReport[]>('collection_reports', { folder, file });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The system's own file dialogs. They only pick a path; the commands above read and write it,
+// so a path typed by hand works the same way. Each resolves to null when the person cancels.
+
+/** A named group of file extensions a dialog offers (without the dot). */
+export interface FileKind {
+  name: string;
+  extensions: string[];
+}
+
+/** JSON Lines and JSON: message files, saved messages, collections. */
+export const MESSAGE_FILES: FileKind[] = [
+  { name: 'JSON Lines or JSON', extensions: ['jsonl', 'ndjson', 'json'] },
+  { name: 'All files', extensions: ['*'] },
+];
+
+/** PEM files: CA bundles, client certificates and keys. */
+export const PEM_FILES: FileKind[] = [
+  { name: 'PEM', extensions: ['pem', 'crt', 'cer', 'key'] },
+  { name: 'All files', extensions: ['*'] },
+];
+
+async function dialog<T>(show: () => Promise<T>): Promise<T> {
+  try {
+    return await show();
+  } catch (reason) {
+    throw toBackendError(reason);
+  }
+}
+
+/** Asks for an existing file to open; `near` is a path whose folder the dialog starts in. */
+export function chooseFile(title: string, kinds: FileKind[], near: string | null = null): Promise<string | null> {
+  return dialog(() =>
+    openDialog({ title, filters: kinds, multiple: false, directory: false, ...(near ? { defaultPath: near } : {}) }),
+  );
+}
+
+/** Asks for a folder (to open collections from). */
+export function chooseFolder(title: string, near: string | null = null): Promise<string | null> {
+  return dialog(() => openDialog({ title, multiple: false, directory: true, ...(near ? { defaultPath: near } : {}) }));
+}
+
+/** Asks where to save a file; `suggested` is the path (or name) offered first. */
+export function chooseSavePath(title: string, kinds: FileKind[], suggested: string | null = null): Promise<string | null> {
+  return dialog(() => saveDialog({ title, filters: kinds, ...(suggested ? { defaultPath: suggested } : {}) }));
 }

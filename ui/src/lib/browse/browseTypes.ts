@@ -18,4 +18,4 @@ export interface TapTarget {
   type: string | null;
 }
 
-export type WorkspaceTab = 'status' | 'queues' | 'exchanges' | 'browse' | 'publish';
+export type WorkspaceTab = 'status' | 'queues' | 'exchanges' | 'browse' | 'publish' | 'collections';

@@ -169,9 +169,10 @@ export class ComposerController {
 
   /**
    * Starts the composer's work, from the component's initialisation: exchanges, bindings of
-   * the chosen exchange, the message handed over, the preview; and stops it when it goes.
+   * the chosen exchange, the message handed over (`initialFrom` says where it came from, for
+   * the "Loaded …" line), the preview; and stops it when it goes.
    */
-  connect(initial: () => Message | null): void {
+  connect(initial: () => Message | null, initialFrom: () => string | null = () => null): void {
     $effect(() => {
       untrack(() => {
         void this.loadExchanges();
@@ -184,7 +185,7 @@ export class ComposerController {
       const m = initial();
       if (m && m !== this.#lastInitial) {
         this.#lastInitial = m;
-        untrack(() => this.apply(m, 'the message from the queue'));
+        untrack(() => this.apply(m, initialFrom() ?? 'the message from the queue'));
       }
     });
     $effect(() => this.#preview());
