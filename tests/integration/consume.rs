@@ -297,6 +297,11 @@ fn killing_the_consumers_node_makes_its_unsettled_deliveries_stale_and_none_is_s
         assert_eq!((r.frames, r.settled.len()), (0, 0));
         assert!(r.skipped.iter().all(|s| s.reason == SkipReason::Stale));
         handle.resume().await.unwrap();
+        if crate::common::cluster().major >= 4 {
+            // Seen on 4.3: a quorum queue keeps what a consumer on a vanished node held
+            // checked out (the node is only suspected down) until the node is back.
+            cluster_node("start", node);
+        }
         // The seven come again, on another node, as new deliveries.
         let again = deliveries(&handle, &mut events, 11, 17).await;
         assert_eq!(
