@@ -7,7 +7,7 @@
 //! profile it replays on, so `cancel_operation` and leaving that cluster stop it.
 
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
@@ -233,6 +233,45 @@ pub async fn save_inspection_to_collection(
             .collect()
     };
     save_entries(folder, into, entries).await
+}
+
+/// Saves the selected deliveries of consumer (or tap) `id` into a collection, each recorded
+/// with when it arrived (so that a replay with the original timing keeps its pace) and where
+/// it was read (a tap's come from Warren's temporary queue: no queue is named).
+#[tauri::command]
+pub async fn save_consumed_to_collection(
+    state: State<'_, AppState>,
+    id: u32,
+    selection: Selection,
+    folder: Option<String>,
+    into: SaveInto,
+) -> CmdResult<CollectionSummary> {
+    let handle = crate::consume::consumer(&state, id)?;
+    let (profile, vhost, queue) = {
+        let all = state.consumers.lock().expect("consumers poisoned");
+        let held = all.get(&id).ok_or_else(|| no_consumer(id))?;
+        (held.profile.clone(), held.vhost.clone(), held.queue.clone())
+    };
+    let cluster = state.cluster(&profile).await.map_err(report)?;
+    let mut from = save::source(cluster.api(), &vhost, queue.as_deref().unwrap_or_default()).await;
+    from.queue = queue;
+    let entries: Vec<Entry> = handle
+        .selected(&selection)
+        .map_err(report)?
+        .iter()
+        .map(|m| {
+            let at = UNIX_EPOCH + Duration::from_millis(m.received_at_ms);
+            Entry::recorded(&m.message, at, Some(from.clone()))
+        })
+        .collect();
+    save_entries(folder, into, entries).await
+}
+
+fn no_consumer(id: u32) -> ErrorReport {
+    report(Error::invalid(
+        "consumer",
+        format!("no consumer {id} (its tab was closed)"),
+    ))
 }
 
 fn no_inspection(id: u32) -> ErrorReport {

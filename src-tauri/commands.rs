@@ -87,6 +87,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         crate::collections::edit_collection,
         crate::collections::save_inspection_to_collection,
         crate::collections::save_message_to_collection,
+        crate::collections::save_consumed_to_collection,
         crate::collections::import_collection,
         crate::collections::export_collection,
         crate::collections::replay_collection,

@@ -36,7 +36,8 @@ pub async fn start_consumer(
     request: ConsumeRequest,
     events: Events,
 ) -> CmdResult<StopReport> {
-    run(&state, name, events, |cluster, cancel| {
+    let source = (request.vhost.clone(), Some(request.queue.clone()));
+    run(&state, name, source, events, |cluster, cancel| {
         consume::start(cluster, request, cancel)
     })
     .await
@@ -50,7 +51,8 @@ pub async fn start_tap(
     request: TapRequest,
     events: Events,
 ) -> CmdResult<StopReport> {
-    run(&state, name, events, |cluster, cancel| {
+    let source = (request.vhost.clone(), None);
+    run(&state, name, source, events, |cluster, cancel| {
         tap::start(cluster, request, cancel)
     })
     .await
@@ -61,6 +63,7 @@ pub async fn start_tap(
 async fn run<F, Fut>(
     state: &AppState,
     name: String,
+    (vhost, queue): (String, Option<String>),
     events: Events,
     start: F,
 ) -> CmdResult<StopReport>
@@ -83,6 +86,8 @@ where
         HeldConsumer {
             profile: name,
             handle,
+            vhost,
+            queue,
         },
     );
     if operation.released() {
@@ -107,7 +112,7 @@ where
     stopped.ok_or_else(|| report(Error::Cancelled))
 }
 
-fn consumer(state: &AppState, id: u32) -> CmdResult<ConsumerHandle> {
+pub(crate) fn consumer(state: &AppState, id: u32) -> CmdResult<ConsumerHandle> {
     state
         .consumers
         .lock()

@@ -33,6 +33,9 @@ pub struct AppState {
 pub struct HeldConsumer {
     pub profile: String,
     pub handle: ConsumerHandle,
+    /// The vhost it reads in, and its queue (none for a tap: Warren's temporary queue).
+    pub vhost: String,
+    pub queue: Option<String>,
 }
 
 /// An inspection and the profile whose queue it was peeked from.

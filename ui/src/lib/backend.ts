@@ -476,6 +476,16 @@ export function saveInspectionToCollection(
   return call<CollectionSummary>('save_inspection_to_collection', { id, selection, folder, into });
 }
 
+/** Saves deliveries of a consumer or tap into a collection, each with when it arrived and where from. */
+export function saveConsumedToCollection(
+  id: number,
+  selection: Selection,
+  folder: string | null,
+  into: SaveInto,
+): Promise<CollectionSummary> {
+  return call<CollectionSummary>('save_consumed_to_collection', { id, selection, folder, into });
+}
+
 /** Saves one message (the composer's, templates as written) into a collection. */
 export function saveMessageToCollection(message: Message, folder: string | null, into: SaveInto): Promise<CollectionSummary> {
   return call<CollectionSummary>('save_message_to_collection', { message, folder, into });

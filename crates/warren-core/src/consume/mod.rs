@@ -346,6 +346,13 @@ impl ConsumerHandle {
         self.shared().held.by_seq(first, last)
     }
 
+    /// The selected deliveries, copied out (to save them into a collection, say); refused when
+    /// one of them was let go to stay within the memory budget.
+    pub fn selected(&self, selection: &Selection) -> Result<Vec<ConsumedMessage>> {
+        let s = self.shared();
+        Ok(s.held.select(selection)?.into_iter().cloned().collect())
+    }
+
     /// Saves the selected deliveries as JSON Lines in the message format (plus `redelivered`,
     /// `delivery_tag` and the counts), atomically.
     pub fn save(&self, path: &std::path::Path, selection: &Selection) -> Result<u64> {

@@ -19,6 +19,8 @@ const backend = vi.hoisted(() => ({
   consumerMessage: vi.fn(),
   saveConsumed: vi.fn(),
   closeConsumer: vi.fn(),
+  saveConsumedToCollection: vi.fn(),
+  listCollections: vi.fn(),
   suggestSavePath: vi.fn(),
   cancelOperation: vi.fn(),
 }));
@@ -173,6 +175,25 @@ describe('ConsumeTab', () => {
     await fireEvent.click(screen.getByTestId('settle-reject'));
     await flush();
     expect(backend.settleUpTo).toHaveBeenCalledWith(41, 2, { kind: 'reject', requeue: false });
+  });
+
+  it('saves the ticked deliveries into a new collection', async () => {
+    backend.listCollections.mockResolvedValue({ dir: '/data/collections', own: true, collections: [] });
+    backend.saveConsumedToCollection.mockResolvedValue({ file: 'poison.jsonl', name: 'poison', messages: 1 });
+    await startWithThree();
+    await fireEvent.click(screen.getAllByTestId('message-row')[1]!, { ctrlKey: true });
+    await flush();
+    await fireEvent.click(screen.getByTestId('save-to-collection-open'));
+    await flush();
+    await fireEvent.input(screen.getByTestId('save-to-collection-name'), { target: { value: 'poison' } });
+    await fireEvent.click(screen.getByTestId('save-to-collection-save'));
+    await flush();
+    expect(backend.saveConsumedToCollection).toHaveBeenCalledWith(
+      41,
+      { kind: 'indices', indices: [1] },
+      null,
+      { kind: 'new', name: 'poison' },
+    );
   });
 
   it('says how many went back when stopped', async () => {
