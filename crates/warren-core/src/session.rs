@@ -651,6 +651,19 @@ pub(crate) fn is_connection_failure(e: &lapin::Error) -> bool {
     }
 }
 
+/// True when the connection to the node is gone (the socket failed, the node stopped
+/// answering, or it is shutting down: 320), as opposed to the broker answering with an error,
+/// even one that closes a channel with a "hard" code (a stream refusing a header closes the
+/// channel with 541). Work in flight on a lost node may or may not have been done; an answer
+/// is a refusal.
+pub(crate) fn is_node_lost(e: &lapin::Error) -> bool {
+    use lapin::ErrorKind as K;
+    match e.kind() {
+        K::ProtocolError(amqp) => amqp.get_id() == 320,
+        _ => is_connection_failure(e),
+    }
+}
+
 /// Maps a lapin error to ours. `during_connect` tells a 403 at login (wrong credentials) from
 /// a 403 on an operation (missing permission).
 fn amqp_error(

@@ -49,7 +49,7 @@ use crate::error::{Error, Result};
 use crate::management::ManagementClient;
 use crate::message::MessageJson;
 use crate::operation::{self, bounded, until_cancelled, BROKER_REPLY_WAIT};
-use crate::session::{is_connection_failure, ClusterSession, LinkState};
+use crate::session::{is_node_lost, ClusterSession, LinkState};
 
 mod plan;
 
@@ -605,7 +605,7 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
                 }
             }
             // The node went away while the message was being written: it may have gone out.
-            Err(e) if is_connection_failure(&e) => {
+            Err(e) if is_node_lost(&e) => {
                 let reason = self.op_err(e);
                 self.node_lost(Some(seq), reason);
             }
@@ -622,7 +622,7 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
     /// The broker answered for `seq` (a return, if any, comes with the answer).
     fn on_confirm(&mut self, seq: u64, c: lapin::Result<Confirmation>) {
         if let Err(e) = &c {
-            if is_connection_failure(e) && !self.cancelled {
+            if is_node_lost(e) && !self.cancelled {
                 let reason = self.op_err(c.expect_err("an error"));
                 self.node_lost(None, reason);
                 return;
