@@ -246,11 +246,17 @@ pub async fn save_consumed_to_collection(
     folder: Option<String>,
     into: SaveInto,
 ) -> CmdResult<CollectionSummary> {
-    let handle = crate::consume::consumer(&state, id)?;
-    let (profile, vhost, queue) = {
+    let (handle, profile, vhost, queue) = {
         let all = state.consumers.lock().expect("consumers poisoned");
-        let held = all.get(&id).ok_or_else(|| no_consumer(id))?;
-        (held.profile.clone(), held.vhost.clone(), held.queue.clone())
+        let held = all
+            .get(&id)
+            .ok_or_else(|| crate::consume::no_consumer(id))?;
+        (
+            held.handle.clone(),
+            held.profile.clone(),
+            held.vhost.clone(),
+            held.queue.clone(),
+        )
     };
     let cluster = state.cluster(&profile).await.map_err(report)?;
     let mut from = save::source(cluster.api(), &vhost, queue.as_deref().unwrap_or_default()).await;
@@ -265,13 +271,6 @@ pub async fn save_consumed_to_collection(
         })
         .collect();
     save_entries(folder, into, entries).await
-}
-
-fn no_consumer(id: u32) -> ErrorReport {
-    report(Error::invalid(
-        "consumer",
-        format!("no consumer {id} (its tab was closed)"),
-    ))
 }
 
 fn no_inspection(id: u32) -> ErrorReport {

@@ -112,6 +112,13 @@ where
     stopped.ok_or_else(|| report(Error::Cancelled))
 }
 
+pub(crate) fn no_consumer(id: u32) -> warren_core::error::ErrorReport {
+    report(Error::invalid(
+        "consumer",
+        format!("no consumer {id} (its tab was closed)"),
+    ))
+}
+
 pub(crate) fn consumer(state: &AppState, id: u32) -> CmdResult<ConsumerHandle> {
     state
         .consumers
@@ -119,12 +126,7 @@ pub(crate) fn consumer(state: &AppState, id: u32) -> CmdResult<ConsumerHandle> {
         .expect("consumers poisoned")
         .get(&id)
         .map(|held| held.handle.clone())
-        .ok_or_else(|| {
-            report(Error::invalid(
-                "consumer",
-                format!("no consumer {id} (its tab was closed)"),
-            ))
-        })
+        .ok_or_else(|| no_consumer(id))
 }
 
 /// Stops consumer `id`: it cancels, gives back what it holds unsettled and says how much.
