@@ -809,7 +809,7 @@ fn decode_typed(path: &str, name: &str, obj: &Map<String, Value>) -> Result<AMQP
             AMQPValue::Float(f as f32)
         }
         HeaderType::F64 => AMQPValue::Double(float()?),
-        HeaderType::Timestamp => AMQPValue::Timestamp(int(0, i64::MAX.into())? as u64),
+        HeaderType::Timestamp => AMQPValue::Timestamp(int(0, u64::MAX.into())? as u64),
         HeaderType::Decimal => {
             let v = value()?;
             if let Value::String(text) = v {

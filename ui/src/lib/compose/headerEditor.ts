@@ -87,7 +87,7 @@ export const INT_RANGES: Readonly<Record<IntType, readonly [bigint, bigint]>> = 
   i32: [-2147483648n, 2147483647n],
   u32: [0n, 4294967295n],
   i64: [-9223372036854775808n, 9223372036854775807n],
-  timestamp: [0n, 9223372036854775807n],
+  timestamp: [0n, 18446744073709551615n],
 };
 
 function isIntType(t: HeaderRowType): t is IntType {
