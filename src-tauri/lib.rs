@@ -10,6 +10,8 @@ mod consume;
 mod ipc_contract;
 mod operations;
 mod ops;
+#[cfg(test)]
+mod security_policy;
 mod state;
 
 pub use commands::ProfileEntry;
