@@ -3,6 +3,9 @@
 //! random password, and neither the password (plain, as bytes or as a basic-auth token) nor the
 //! body of the returned message (plain or as bytes) appears in anything it printed.
 //!
+//! A second test follows a user's journey with a saved profile (keychain, status, publish,
+//! peek, consume, save, replay) and searches every file Warren wrote and everything it printed.
+//!
 //! The user and its queue are created through the management API (guest/guest, with curl as
 //! `tests/cluster` does) and deleted at the end, also when an assertion fails.
 
@@ -299,4 +302,249 @@ fn an_ad_hoc_password_comes_from_stdin_or_the_environment() {
         assert!(stderr.contains("authentication failed"), "{how}: {stderr}");
         assert!(!stderr.contains("not-guest-at-all"), "{how}: {stderr}");
     }
+}
+
+/// What a user does with a saved profile, from the command line: save it (the password into the
+/// real keychain), test it, read the status, publish, peek, consume, save messages into a
+/// collection and replay it. Then the password is looked for in every file Warren wrote (the
+/// profile file, the collection, the replay reports) and everything it printed: it is in none.
+///
+/// The flow runs with logging off (the default), at `WARREN_LOG=trace` (every level: a lower
+/// level prints a subset of trace's lines) and with the AMQP client's own targets asked for
+/// at trace (which Warren caps). Needs a Secret Service (tests/keyring-session).
+#[test]
+fn a_saved_password_appears_in_no_file_and_no_output_of_a_user_journey() {
+    let fixture = Fixture {
+        user: unique("secrets.journey"),
+        queue: unique("secrets.journey"),
+    };
+    let password = random_token("pw");
+    api(
+        "PUT",
+        &format!("/api/users/{}", fixture.user),
+        Some(&format!(
+            r#"{{"password":"{password}","tags":"monitoring"}}"#
+        )),
+    )
+    .unwrap();
+    api(
+        "PUT",
+        &format!("/api/permissions/%2F/{}", fixture.user),
+        Some(r#"{"configure":".*","write":".*","read":".*"}"#),
+    )
+    .unwrap();
+    api(
+        "PUT",
+        &format!("/api/queues/%2F/{}", fixture.queue),
+        Some(r#"{"durable":true,"auto_delete":false}"#),
+    )
+    .unwrap();
+
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    let data = home.path().join("data");
+    let service = format!("warren-it-secrets-{}", std::process::id());
+    let run = |log: Option<&str>, args: &[&str], stdin: &str| -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_warren"));
+        cmd.args(args)
+            .env("WARREN_CONFIG_DIR", &config)
+            .env("WARREN_DATA_DIR", &data)
+            .env("WARREN_KEYCHAIN_SERVICE", &service)
+            .env_remove("WARREN_PASSWORD")
+            .env_remove("WARREN_LOG_WIRE")
+            .env_remove("WARREN_LOG")
+            .current_dir(home.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(level) = log {
+            cmd.env("WARREN_LOG", level);
+        }
+        let mut child = cmd.spawn().expect("run warren");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let text = |o: &Output| {
+        format!(
+            "stdout:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+
+    let user = fixture.user.as_str();
+    let mut add = vec![
+        "profile",
+        "add",
+        "journey",
+        "--username",
+        user,
+        "--password-stdin",
+    ];
+    let endpoints: Vec<(String, String)> = cluster()
+        .nodes
+        .iter()
+        .map(|n| (format!("amqp://127.0.0.1:{}", n.amqp_port), n.api()))
+        .collect();
+    for (amqp, api) in &endpoints {
+        add.extend(["--node", amqp, "--api", api]);
+    }
+    let mut outputs = vec![(
+        "profile add".to_owned(),
+        run(Some("trace"), &add, &format!("{password}\n")),
+    )];
+    assert!(outputs[0].1.status.success(), "{}", text(&outputs[0].1));
+
+    let queue = fixture.queue.as_str();
+    for (round, log) in [
+        None,
+        Some("trace"),
+        Some("lapin=trace,amq_protocol=trace,reqwest=trace"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let collection = format!("journey-{round}.jsonl");
+        let body = format!("journey body {round}");
+        let steps: Vec<(&str, Vec<&str>)> = vec![
+            ("profile test", vec!["profile", "test", "journey"]),
+            ("status", vec!["-p", "journey", "status", "--json"]),
+            (
+                "publish",
+                vec![
+                    "-p",
+                    "journey",
+                    "publish",
+                    "--json",
+                    "--routing-key",
+                    queue,
+                    "--body",
+                    &body,
+                    "--count",
+                    "3",
+                ],
+            ),
+            ("peek", vec!["-p", "journey", "peek", queue, "--json"]),
+            (
+                "save",
+                vec![
+                    "-p",
+                    "journey",
+                    "save",
+                    queue,
+                    "--count",
+                    "3",
+                    "--to",
+                    &collection,
+                ],
+            ),
+            (
+                "consume",
+                vec![
+                    "-p", "journey", "consume", queue, "--count", "3", "--ack", "--json",
+                ],
+            ),
+            (
+                "replay",
+                vec![
+                    "-p",
+                    "journey",
+                    "replay",
+                    &collection,
+                    "--to-exchange",
+                    "",
+                    "--routing-key",
+                    queue,
+                    "--json",
+                ],
+            ),
+        ];
+        for (what, args) in steps {
+            let out = run(log, &args, "");
+            assert!(out.status.success(), "{what} (log {log:?}): {}", text(&out));
+            if log.is_some() && what != "profile test" {
+                assert!(
+                    !out.stderr.is_empty(),
+                    "{what}: WARREN_LOG={log:?} logged nothing"
+                );
+            }
+            outputs.push((format!("{what} (log {log:?})"), out));
+        }
+        // The replay put the three messages back: the journey really went through the broker.
+        let consumed = run(
+            None,
+            &[
+                "-p", "journey", "consume", queue, "--count", "3", "--ack", "--json",
+            ],
+            "",
+        );
+        assert!(consumed.status.success(), "{}", text(&consumed));
+        assert_eq!(
+            String::from_utf8_lossy(&consumed.stdout)
+                .matches(&body)
+                .count(),
+            3,
+            "{}",
+            text(&consumed)
+        );
+    }
+
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let forms = [
+        ("the password", password.clone()),
+        ("the password's bytes", bytes_form(&password)),
+        ("the basic-auth token", token),
+    ];
+    for (what, out) in &outputs {
+        let all = text(out);
+        for (secret, form) in &forms {
+            assert!(
+                !all.contains(form.as_str()),
+                "{what} printed {secret}:\n{all}"
+            );
+        }
+    }
+    let mut files = Vec::new();
+    let mut dirs = vec![home.path().to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    // What was written: the profile, the three collections and their replay reports.
+    assert!(
+        names.iter().any(|n| n.ends_with("profiles.json")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().filter(|n| n.ends_with(".jsonl")).count() >= 3,
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.contains(".warren-reports")),
+        "{names:?}"
+    );
+    for file in &files {
+        let content = std::fs::read(file).unwrap();
+        let content = String::from_utf8_lossy(&content);
+        for (secret, form) in &forms {
+            assert!(
+                !content.contains(form.as_str()),
+                "{} holds {secret}",
+                file.display()
+            );
+        }
+    }
+    let _ = run(None, &["profile", "remove", "journey"], "");
 }
