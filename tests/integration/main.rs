@@ -12,6 +12,7 @@
 
 mod common;
 
+mod broken_replies;
 mod cluster;
 mod collections;
 mod consume;
@@ -20,5 +21,6 @@ mod ops;
 mod peek;
 mod publish;
 mod quorum;
+mod refusals;
 mod secrets;
 mod unanswered;

@@ -16,7 +16,7 @@ use std::process::{Command, Output, Stdio};
 
 use base64::Engine;
 
-use crate::common::{cluster, unique};
+use crate::common::{api, cluster, unique};
 
 /// A random token: two OS-seeded hashes, hex.
 fn random_token(prefix: &str) -> String {
@@ -32,45 +32,6 @@ fn random_token(prefix: &str) -> String {
         token.push_str(&format!("{:016x}", hasher.finish()));
     }
     token
-}
-
-/// `METHOD PATH` on node 1's management API as guest, `body` (JSON) given on stdin so that it
-/// is not in the process list; an HTTP error is an `Err` with curl's output.
-fn api(method: &str, path: &str, body: Option<&str>) -> Result<(), String> {
-    let url = format!("{}{path}", cluster().node(1).api());
-    let mut cmd = Command::new("curl");
-    cmd.args(["-sS", "--fail-with-body", "-m", "15", "-u", "guest:guest"])
-        .args(["-X", method, &url])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if body.is_some() {
-        cmd.args([
-            "-H",
-            "content-type: application/json",
-            "--data-binary",
-            "@-",
-        ])
-        .stdin(Stdio::piped());
-    }
-    let mut child = cmd.spawn().expect("run curl");
-    if let Some(body) = body {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(body.as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{method} {path}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
 }
 
 /// The throwaway user and its queue; deleted when dropped (best effort: a drop while a failed

@@ -235,9 +235,7 @@ impl ManagementClient {
         let status = response.status();
         if !status.is_success() {
             let body = response.text().await.unwrap_or_default();
-            let reason = serde_json::from_str::<api::ErrorReply>(&body)
-                .map(|e| e.reason.unwrap_or(e.error.unwrap_or_default()))
-                .unwrap_or_else(|_| body.chars().take(200).collect());
+            let reason = error_reason(&body);
             let error = match status.as_u16() {
                 401 => Error::Auth {
                     endpoint,
@@ -271,6 +269,34 @@ impl ManagementClient {
     }
 }
 
+/// What an error reply says, shortly: the API's own `{error, reason}`, or for an HTML page
+/// (a proxy or load balancer answering in the API's place) its title, never the markup.
+fn error_reason(body: &str) -> String {
+    if let Ok(e) = serde_json::from_str::<api::ErrorReply>(body) {
+        return e.reason.unwrap_or(e.error.unwrap_or_default());
+    }
+    let lower = body.trim_start().to_ascii_lowercase();
+    if lower.starts_with("<!doctype html") || lower.starts_with("<html") {
+        let title = lower
+            .find("<title>")
+            .and_then(|start| {
+                let from = start + "<title>".len();
+                lower[from..]
+                    .find("</title>")
+                    .map(|end| body.trim_start()[from..from + end].trim())
+            })
+            .filter(|t| !t.is_empty());
+        return match title {
+            Some(t) => format!(
+                "an HTML page titled \"{}\" (something in front of the management API answered, not RabbitMQ)",
+                t.chars().take(100).collect::<String>()
+            ),
+            None => "an HTML page (something in front of the management API answered, not RabbitMQ)".to_owned(),
+        };
+    }
+    body.chars().take(200).collect()
+}
+
 fn parse<T: DeserializeOwned>(endpoint: String, path: String, bytes: &[u8]) -> Result<T> {
     // Through `Value` first: some replies repeat a key (3.10 sends a stream's `online`
     // twice while its statistics start up), which a typed struct rejects and a map takes
@@ -280,7 +306,11 @@ fn parse<T: DeserializeOwned>(endpoint: String, path: String, bytes: &[u8]) -> R
         .map_err(|e| Error::BadReply {
             endpoint,
             path,
-            reason: e.to_string(),
+            reason: if e.is_eof() {
+                format!("the JSON reply ends early, cut off on the way ({e})")
+            } else {
+                e.to_string()
+            },
         })
 }
 
@@ -354,6 +384,21 @@ fn transport_error(endpoint: &str, e: reqwest::Error) -> Error {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_error_reply_is_told_by_its_reason_or_its_page_title() {
+        assert_eq!(
+            error_reason(r#"{"error":"Object Not Found","reason":"Not Found"}"#),
+            "Not Found"
+        );
+        let page = "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>502</h1><script>x</script></body></html>";
+        let reason = error_reason(page);
+        assert!(reason.contains("\"502 Bad Gateway\""), "{reason}");
+        assert!(!reason.contains('<'), "{reason}");
+        assert!(error_reason("<html><body>down</body></html>").starts_with("an HTML page ("));
+        assert_eq!(error_reason("plain text"), "plain text");
+    }
+
     #[test]
     fn repeated_keys_do_not_fail_a_reply() {
         let raw = br#"{"name":"s","vhost":"/","online":["a"],"online":["a","b"]}"#;

@@ -686,7 +686,7 @@ fn amqp_error(
                 403 | 530 => Error::AccessRefused {
                     endpoint,
                     user,
-                    what: text,
+                    what: refused_resource(&text),
                 },
                 _ => Error::Amqp {
                     endpoint,
@@ -717,6 +717,15 @@ fn amqp_error(
     }
 }
 
+/// What the broker's refusal names: "ACCESS_REFUSED - access to exchange 'x' in vhost '/'
+/// refused for user 'u'" becomes "exchange 'x' in vhost '/'"; any other text stays whole.
+fn refused_resource(text: &str) -> String {
+    let bare = text.split_once(" - ").map_or(text, |(_, rest)| rest);
+    bare.strip_prefix("access to ")
+        .and_then(|rest| rest.split_once(" refused for user"))
+        .map_or_else(|| bare.to_owned(), |(what, _)| what.to_owned())
+}
+
 fn backoff(failures: u32) -> Duration {
     let exp = BACKOFF_FIRST.saturating_mul(1u32 << failures.saturating_sub(1).min(8));
     let capped = exp.min(BACKOFF_MAX);
@@ -735,6 +744,20 @@ pub fn now_ms() -> u64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_refusal_names_the_resource() {
+        assert_eq!(
+            super::refused_resource(
+                "ACCESS_REFUSED - access to exchange 'amq.default' in vhost '/' refused for user 'u'"
+            ),
+            "exchange 'amq.default' in vhost '/'"
+        );
+        assert_eq!(
+            super::refused_resource("NOT_ALLOWED - vhost nowhere not found"),
+            "vhost nowhere not found"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -3,8 +3,9 @@
 //! `tests/cluster/layout` describes them, its endpoints as ad-hoc `--node/--api` arguments or a
 //! [`ClusterTarget`], the real `warren` binary, and the fault script `tests/cluster/node`.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use warren_core::endpoint::ClusterTarget;
@@ -224,5 +225,44 @@ fn the_layout_file_parses_and_no_two_nodes_share_a_port() {
             assert!(ports.insert(node.amqp_port), "{version}: {node:?}");
             assert!(ports.insert(node.api_port), "{version}: {node:?}");
         }
+    }
+}
+
+/// `METHOD PATH` on node 1's management API as guest, `body` (JSON) given on stdin so that it
+/// is not in the process list; an HTTP error is an `Err` with curl's output.
+pub fn api(method: &str, path: &str, body: Option<&str>) -> Result<(), String> {
+    let url = format!("{}{path}", cluster().node(1).api());
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sS", "--fail-with-body", "-m", "15", "-u", "guest:guest"])
+        .args(["-X", method, &url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if body.is_some() {
+        cmd.args([
+            "-H",
+            "content-type: application/json",
+            "--data-binary",
+            "@-",
+        ])
+        .stdin(Stdio::piped());
+    }
+    let mut child = cmd.spawn().expect("run curl");
+    if let Some(body) = body {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(body.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{method} {path}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
     }
 }
