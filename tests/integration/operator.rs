@@ -273,3 +273,194 @@ fn an_impossible_timestamp_is_refused_before_anything_is_sent_and_piped_runs_dra
         cluster.close().await;
     });
 }
+
+/// Enables plugins on every node of the cluster under test, at runtime
+/// (`tests/cluster/plugins`); panics if that fails.
+fn enable_plugins(plugins: &[&str]) {
+    let script = crate::common::repo().join("tests/cluster/plugins");
+    let out = std::process::Command::new(&script)
+        .arg("enable")
+        .args(plugins)
+        .env("WARREN_RABBITMQ", &cluster().version)
+        .output()
+        .expect("run tests/cluster/plugins");
+    assert!(
+        out.status.success(),
+        "tests/cluster/plugins enable {plugins:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        stderr(&out)
+    );
+}
+
+/// `curl` against the management API on `port`, as guest.
+fn api(method: &str, port: u16, path: &str, body: Option<&str>) -> std::process::Output {
+    let mut cmd = std::process::Command::new("curl");
+    cmd.args(["-sS", "-m", "15", "-u", "guest:guest", "-X", method])
+        .args(["-H", "content-type: application/json"])
+        .arg(format!("http://127.0.0.1:{port}/api/{path}"));
+    if let Some(b) = body {
+        cmd.args(["-d", b]);
+    }
+    cmd.output().expect("run curl")
+}
+
+/// Removes the test's shovels and queues however the test ends: a shovel left behind would
+/// turn every other test's cluster health to a warning. Each shovel is deleted through every
+/// node (3.10 kept a shovel running on its node when its definition was deleted through
+/// another), and the queues afterwards.
+struct Shovels {
+    names: Vec<String>,
+    queues: Vec<String>,
+}
+
+impl Drop for Shovels {
+    fn drop(&mut self) {
+        for node in &cluster().nodes {
+            for s in &self.names {
+                api(
+                    "DELETE",
+                    node.api_port,
+                    &format!("parameters/shovel/%2F/{s}"),
+                    None,
+                );
+            }
+        }
+        let deadline = std::time::Instant::now() + BOUND;
+        while std::time::Instant::now() < deadline {
+            let listed = api("GET", cluster().nodes[0].api_port, "shovels", None);
+            let text = String::from_utf8_lossy(&listed.stdout);
+            if !self.names.iter().any(|s| text.contains(s.as_str())) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        for q in &self.queues {
+            api(
+                "DELETE",
+                cluster().nodes[0].api_port,
+                &format!("queues/%2F/{q}"),
+                None,
+            );
+        }
+    }
+}
+
+#[test]
+fn status_lists_shovels_and_a_shovel_that_is_down_puts_its_queue_at_risk() {
+    let _lock = crate::common::exclusive();
+    enable_plugins(&["rabbitmq_shovel", "rabbitmq_shovel_management"]);
+    let port = cluster().nodes[0].api_port;
+    let (ok, down) = (unique("cli.shovel.ok"), unique("cli.shovel.down"));
+    let (ok_src, down_src, ok_dst) = (
+        format!("{ok}.src"),
+        format!("{down}.src"),
+        format!("{ok}.dst"),
+    );
+    let _cleanup = Shovels {
+        names: vec![ok.clone(), down.clone()],
+        queues: vec![ok_src.clone(), down_src.clone(), ok_dst.clone()],
+    };
+    for q in [&ok_src, &down_src] {
+        api(
+            "PUT",
+            port,
+            &format!("queues/%2F/{q}"),
+            Some(r#"{"durable":true}"#),
+        );
+    }
+    let shovel = |src: &str, dest_uri: &str, dest: &str| {
+        format!(
+            r#"{{"value":{{"src-protocol":"amqp091","src-uri":"amqp://","src-queue":"{src}","dest-protocol":"amqp091","dest-uri":"{dest_uri}","dest-queue":"{dest}"}}}}"#
+        )
+    };
+    let put = api(
+        "PUT",
+        port,
+        &format!("parameters/shovel/%2F/{ok}"),
+        Some(&shovel(&ok_src, "amqp://", &ok_dst)),
+    );
+    assert!(put.status.success(), "{}", stderr(&put));
+    // Its destination: a port nothing listens on, with a password that must not show.
+    let nowhere = format!(
+        "amqp://guest:cli-secret@127.0.0.1:{}",
+        crate::common::unused_port()
+    );
+    let put = api(
+        "PUT",
+        port,
+        &format!("parameters/shovel/%2F/{down}"),
+        Some(&shovel(&down_src, &nowhere, "x")),
+    );
+    assert!(put.status.success(), "{}", stderr(&put));
+
+    let state = |status: &Value, name: &str| {
+        status["shovels"]
+            .as_array()
+            .and_then(|l| l.iter().find(|s| s["name"] == name))
+            .map(|s| s["state"].as_str().unwrap_or_default().to_owned())
+    };
+    let deadline = std::time::Instant::now() + BOUND;
+    let status = loop {
+        let out = warren_on_cluster(&["status", "--json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let ok_running = state(&status, &ok).as_deref() == Some("running");
+        let down_listed = state(&status, &down).is_some_and(|s| s != "running");
+        if ok_running && down_listed {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "shovels not seen running / down: {}",
+            status["shovels"]
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let text = status.to_string();
+    assert!(
+        !text.contains("cli-secret"),
+        "a password in the status: {text}"
+    );
+    let entry = |name: &str| {
+        status["shovels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(entry(&down)["source_queue"], down_src.as_str());
+    assert_eq!(entry(&ok)["source_queue"], ok_src.as_str());
+    let at_risk: Vec<&Value> = status["at_risk"].as_array().unwrap().iter().collect();
+    let risk = at_risk
+        .iter()
+        .find(|r| r["name"] == down_src.as_str())
+        .unwrap_or_else(|| panic!("{down_src} not at risk: {}", status["at_risk"]));
+    let reason = risk["reason"].as_str().unwrap();
+    assert!(reason.contains(&format!("shovel \"{down}\"")), "{reason}");
+    assert_eq!(risk["severity"], "warning");
+    assert!(
+        !at_risk.iter().any(|r| r["name"] == ok_src.as_str()),
+        "a running shovel's queue at risk"
+    );
+    assert!(
+        status["health"]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().contains(&down)),
+        "{}",
+        status["health"]
+    );
+    // The federation plugin does not run here: no federation entry, and no error.
+    assert!(
+        status.get("federation").is_none(),
+        "{}",
+        status["federation"]
+    );
+
+    let out = warren_on_cluster(&["status"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("SHOVELS") && text.contains(&down), "{text}");
+}

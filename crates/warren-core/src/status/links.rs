@@ -79,6 +79,41 @@ struct ApiShovel {
     reason: Option<Value>,
 }
 
+/// One entry of `/api/parameters/shovel`: a dynamic shovel's definition. `/api/shovels` gives
+/// the ends of a running shovel only; one that is starting or terminated is read from here.
+#[derive(Debug, Default, Deserialize)]
+struct ApiShovelParameter {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    vhost: String,
+    #[serde(default)]
+    value: serde_json::Map<String, Value>,
+}
+
+impl ApiShovel {
+    /// Fills the ends this entry lacks from the shovel's definition.
+    fn fill_from(&mut self, def: &serde_json::Map<String, Value>) {
+        let get = |k: &str| def.get(k).and_then(Value::as_str).map(str::to_owned);
+        let either = |a: &str, b: &str| get(a).or_else(|| get(b));
+        if self.src_queue.is_none() && self.src_exchange.is_none() {
+            self.src_queue = either("src-queue", "src-address");
+            self.src_exchange = get("src-exchange");
+            self.src_exchange_key = get("src-exchange-key");
+        }
+        if self.dest_queue.is_none() && self.dest_exchange.is_none() {
+            self.dest_queue = either("dest-queue", "dest-address");
+            self.dest_exchange = get("dest-exchange");
+        }
+        if self.src_uri.is_none() {
+            self.src_uri = def.get("src-uri").cloned();
+        }
+        if self.dest_uri.is_none() {
+            self.dest_uri = def.get("dest-uri").cloned();
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 struct ApiFederationLink {
     #[serde(default)]
@@ -102,7 +137,13 @@ struct ApiFederationLink {
 fn text(v: &Option<Value>) -> Option<String> {
     match v {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
+        // An Erlang string printed as a term keeps its quotes (4.3: "\"failed to connect\"").
+        Some(Value::String(s)) => Some(
+            s.strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .unwrap_or(s)
+                .to_owned(),
+        ),
         Some(other) => Some(other.to_string()),
     }
 }
@@ -204,7 +245,28 @@ pub async fn read(
         read_optional::<ApiShovel>(client, "shovels"),
         read_optional::<ApiFederationLink>(client, "federation-links"),
     );
+    let shovels = match shovels {
+        Some(list) if list.iter().any(lacks_ends) => {
+            let definitions = read_optional(client, "parameters/shovel").await;
+            Some(with_definitions(list, definitions.unwrap_or_default()))
+        }
+        other => other,
+    };
     (shovels.map(shovels_from), federation.map(federation_from))
+}
+
+fn lacks_ends(s: &ApiShovel) -> bool {
+    s.src_queue.is_none() && s.src_exchange.is_none()
+}
+
+fn with_definitions(mut list: Vec<ApiShovel>, defs: Vec<ApiShovelParameter>) -> Vec<ApiShovel> {
+    for s in list.iter_mut().filter(|s| lacks_ends(s)) {
+        let vhost = s.vhost.as_deref().unwrap_or("/");
+        if let Some(d) = defs.iter().find(|d| d.name == s.name && d.vhost == vhost) {
+            s.fill_from(&d.value);
+        }
+    }
+    list
 }
 
 fn shovel_running(s: &ShovelStatus) -> bool {
@@ -312,21 +374,32 @@ pub fn judge(
 mod tests {
     use super::*;
 
-    /// `/api/shovels` as RabbitMQ 3.10.8 answers it: one running dynamic shovel and one that
-    /// failed to connect to its destination.
+    /// `/api/shovels` as RabbitMQ 4.3.6 answered it here: one running dynamic shovel, one
+    /// that cannot reach its destination (3.10.8 shows that one as `starting`, with neither
+    /// reason nor ends), and a static one (hand-written: not seen here).
     const SHOVELS: &str = r##"[
-      {"node":"warren-1@localhost","timestamp":"2026-12-02 17:50:01","name":"orders-to-archive",
-       "vhost":"/","type":"dynamic","state":"running","src_uri":"amqp://","src_protocol":"amqp091",
-       "dest_protocol":"amqp091","dest_uri":"amqp://guest@127.0.0.1:5782","src_queue":"orders",
-       "dest_queue":"orders.archive","blocked_status":"running"},
-      {"node":"warren-1@localhost","timestamp":"2026-12-02 17:50:03","name":"audit-out",
-       "vhost":"/","type":"dynamic","state":"terminated",
-       "reason":"{{badmatch,{error,econnrefused}},[{rabbit_amqp091_shovel,connect,4}]}",
-       "src_uri":"amqp://","src_queue":"audit","dest_uri":"amqp://127.0.0.1:1","dest_exchange":"audit"},
+      {"node":"warren43-1@localhost","timestamp":"2026-12-02 17:57:43","name":"cli.cap.bad","vhost":"/",
+       "type":"dynamic","state":"terminated","reason":"\"failed to connect to destination\""},
+      {"node":"warren43-1@localhost","timestamp":"2026-12-02 17:57:43","name":"cli.cap.ok","vhost":"/",
+       "type":"dynamic","pending":0,"remaining":"unlimited","remaining_unacked":"unlimited","forwarded":0,
+       "state":"running","src_uri":"amqp://","src_protocol":"amqp091","dest_protocol":"amqp091",
+       "dest_uri":"amqp://127.0.0.1:5792","src_queue":"cli.cap.src","dest_queue":"cli.cap.dst",
+       "blocked_status":"running"},
       {"node":"warren-1@localhost","name":"fanout-in","vhost":"/","type":"static","state":"starting",
        "src_uri":["amqp://ops:secret@10.0.0.1"],"src_exchange":"events","src_exchange_key":"#",
        "dest_uri":["amqp://"],"dest_exchange":"events.copy"}
     ]"##;
+
+    /// `/api/parameters/shovel` as 3.10.8 and 4.3.6 answered it here: the definitions, with the
+    /// password of a URI as it was given.
+    const DEFINITIONS: &str = r#"[
+      {"value":{"dest-protocol":"amqp091","dest-queue":"x","dest-uri":"amqp://guest:secret@127.0.0.1:1",
+        "src-protocol":"amqp091","src-queue":"cli.cap.src2","src-uri":"amqp://"},
+       "vhost":"/","component":"shovel","name":"cli.cap.bad"},
+      {"value":{"dest-protocol":"amqp091","dest-queue":"cli.cap.dst","dest-uri":"amqp://guest:guest@127.0.0.1:5792",
+        "src-protocol":"amqp091","src-queue":"cli.cap.src","src-uri":"amqp://"},
+       "vhost":"/","component":"shovel","name":"cli.cap.ok"}
+    ]"#;
 
     /// `/api/federation-links` as 3.10.8 answers it: an exchange link running, a queue link
     /// in error.
@@ -341,8 +414,11 @@ mod tests {
     ]"#;
 
     fn parsed() -> (Vec<ShovelStatus>, Vec<FederationLinkStatus>) {
+        let shovels: Vec<ApiShovel> = serde_json::from_str(SHOVELS).unwrap();
+        assert!(shovels.iter().any(lacks_ends));
+        let definitions = serde_json::from_str(DEFINITIONS).unwrap();
         (
-            shovels_from(serde_json::from_str(SHOVELS).unwrap()),
+            shovels_from(with_definitions(shovels, definitions)),
             federation_from(serde_json::from_str(LINKS).unwrap()),
         )
     }
@@ -351,20 +427,28 @@ mod tests {
     fn shovels_and_links_read_with_state_ends_and_last_error() {
         let (shovels, links) = parsed();
         assert_eq!(shovels.len(), 3);
-        let ok = &shovels[0];
+        let failed = &shovels[0];
+        assert_eq!(failed.state, "terminated");
+        assert_eq!(
+            failed.last_error.as_deref(),
+            Some("failed to connect to destination")
+        );
+        // Its ends come from its definition, the password left out.
+        assert_eq!(failed.source_queue.as_deref(), Some("cli.cap.src2"));
+        assert_eq!(
+            failed.destination.as_deref(),
+            Some("queue \"x\" on amqp://127.0.0.1:1")
+        );
+        let ok = &shovels[1];
         assert_eq!(ok.state, "running");
-        assert_eq!(ok.source.as_deref(), Some("queue \"orders\" on amqp://"));
+        assert_eq!(
+            ok.source.as_deref(),
+            Some("queue \"cli.cap.src\" on amqp://")
+        );
         assert_eq!(
             ok.destination.as_deref(),
-            Some("queue \"orders.archive\" on amqp://127.0.0.1:5782")
+            Some("queue \"cli.cap.dst\" on amqp://127.0.0.1:5792")
         );
-        let failed = &shovels[1];
-        assert_eq!(failed.state, "terminated");
-        assert!(failed
-            .last_error
-            .as_deref()
-            .unwrap()
-            .contains("econnrefused"));
         let fanout = &shovels[2];
         assert_eq!(fanout.kind, "static");
         assert_eq!(
@@ -373,7 +457,10 @@ mod tests {
         );
         assert_eq!(fanout.source_queue, None);
         let json = serde_json::to_string(&shovels).unwrap();
-        assert!(!json.contains("secret"), "{json}");
+        assert!(
+            !json.contains("secret") && !json.contains("guest"),
+            "{json}"
+        );
 
         assert_eq!(links[0].kind, "exchange");
         assert_eq!(links[0].local, "prices");
@@ -396,12 +483,17 @@ mod tests {
         let names: Vec<&str> = at_risk.iter().map(|r| r.name.as_str()).collect();
         // The terminated shovel's source queue and the queue whose link is in error; not the
         // starting shovel (its source is an exchange) nor the running ones.
-        assert_eq!(names, ["audit", "jobs"]);
+        assert_eq!(names, ["cli.cap.src2", "jobs"]);
+        assert!(
+            at_risk[0]
+                .reason
+                .contains("shovel \"cli.cap.bad\" is terminated: failed to connect to destination"),
+            "{}",
+            at_risk[0].reason
+        );
         assert!(at_risk[0]
             .reason
-            .contains("shovel \"audit-out\" is terminated"));
-        assert!(at_risk[0].reason.contains("econnrefused"));
-        assert!(at_risk[0].reason.contains("exchange \"audit\""));
+            .contains("queue \"x\" on amqp://127.0.0.1:1"));
         assert!(at_risk[1].reason.contains("upstream \"hq\" is error"));
         assert_eq!(at_risk[1].queue_type, crate::broker::QueueType::Quorum);
         assert!(at_risk.iter().all(|r| r.severity == Severity::Warning));
