@@ -381,4 +381,53 @@ mod tests {
         );
         assert!(health_checks_text(&[]).contains("none read"));
     }
+
+    #[test]
+    fn shovels_and_links_are_tables_aligned_by_display_width() {
+        use unicode_width::UnicodeWidthStr;
+        let shovel = |name: &str, state: &str| ShovelStatus {
+            name: name.into(),
+            vhost: "/".into(),
+            kind: "dynamic".into(),
+            state: state.into(),
+            node: None,
+            source: Some("queue \"orders\" on amqp://".into()),
+            destination: Some("queue \"archive\" on amqp://10.0.0.2".into()),
+            last_error: (state != "running").then(|| "failed to connect to destination".into()),
+            source_queue: Some("orders".into()),
+        };
+        let text = shovels_text(&[
+            shovel("注文-転送", "terminated"),
+            shovel("plain", "running"),
+        ]);
+        let lines: Vec<&str> = text.lines().filter(|l| l.contains("/ ")).collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        let state_at: Vec<usize> = lines
+            .iter()
+            .map(|l| {
+                let i = l.find("terminated").or_else(|| l.find("running")).unwrap();
+                l[..i].width()
+            })
+            .collect();
+        assert_eq!(state_at[0], state_at[1], "{text}");
+        assert!(text.starts_with("\nSHOVELS  2\n"), "{text}");
+        assert!(text.contains("failed to connect to destination"));
+        assert_eq!(shovels_text(&[]), "\nSHOVELS  none\n");
+        let link = FederationLinkStatus {
+            vhost: "/".into(),
+            upstream: "hq".into(),
+            kind: "queue".into(),
+            local: "jobs".into(),
+            upstream_name: Some("jobs".into()),
+            status: "error".into(),
+            node: None,
+            uri: Some("amqp://hq".into()),
+            last_error: Some("ACCESS_REFUSED".into()),
+        };
+        let text = federation_text(&[link]);
+        assert!(
+            text.contains("queue jobs") && text.contains("ACCESS_REFUSED"),
+            "{text}"
+        );
+    }
 }
