@@ -12,7 +12,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use warren_core::ops::{OpsPhase, OpsProgress};
 use warren_core::peek::{PeekPhase, PeekProgress};
 use warren_core::publish::PublishProgress;
@@ -142,9 +142,12 @@ impl Bar {
 
     fn on(target: ProgressDrawTarget) -> Bar {
         let style = ProgressStyle::with_template(
-            "{msg:<12} [{wide_bar}] {human_pos}/{human_len} {per_sec} {eta} left",
+            "{msg:<12} [{wide_bar}] {human_pos}/{human_len} {rate} {eta} left",
         )
         .expect("a valid template")
+        .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0}/s", s.per_sec());
+        })
         .progress_chars("=> ");
         let bar = ProgressBar::with_draw_target(Some(0), target).with_style(style);
         bar.enable_steady_tick(Duration::from_millis(250));
