@@ -17,6 +17,7 @@ mod cluster;
 mod collections;
 mod consume;
 mod odd_names;
+mod operator;
 mod ops;
 mod peek;
 mod publish;

@@ -5,7 +5,7 @@
 //! A peek that would change the queue (see warren-core's `peek` module) is refused unless
 //! `--allow-side-effects` is given; Ctrl-C stops a peek and returns what it holds.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::time::Duration;
 
 use clap::Args;
@@ -14,12 +14,13 @@ use warren_core::cluster::OpenCluster;
 use warren_core::endpoint::ClusterTarget;
 use warren_core::inspector::Inspected;
 use warren_core::operation::until_cancelled;
-use warren_core::peek::{self, PeekEnd, PeekPhase, PeekRequest, StreamOffset};
+use warren_core::peek::{self, PeekEnd, PeekRequest, StreamOffset};
 use warren_core::queues::{self, QueueQuery, QueueRow, QueueSort};
 use warren_core::Result;
 
 use crate::exit_code::Exit;
 use crate::json::{self, stdout_error};
+use crate::progress::{Bar, Output};
 
 #[derive(Args)]
 pub struct QueuesArgs {
@@ -91,7 +92,8 @@ pub struct PeekArgs {
     /// The queue's vhost (default: the profile's, or the --node URI's).
     #[arg(long)]
     vhost: Option<String>,
-    /// Streams: where to start: first, last, next, an offset, @EPOCH-SECONDS or an RFC 3339 time.
+    /// Streams: where to start: first, last, next, an offset, @EPOCH-SECONDS, an RFC 3339 time,
+    /// a date, or a duration ago (10m: ten minutes ago).
     #[arg(long, value_name = "OFFSET")]
     offset: Option<String>,
     /// Go ahead when the peek changes the queue (quorum queues before RabbitMQ 4.3: delivery
@@ -102,8 +104,8 @@ pub struct PeekArgs {
     #[arg(long)]
     plan: bool,
     /// How long to wait for another message before the queue counts as read to its end.
-    #[arg(long, value_name = "MS", default_value_t = peek::DEFAULT_IDLE.as_millis() as u64)]
-    idle_ms: u64,
+    #[arg(long, value_name = "MS|DURATION", default_value = "1000", value_parser = crate::durations::millis)]
+    idle_ms: Duration,
     /// One JSON object per message per line, in the message format (docs/message-format.md).
     #[arg(long)]
     json: bool,
@@ -145,7 +147,7 @@ pub async fn queues(target: ClusterTarget, args: QueuesArgs) -> Result<Exit> {
             json::write_line(&mut out, r)?;
         }
     } else {
-        write_table(&mut out, &rows, vhost.is_none()).map_err(stdout_error)?;
+        writeln!(out, "{}", queue_table(&rows, vhost.is_none())).map_err(stdout_error)?;
     }
     Ok(Exit::Ok)
 }
@@ -179,19 +181,9 @@ fn type_name(t: warren_core::broker::QueueType) -> String {
         .unwrap_or_default()
 }
 
-fn write_table(out: &mut impl Write, rows: &[QueueRow], with_vhost: bool) -> std::io::Result<()> {
-    let width = rows
-        .iter()
-        .map(|r| r.name.len())
-        .max()
-        .unwrap_or(4)
-        .clamp(4, 60);
-    if with_vhost {
-        write!(out, "{:<12} ", "VHOST")?;
-    }
-    writeln!(
-        out,
-        "{:<width$} {:<8} {:<8} {:>9} {:>9} {:>9} {:>10} {:>10} {:>9}  {:<24} REPLICATION",
+/// The queue list for a person: one row per queue, numbers aligned right.
+fn queue_table(rows: &[QueueRow], with_vhost: bool) -> crate::render::TextTable {
+    let mut header = vec![
         "NAME",
         "TYPE",
         "STATE",
@@ -201,13 +193,17 @@ fn write_table(out: &mut impl Write, rows: &[QueueRow], with_vhost: bool) -> std
         "PUBLISH",
         "DELIVER",
         "CONSUMERS",
-        "NODE"
-    )?;
+        "NODE",
+        "REPLICATION",
+    ];
+    let numbers = [3, 4, 5, 6, 7, 8];
+    let shift = usize::from(with_vhost);
+    if with_vhost {
+        header.insert(0, "VHOST");
+    }
+    let right: Vec<usize> = numbers.iter().map(|i| i + shift).collect();
+    let mut t = crate::render::table(&header, &right);
     for r in rows {
-        if with_vhost {
-            write!(out, "{:<12} ", r.vhost)?;
-        }
-        let kind = type_name(r.queue_type);
         let replication = r.replication.as_ref().map_or(String::new(), |rep| {
             let what = match rep.kind {
                 queues::ReplicationKind::Mirrors => "mirrors synced",
@@ -215,23 +211,25 @@ fn write_table(out: &mut impl Write, rows: &[QueueRow], with_vhost: bool) -> std
             };
             format!("{}/{} {what}", rep.healthy, rep.total)
         });
-        writeln!(
-            out,
-            "{:<width$} {:<8} {:<8} {:>9} {:>9} {:>9} {:>10} {:>10} {:>9}  {:<24} {}",
-            r.name,
-            kind,
-            r.state.as_deref().unwrap_or("?"),
+        let mut row = vec![
+            r.name.clone(),
+            type_name(r.queue_type),
+            r.state.as_deref().unwrap_or("?").to_owned(),
             num(r.messages_ready),
             num(r.messages_unacknowledged),
             num(r.messages),
             rate(r.publish_rate),
             rate(r.deliver_rate),
             num(r.consumers),
-            r.node.as_deref().unwrap_or("?"),
-            replication
-        )?;
+            r.node.as_deref().unwrap_or("?").to_owned(),
+            replication,
+        ];
+        if with_vhost {
+            row.insert(0, r.vhost.clone());
+        }
+        t.add_row(row);
     }
-    Ok(())
+    t
 }
 
 pub async fn peek(target: ClusterTarget, args: PeekArgs) -> Result<Exit> {
@@ -279,14 +277,14 @@ async fn run_peek(cluster: &OpenCluster, request: &PeekRequest, args: &PeekArgs)
         }
         return Ok(Exit::Ok);
     }
-    let show_progress = std::io::stderr().is_terminal();
+    let bar = Bar::new(Output::Streamed);
     let json = args.json;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let report = peek::run(
         cluster.session()?,
         cluster.api(),
         request,
-        Duration::from_millis(args.idle_ms),
+        args.idle_ms,
         cancel,
         |m| {
             if json {
@@ -295,21 +293,10 @@ async fn run_peek(cluster: &OpenCluster, request: &PeekRequest, args: &PeekArgs)
                 write_message_text(&mut out, &format!("#{}", m.position), &m).map_err(stdout_error)
             }
         },
-        |p| {
-            if show_progress {
-                let phase = match p.phase {
-                    PeekPhase::Receiving => "reading",
-                    PeekPhase::Returning => "returning",
-                    PeekPhase::Done => "done",
-                };
-                eprint!("\r{phase}: {}/{} ", p.received, p.expected);
-                if p.phase == PeekPhase::Done {
-                    eprintln!();
-                }
-            }
-        },
+        |p| bar.update(&p),
     )
     .await?;
+    bar.finish();
     out.flush().map_err(stdout_error)?;
     drop(out);
     let end = match report.end {
@@ -367,4 +354,78 @@ pub(crate) fn write_message_text(
         )?,
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unicode_width::UnicodeWidthStr;
+    use warren_core::broker::QueueType;
+
+    fn row(name: &str, ready: u64) -> QueueRow {
+        QueueRow {
+            vhost: "/".into(),
+            name: name.into(),
+            queue_type: QueueType::Classic,
+            state: Some("running".into()),
+            messages_ready: Some(ready),
+            messages_unacknowledged: Some(0),
+            messages: Some(ready),
+            publish_rate: None,
+            deliver_rate: Some(1.5),
+            consumers: Some(2),
+            node: Some("warren-1@localhost".into()),
+            replication: None,
+            policy: None,
+        }
+    }
+
+    /// The display column where each line's `needle` starts.
+    fn columns_of(text: &str, needle: &str) -> Vec<usize> {
+        text.lines()
+            .skip(1)
+            .map(|l| l[..l.find(needle).expect(needle)].width())
+            .collect()
+    }
+
+    #[test]
+    fn queue_names_of_any_script_and_length_line_up() {
+        let long = format!("orders.{}", "x".repeat(70));
+        let rows = [
+            row("plain", 1),
+            row("注文キュー.処理待ち", 22),
+            row("café-crème", 333),
+            row("📦-parcels", 4444),
+            row(&long, 5),
+        ];
+        let text = queue_table(&rows, false).to_string();
+        assert_eq!(text.lines().count(), 1 + rows.len(), "{text}");
+        // Every row's TYPE starts at the same display column, after the longest name, whole.
+        let types = columns_of(&text, "classic");
+        assert!(types.iter().all(|c| *c == types[0]), "{types:?}\n{text}");
+        assert!(types[0] > long.len(), "{text}");
+        assert!(text.contains(&long));
+        // Numbers are aligned right: their last digit ends in the same column.
+        let ends: Vec<usize> = text
+            .lines()
+            .skip(1)
+            .zip(["1", "22", "333", "4444", "5"])
+            .map(|(l, n)| {
+                let at = l.find(&format!(" {n} ")).expect(n) + 1 + n.len();
+                l[..at].width()
+            })
+            .collect();
+        assert!(ends.iter().all(|c| *c == ends[0]), "{ends:?}\n{text}");
+    }
+
+    #[test]
+    fn with_every_vhost_the_vhost_comes_first() {
+        let mut r = row("q", 1);
+        r.vhost = "开发".into();
+        let text = queue_table(&[r, row("q2", 2)], true).to_string();
+        let first = text.lines().next().unwrap();
+        assert!(first.trim_start().starts_with("VHOST"), "{text}");
+        let names = columns_of(&text, "q");
+        assert_eq!(names[0], names[1], "{text}");
+    }
 }

@@ -9,7 +9,6 @@
 //! status 4 when any message was not confirmed. Progress goes to a terminal only.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -19,12 +18,13 @@ use warren_core::collections::{
     format, replay, reports, save, Pacing, ReplayReport, ReplayRequest, ReplayTarget,
 };
 use warren_core::endpoint::ClusterTarget;
-use warren_core::peek::{self, PeekPhase, PeekRequest};
+use warren_core::peek::PeekRequest;
 use warren_core::publish::Outcome;
 use warren_core::{Error, Result};
 
 use crate::exit_code::Exit;
 use crate::json;
+use crate::progress::{Bar, Output};
 
 #[derive(Args)]
 pub struct SaveArgs {
@@ -46,8 +46,8 @@ pub struct SaveArgs {
     #[arg(long)]
     allow_side_effects: bool,
     /// How long to wait for another message before the queue counts as read to its end.
-    #[arg(long, value_name = "MS", default_value_t = peek::DEFAULT_IDLE.as_millis() as u64)]
-    idle_ms: u64,
+    #[arg(long, value_name = "MS|DURATION", default_value = "1000", value_parser = crate::durations::millis)]
+    idle_ms: Duration,
 }
 
 #[derive(Args)]
@@ -94,28 +94,17 @@ pub async fn save(target: ClusterTarget, args: SaveArgs) -> Result<Exit> {
     }
     let cluster = OpenCluster::open(target)?;
     let cancel = crate::interruptible();
-    let show_progress = std::io::stderr().is_terminal();
+    let bar = Bar::new(Output::Summary);
     let recorded = save::record_peek(
         cluster.session()?,
         cluster.api(),
         &request,
-        Duration::from_millis(args.idle_ms),
+        args.idle_ms,
         cancel,
-        |p| {
-            if show_progress {
-                let phase = match p.phase {
-                    PeekPhase::Receiving => "reading",
-                    PeekPhase::Returning => "returning",
-                    PeekPhase::Done => "done",
-                };
-                eprint!("\r{phase}: {}/{} \x1b[K", p.received, p.expected);
-                if p.phase == PeekPhase::Done {
-                    eprintln!();
-                }
-            }
-        },
+        |p| bar.update(&p),
     )
     .await;
+    bar.finish();
     cluster.close().await;
     let (entries, report) = recorded?;
     if save::interrupted(&report) {
@@ -172,26 +161,12 @@ pub async fn replay(
     let target = connection.await?;
     let cluster = OpenCluster::open(target)?;
     let cancel = crate::interruptible();
-    let show_progress = std::io::stderr().is_terminal() && !args.json;
+    let bar = Bar::new(Output::Summary);
     let result = replay::run(cluster.session()?, cluster.api(), &plan, cancel, |p| {
-        if show_progress {
-            eprint!(
-                "\r{}/{} sent, {} confirmed, {} returned, {} nacked, {} failed, {} maybe sent{}\x1b[K",
-                p.published,
-                p.total,
-                p.confirmed,
-                p.returned,
-                p.nacked,
-                p.failed,
-                p.maybe_sent,
-                if p.blocked { " BLOCKED" } else { "" }
-            );
-        }
+        bar.update(&p)
     })
     .await;
-    if show_progress {
-        eprintln!();
-    }
+    bar.finish();
     cluster.close().await;
     let report = result?;
     if let Err(e) = reports::keep(&args.file, &report) {

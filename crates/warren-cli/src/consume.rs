@@ -3,7 +3,7 @@
 //!
 //! Both print each delivery as it arrives (with `--json`, one object per line in the message
 //! format plus `redelivered` and `delivery_tag`), and end after `--count` messages or when
-//! nothing arrives for `--idle-timeout` seconds. `consume` settles a delivery only after it
+//! nothing arrives for `--idle-timeout`. `consume` settles a delivery only after it
 //! was written out, a batch at a time (one `multiple` frame where the settle allows it); what
 //! it holds unsettled when it ends goes back to the queue. Fewer messages than `--count` is
 //! [`Exit::Incomplete`]. Ctrl-C stops cleanly (the one handler in `main`).
@@ -26,6 +26,7 @@ use warren_core::{Error, Result};
 use crate::browse::write_message_text;
 use crate::exit_code::Exit;
 use crate::json::{self, stdout_error};
+use crate::progress::{Bar, Output, Taken};
 
 #[derive(Args)]
 #[command(group(ArgGroup::new("settle").required(true).args(["ack", "nack_requeue", "nack", "reject", "reject_requeue"])))]
@@ -61,12 +62,13 @@ pub struct ConsumeArgs {
     /// The queue's vhost (default: the profile's, or the --node URI's).
     #[arg(long)]
     vhost: Option<String>,
-    /// Streams: where to start: first, last, next, an offset, @EPOCH-SECONDS or an RFC 3339 time.
+    /// Streams: where to start: first, last, next, an offset, @EPOCH-SECONDS, an RFC 3339 time,
+    /// a date, or a duration ago (10m: ten minutes ago).
     #[arg(long, value_name = "OFFSET")]
     offset: Option<String>,
-    /// End when no message arrives for this many seconds.
-    #[arg(long, value_name = "S", default_value_t = 5.0)]
-    idle_timeout: f64,
+    /// End when no message arrives for this long (seconds, or a duration: 500ms, 2m).
+    #[arg(long, value_name = "S|DURATION", default_value = "5", value_parser = crate::durations::positive_seconds)]
+    idle_timeout: Duration,
     /// One JSON object per message per line: the message format plus `redelivered` and
     /// `delivery_tag`.
     #[arg(long)]
@@ -86,9 +88,10 @@ pub struct TapArgs {
     /// The exchange's vhost (default: the profile's, or the --node URI's).
     #[arg(long)]
     vhost: Option<String>,
-    /// End when no message arrives for this many seconds (default: never).
-    #[arg(long, value_name = "S")]
-    idle_timeout: Option<f64>,
+    /// End when no message arrives for this long (seconds, or a duration: 500ms, 2m; default:
+    /// never).
+    #[arg(long, value_name = "S|DURATION", value_parser = crate::durations::positive_seconds)]
+    idle_timeout: Option<Duration>,
     /// One JSON object per message per line, as `consume --json` prints them.
     #[arg(long)]
     json: bool,
@@ -113,18 +116,11 @@ impl ConsumeArgs {
 /// The held bytes the CLI allows: what it printed and settled is let go as it goes.
 const CLI_BUDGET: u64 = 16 * 1024 * 1024;
 
-fn seconds(field: &str, s: f64) -> Result<Duration> {
-    Duration::try_from_secs_f64(s)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| Error::invalid(field, "must be a positive number of seconds"))
-}
-
 pub async fn consume(target: ClusterTarget, args: ConsumeArgs) -> Result<Exit> {
     if args.count == 0 {
         return Err(Error::invalid("count", "must be at least 1"));
     }
-    let idle = seconds("idle-timeout", args.idle_timeout)?;
+    let idle = args.idle_timeout;
     let how = args.settle();
     // A requeued message would come straight back to this consumer: requeues wait for the
     // end, and the window holds every message until then.
@@ -186,10 +182,7 @@ pub async fn tap(target: ClusterTarget, args: TapArgs) -> Result<Exit> {
     if args.count == Some(0) {
         return Err(Error::invalid("count", "must be at least 1"));
     }
-    let idle = args
-        .idle_timeout
-        .map(|s| seconds("idle-timeout", s))
-        .transpose()?;
+    let idle = args.idle_timeout;
     let request = TapRequest {
         vhost: args.vhost.clone().unwrap_or_else(|| target.vhost.clone()),
         exchange: args.exchange.clone(),
@@ -313,6 +306,8 @@ async fn drain(
     json: bool,
 ) -> Result<(u64, StopReport, bool)> {
     let progress = std::io::stderr().is_terminal();
+    // A bar only where a count says how far along the run is.
+    let bar = count.map(|_| Bar::new(Output::Streamed));
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut printed: u64 = 0;
     let mut last_arrival = Instant::now();
@@ -354,28 +349,28 @@ async fn drain(
                         Some(how) => settle(handle, &seqs.collect::<Vec<_>>(), how).await?,
                         None => {}
                     }
-                    if progress && count.is_some() {
-                        eprint!("\r{printed}/{wanted} ");
+                    if let Some(bar) = &bar {
+                        bar.update(&Taken {
+                            taken: printed,
+                            wanted,
+                        });
                     }
                 }
                 ConsumerEvent::CancelledByBroker { reason } => {
-                    eprintln!("warren: {reason}");
+                    say(&bar, &format!("warren: {reason}"));
                     cancelled_by_broker = true;
                 }
                 ConsumerEvent::ChannelLost { stale, reason } => {
-                    eprintln!("warren: connection lost ({reason}); {stale} unsettled message(s) went back to the queue; resuming on another node");
+                    say(&bar, &format!("warren: connection lost ({reason}); {stale} unsettled message(s) went back to the queue; resuming on another node"));
                 }
                 ConsumerEvent::ResumeFailed { error } => {
-                    eprintln!("warren: resume failed: {}", error.message);
+                    say(&bar, &format!("warren: resume failed: {}", error.message));
                 }
                 ConsumerEvent::Started { endpoint, .. } if progress => {
-                    eprintln!("consuming via {endpoint}");
+                    say(&bar, &format!("consuming via {endpoint}"));
                 }
                 ConsumerEvent::Stopped { report } => {
                     // Stopped by Ctrl-C.
-                    if progress {
-                        eprintln!();
-                    }
                     return Ok((printed, report, true));
                 }
                 _ => {}
@@ -385,14 +380,22 @@ async fn drain(
             break;
         }
     }
-    if progress && count.is_some() {
-        eprintln!();
+    if let Some(bar) = &bar {
+        bar.finish();
     }
     if let Some(how) = how.filter(|_| defer) {
         settle(handle, &deferred, how).await?;
     }
     let report = handle.stop().await?;
     Ok((printed, report, false))
+}
+
+/// A line on standard error, with the bar (if any) out of its way.
+fn say(bar: &Option<Bar>, line: &str) {
+    match bar {
+        Some(bar) => bar.suspend(|| eprintln!("{line}")),
+        None => eprintln!("{line}"),
+    }
 }
 
 /// The JSON form of a delivery: the message format plus `redelivered`, `delivery_tag` and the

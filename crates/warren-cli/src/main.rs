@@ -5,10 +5,13 @@
 
 mod browse;
 mod collections;
+mod connections;
 mod consume;
+mod durations;
 mod exit_code;
 mod json;
 mod ops;
+mod progress;
 mod publish;
 mod render;
 
@@ -94,6 +97,9 @@ enum Command {
     Save(collections::SaveArgs),
     /// Replay a collection's messages with confirms, and report what became of each.
     Replay(collections::ReplayArgs),
+    /// List client connections (name, client-provided name, user, channels, prefetch,
+    /// unacked, rates), or close one with a reason its client receives.
+    Connections(connections::ConnectionsArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -232,6 +238,7 @@ async fn run(cli: Cli) -> Result<Exit> {
         Command::DeadLetters(cmd) => ops::dead_letters(resolve(&cli.connection).await?, cmd).await,
         Command::Save(args) => collections::save(resolve(&cli.connection).await?, args).await,
         Command::Replay(args) => collections::replay(resolve(&cli.connection), args).await,
+        Command::Connections(args) => connections::run(resolve(&cli.connection).await?, args).await,
     }
 }
 

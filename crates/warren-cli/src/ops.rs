@@ -9,21 +9,19 @@
 //! on (see `exit_code`). An operation whose returns change a quorum queue is refused unless
 //! `--allow-side-effects` is given; `--plan` shows the plan and changes nothing.
 
-use std::io::IsTerminal;
-
 use clap::{Args, Subcommand};
 use warren_core::cluster::OpenCluster;
 use warren_core::endpoint::ClusterTarget;
 use warren_core::operation::until_cancelled;
 use warren_core::ops::{
-    self, Action, ClusterRef, OpsPhase, OpsPlan, OpsReport, OpsRequest, OpsSelection,
-    SelectedMessage, Target,
+    self, Action, ClusterRef, OpsPlan, OpsReport, OpsRequest, OpsSelection, SelectedMessage, Target,
 };
 use warren_core::peek::PeekedMessage;
 use warren_core::{Error, Result};
 
 use crate::exit_code::Exit;
 use crate::json;
+use crate::progress::{Bar, Output};
 
 /// Which messages of the queue.
 #[derive(Args)]
@@ -265,26 +263,9 @@ async fn run(
         }
         return Ok(Exit::Ok);
     }
-    let show_progress = std::io::stderr().is_terminal();
-    let report = ops::run(source_ref, target_ref, request, cancel, |p| {
-        if show_progress {
-            let phase = match p.phase {
-                OpsPhase::Reading => "reading",
-                OpsPhase::Publishing => "publishing",
-                OpsPhase::Acknowledging => "acknowledging",
-                OpsPhase::Returning => "returning",
-                OpsPhase::Done => "done",
-            };
-            eprint!(
-                "\r{phase}: read {}, done {}/{}, failed {} ",
-                p.read, p.done, p.total, p.failed
-            );
-            if p.phase == OpsPhase::Done {
-                eprintln!();
-            }
-        }
-    })
-    .await?;
+    let bar = Bar::new(Output::Summary);
+    let report = ops::run(source_ref, target_ref, request, cancel, |p| bar.update(&p)).await?;
+    bar.finish();
     if common.json {
         json::print(&report)?;
     } else {

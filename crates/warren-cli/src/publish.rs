@@ -10,7 +10,6 @@
 //! sending.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 
 use clap::{ArgGroup, Args};
 use serde_json::{Map, Value};
@@ -24,6 +23,7 @@ use warren_core::{Error, Result};
 
 use crate::exit_code::Exit;
 use crate::json;
+use crate::progress::{Bar, Output};
 
 #[derive(Args)]
 #[command(group(ArgGroup::new("source").required(true).args(["body", "body_file", "message_file"])))]
@@ -41,7 +41,7 @@ pub struct PublishArgs {
     headers: Vec<String>,
     /// A basic property: content_type, content_encoding, delivery_mode (1, 2, transient,
     /// persistent), priority (0-255), correlation_id, reply_to, expiration (ms), message_id,
-    /// timestamp (epoch seconds), type, user_id, app_id. Repeatable.
+    /// timestamp (epoch seconds, an RFC 3339 time or a date), type, user_id, app_id. Repeatable.
     #[arg(long = "property", short = 'P', value_name = "NAME=VALUE")]
     properties: Vec<String>,
     /// The body, as UTF-8 text (templates allowed).
@@ -80,24 +80,12 @@ pub async fn publish(
     let target = connection.await?;
     let cluster = OpenCluster::open(target)?;
     let cancel = crate::interruptible();
-    let show_progress = std::io::stderr().is_terminal() && !args.json;
+    let bar = Bar::new(Output::Summary);
     let result = publish::run(cluster.session()?, cluster.api(), &plan, cancel, |p| {
-        if show_progress {
-            let blocked = match (&p.blocked, &p.blocked_reason) {
-                (true, Some(r)) => format!(" BLOCKED: {r}"),
-                (true, None) => " BLOCKED".to_owned(),
-                _ => String::new(),
-            };
-            eprint!(
-                "\r{}/{} published, {} confirmed, {} returned, {} nacked, {} failed{blocked}\x1b[K",
-                p.published, p.total, p.confirmed, p.returned, p.nacked, p.failed
-            );
-        }
+        bar.update(&p)
     })
     .await;
-    if show_progress {
-        eprintln!();
-    }
+    bar.finish();
     cluster.close().await;
     let summary = result?;
     if args.json {

@@ -1,15 +1,53 @@
 //! Plain-text renderings for people at a terminal. Scripts use `--json` instead, whose shape
 //! is the core's serialised types.
+//!
+//! Every table goes through [`table`] (comfy-table): columns are sized by display width, so
+//! names in CJK scripts, with accents or emoji, and names of any length line up; at a terminal
+//! a table too wide for it wraps its widest cells, and piped output keeps each row on a line.
 
 use std::fmt::Write;
+
+use comfy_table::{CellAlignment, ContentArrangement, Table};
 
 use warren_core::profiles::Profile;
 use warren_core::session::{LinkState, LinkStatus};
 use warren_core::status::{
-    CheckOutcome, ClusterStatus, EndpointStatus, HealthLevel, NodeHealthChecks,
+    CheckOutcome, ClusterStatus, EndpointStatus, FederationLinkStatus, HealthLevel,
+    NodeHealthChecks, ShovelStatus,
 };
 
 const UNKNOWN: &str = "?";
+
+/// A table for a terminal: no borders, a header row, the columns at `right` aligned right
+/// (numbers). Widths are display widths; at a terminal the table fits its width.
+pub fn table(header: &[&str], right: &[usize]) -> TextTable {
+    let mut t = Table::new();
+    t.load_preset(comfy_table::presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.to_vec());
+    for (i, c) in t.column_iter_mut().enumerate() {
+        c.set_padding((0, 2));
+        if right.contains(&i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    TextTable(t)
+}
+
+/// A [`Table`] printed without the spaces that pad the end of its lines.
+pub struct TextTable(Table);
+
+impl TextTable {
+    pub fn add_row(&mut self, cells: Vec<String>) {
+        self.0.add_row(cells);
+    }
+}
+
+impl std::fmt::Display for TextTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.trim_fmt())
+    }
+}
 
 pub fn status_text(s: &ClusterStatus) -> String {
     let mut out = String::new();
@@ -30,10 +68,18 @@ pub fn status_text(s: &ClusterStatus) -> String {
         let _ = writeln!(out, "  - {r}");
     }
     let _ = writeln!(out, "\nNODES");
-    let _ = writeln!(
-        out,
-        "  {:<26} {:<7} {:<9} {:<21} {:<21} {:<7} {:<10} partitions",
-        "name", "state", "uptime", "memory (used/limit)", "disk free (limit)", "alarms", "amqp"
+    let mut nodes = table(
+        &[
+            "name",
+            "state",
+            "uptime",
+            "memory (used/limit)",
+            "disk free (limit)",
+            "alarms",
+            "amqp",
+            "partitions",
+        ],
+        &[],
     );
     for n in &s.nodes {
         let alarms = match (n.mem_alarm, n.disk_free_alarm) {
@@ -46,11 +92,9 @@ pub fn status_text(s: &ClusterStatus) -> String {
                 .collect::<Vec<_>>()
                 .join(","),
         };
-        let _ = writeln!(
-            out,
-            "  {:<26} {:<7} {:<9} {:<21} {:<21} {:<7} {:<10} {}",
-            n.name,
-            if n.running { "running" } else { "DOWN" },
+        nodes.add_row(vec![
+            n.name.clone(),
+            if n.running { "running" } else { "DOWN" }.to_owned(),
             n.uptime_ms.map_or(UNKNOWN.into(), duration),
             format!("{}/{}", bytes(n.mem_used), bytes(n.mem_limit)),
             format!("{} ({})", bytes(n.disk_free), bytes(n.disk_free_limit)),
@@ -61,8 +105,9 @@ pub fn status_text(s: &ClusterStatus) -> String {
             } else {
                 n.partitions.join(",")
             },
-        );
+        ]);
     }
+    let _ = writeln!(out, "{nodes}");
     out.push('\n');
     out.push_str(&endpoints_text(&s.endpoints));
     out.push_str(&health_checks_text(&s.health_checks));
@@ -84,6 +129,12 @@ pub fn status_text(s: &ClusterStatus) -> String {
             );
         }
     }
+    if let Some(shovels) = &s.shovels {
+        out.push_str(&shovels_text(shovels));
+    }
+    if let Some(links) = &s.federation {
+        out.push_str(&federation_text(links));
+    }
     for p in &s.dead_policies {
         let _ = writeln!(
             out,
@@ -95,6 +146,55 @@ pub fn status_text(s: &ClusterStatus) -> String {
         );
     }
     out
+}
+
+fn shovels_text(shovels: &[ShovelStatus]) -> String {
+    if shovels.is_empty() {
+        return "\nSHOVELS  none\n".into();
+    }
+    let mut t = table(
+        &[
+            "name",
+            "vhost",
+            "state",
+            "source",
+            "destination",
+            "last error",
+        ],
+        &[],
+    );
+    for s in shovels {
+        t.add_row(vec![
+            s.name.clone(),
+            s.vhost.clone(),
+            s.state.clone(),
+            s.source.clone().unwrap_or_default(),
+            s.destination.clone().unwrap_or_default(),
+            s.last_error.clone().unwrap_or_default(),
+        ]);
+    }
+    format!("\nSHOVELS  {}\n{t}\n", shovels.len())
+}
+
+fn federation_text(links: &[FederationLinkStatus]) -> String {
+    if links.is_empty() {
+        return "\nFEDERATION  none\n".into();
+    }
+    let mut t = table(
+        &["vhost", "local", "upstream", "status", "uri", "last error"],
+        &[],
+    );
+    for l in links {
+        t.add_row(vec![
+            l.vhost.clone(),
+            format!("{} {}", l.kind, l.local),
+            l.upstream.clone(),
+            l.status.clone(),
+            l.uri.clone().unwrap_or_default(),
+            l.last_error.clone().unwrap_or_default(),
+        ]);
+    }
+    format!("\nFEDERATION  {}\n{t}\n", links.len())
 }
 
 /// The broker's health checks, one line per node: failures with their reason, then the rest
@@ -148,7 +248,7 @@ fn health_checks_text(nodes: &[NodeHealthChecks]) -> String {
 }
 
 pub fn endpoints_text(endpoints: &[EndpointStatus]) -> String {
-    let mut out = String::from("ENDPOINTS\n");
+    let mut t = table(&["endpoint", "node", "amqp", "api"], &[]);
     for e in endpoints {
         let api = match (e.management_reachable, &e.management_error) {
             (Some(true), _) => "api ok".to_owned(),
@@ -164,14 +264,17 @@ pub fn endpoints_text(endpoints: &[EndpointStatus]) -> String {
             }
             s
         });
-        let _ = writeln!(
-            out,
-            "  {:<22} {:<26} {amqp}; {api}",
-            e.label,
-            e.node_name.as_deref().unwrap_or("(node unknown)")
-        );
+        t.add_row(vec![
+            e.label.clone(),
+            e.node_name
+                .as_deref()
+                .unwrap_or("(node unknown)")
+                .to_owned(),
+            amqp,
+            api,
+        ]);
     }
-    out
+    format!("ENDPOINTS\n{t}\n")
 }
 
 pub fn profile_text(p: &Profile) -> String {
@@ -277,5 +380,54 @@ mod tests {
             "\nHEALTH CHECKS\n  warren43-1@localhost       FAILED node-is-quorum-critical: quorum queues would lose their majority; passed 1/3; not available: node-is-mirror-sync-critical\n"
         );
         assert!(health_checks_text(&[]).contains("none read"));
+    }
+
+    #[test]
+    fn shovels_and_links_are_tables_aligned_by_display_width() {
+        use unicode_width::UnicodeWidthStr;
+        let shovel = |name: &str, state: &str| ShovelStatus {
+            name: name.into(),
+            vhost: "/".into(),
+            kind: "dynamic".into(),
+            state: state.into(),
+            node: None,
+            source: Some("queue \"orders\" on amqp://".into()),
+            destination: Some("queue \"archive\" on amqp://10.0.0.2".into()),
+            last_error: (state != "running").then(|| "failed to connect to destination".into()),
+            source_queue: Some("orders".into()),
+        };
+        let text = shovels_text(&[
+            shovel("注文-転送", "terminated"),
+            shovel("plain", "running"),
+        ]);
+        let lines: Vec<&str> = text.lines().filter(|l| l.contains("/ ")).collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        let state_at: Vec<usize> = lines
+            .iter()
+            .map(|l| {
+                let i = l.find("terminated").or_else(|| l.find("running")).unwrap();
+                l[..i].width()
+            })
+            .collect();
+        assert_eq!(state_at[0], state_at[1], "{text}");
+        assert!(text.starts_with("\nSHOVELS  2\n"), "{text}");
+        assert!(text.contains("failed to connect to destination"));
+        assert_eq!(shovels_text(&[]), "\nSHOVELS  none\n");
+        let link = FederationLinkStatus {
+            vhost: "/".into(),
+            upstream: "hq".into(),
+            kind: "queue".into(),
+            local: "jobs".into(),
+            upstream_name: Some("jobs".into()),
+            status: "error".into(),
+            node: None,
+            uri: Some("amqp://hq".into()),
+            last_error: Some("ACCESS_REFUSED".into()),
+        };
+        let text = federation_text(&[link]);
+        assert!(
+            text.contains("queue jobs") && text.contains("ACCESS_REFUSED"),
+            "{text}"
+        );
     }
 }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod broker;
 pub mod cluster;
 pub mod collections;
+pub mod connections;
 pub mod consume;
 pub mod endpoint;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod publish;
 pub mod queues;
 pub mod session;
 pub mod status;
+pub mod time;
 pub mod tls;
 pub mod topology;
 

@@ -111,8 +111,9 @@ impl ManagementClient {
 
     /// GET `path` (relative to `<base>/api/`) from the first node that answers.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        let (endpoint, shown_path, bytes) =
-            self.send(reqwest::Method::GET, path, Repeat::Safe).await?;
+        let (endpoint, shown_path, bytes) = self
+            .send(reqwest::Method::GET, path, &[], Repeat::Safe)
+            .await?;
         parse(endpoint, shown_path, &bytes)
     }
 
@@ -120,7 +121,13 @@ impl ManagementClient {
     /// another node only when the first never received it; a node that received it and did
     /// not answer gives [`Error::Unconfirmed`].
     pub async fn delete(&self, path: &str) -> Result<()> {
-        self.send(reqwest::Method::DELETE, path, Repeat::OnlyIfUnsent)
+        self.delete_with(path, &[]).await
+    }
+
+    /// [`delete`](Self::delete) with request headers (closing a connection sends its reason
+    /// as `X-Reason`).
+    pub async fn delete_with(&self, path: &str, headers: &[(&str, &str)]) -> Result<()> {
+        self.send(reqwest::Method::DELETE, path, headers, Repeat::OnlyIfUnsent)
             .await
             .map(|_| ())
     }
@@ -129,13 +136,14 @@ impl ManagementClient {
         &self,
         method: reqwest::Method,
         path: &str,
+        headers: &[(&str, &str)],
         repeat: Repeat,
     ) -> Result<(String, String, bytes::Bytes)> {
         let n = self.endpoints.len();
         let start = self.preferred.load(Ordering::Relaxed) % n;
         let mut failures = Vec::new();
         for i in (0..n).map(|k| (start + k) % n) {
-            match self.attempt(i, method.clone(), path).await {
+            match self.attempt(i, method.clone(), path, headers).await {
                 Ok(v) => {
                     self.preferred.store(i, Ordering::Relaxed);
                     return Ok(v);
@@ -157,7 +165,7 @@ impl ManagementClient {
     /// GET `path` from the `i`-th endpoint only.
     pub async fn get_from<T: DeserializeOwned>(&self, i: usize, path: &str) -> Result<T> {
         let (endpoint, shown_path, bytes) = self
-            .attempt(i, reqwest::Method::GET, path)
+            .attempt(i, reqwest::Method::GET, path, &[])
             .await
             .map_err(|f| f.error)?;
         parse(endpoint, shown_path, &bytes)
@@ -170,8 +178,9 @@ impl ManagementClient {
         i: usize,
         method: reqwest::Method,
         path: &str,
+        headers: &[(&str, &str)],
     ) -> std::result::Result<(String, String, bytes::Bytes), Failed> {
-        let request = self.send_to(i, method, path);
+        let request = self.send_to(i, method, path, headers);
         tokio::pin!(request);
         tokio::select! {
             r = &mut request => return r,
@@ -179,7 +188,7 @@ impl ManagementClient {
         }
         let probe = tokio::time::timeout(
             LIVENESS_WAIT,
-            self.send_to(i, reqwest::Method::GET, LIVENESS_PATH),
+            self.send_to(i, reqwest::Method::GET, LIVENESS_PATH, &[]),
         );
         tokio::select! {
             r = &mut request => return r,
@@ -206,6 +215,7 @@ impl ManagementClient {
         i: usize,
         method: reqwest::Method,
         path: &str,
+        headers: &[(&str, &str)],
     ) -> std::result::Result<(String, String, bytes::Bytes), Failed> {
         let unsent = |error| Failed {
             error,
@@ -219,9 +229,11 @@ impl ManagementClient {
             .map_err(|e| unsent(Error::invalid("management path", e.to_string())))?;
         let endpoint = redact(base);
         let shown_path = url.path().to_owned();
-        let response = self
-            .http
-            .request(method, url)
+        let mut request = self.http.request(method, url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request
             .basic_auth(
                 &self.credentials.username,
                 Some(self.credentials.password()),

@@ -356,6 +356,8 @@ proptest! {
                 policies: policies.unwrap_or_default(),
                 endpoints: Vec::new(),
                 health_checks: Vec::new(),
+                shovels: None,
+                federation: None,
                 api_endpoint: "http://127.0.0.1:15672".to_owned(),
             };
             let _ = status::analyze(snapshot, u64::MAX);

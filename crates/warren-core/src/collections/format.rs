@@ -23,9 +23,9 @@ use serde_json::{Map, Value};
 use ts_rs::TS;
 
 use crate::error::{Error, Result};
-use crate::message::template::{iso8601, parse_iso8601_ms};
 use crate::message::{BodyEncoding, Message, MessageJson, PropertiesJson};
 use crate::peek::PeekedMessage;
+use crate::time::{parse_rfc3339_ms, rfc3339_ms};
 
 /// The version of the file format this build writes; a newer one is refused when read.
 pub const FORMAT_VERSION: u32 = 1;
@@ -149,17 +149,17 @@ impl Entry {
 
     /// `recorded_at` in Unix epoch milliseconds, when it is set and readable.
     pub fn recorded_ms(&self) -> Option<i64> {
-        self.recorded_at.as_deref().and_then(parse_iso8601_ms)
+        self.recorded_at.as_deref().and_then(parse_rfc3339_ms)
     }
 }
 
 /// `at` as `recorded_at` writes it.
 pub fn timestamp(at: SystemTime) -> String {
-    iso8601(at.duration_since(UNIX_EPOCH).unwrap_or_default())
+    rfc3339_ms(at.duration_since(UNIX_EPOCH).unwrap_or_default())
 }
 
 fn ms_timestamp(ms: i64) -> String {
-    iso8601(Duration::from_millis(ms.max(0) as u64))
+    rfc3339_ms(Duration::from_millis(ms.max(0) as u64))
 }
 
 /// Escapes `{{` so that a template renders `text` as it is.
@@ -344,14 +344,14 @@ fn parse_line(path: &Path, n: usize, text: &str, literal: bool) -> Result<Entry>
     let recorded_at = match line.recorded_at {
         None => None,
         Some(RecordedAt::EpochMs(ms)) => Some(ms_timestamp(ms)),
-        Some(RecordedAt::Text(t)) => match parse_iso8601_ms(&t) {
-            Some(ms) => Some(ms_timestamp(ms)),
-            None => {
+        Some(RecordedAt::Text(t)) => match crate::time::parse_instant_ms(&t) {
+            Ok(ms) => Some(ms_timestamp(ms)),
+            Err(reason) => {
                 return Err(parse_error(
                     path,
                     n,
                     text.find("\"recorded_at\"").map_or(1, |c| c + 1),
-                    format!("recorded_at: \"{t}\" is not an RFC 3339 time"),
+                    format!("recorded_at: {reason}"),
                 ))
             }
         },

@@ -15,8 +15,8 @@ use serde_json::{Map, Value};
 
 use super::format::{escape_message, name_from_path, parse_error, Collection, Entry};
 use crate::error::{Error, Result};
-use crate::message::template::parse_iso8601_ms;
 use crate::message::{encode_body, BodyEncoding, Message, MessageJson, PropertiesJson};
+use crate::time::parse_rfc3339_ms;
 
 /// Reads a rabtap file or directory, or a management API reply, as a new collection named
 /// after the file or directory. The format is recognised from the content.
@@ -106,7 +106,7 @@ fn rabtap_message(
         },
     };
     let timestamp = text_field(o, "Timestamp")
-        .and_then(|t| parse_iso8601_ms(&t))
+        .and_then(|t| parse_rfc3339_ms(&t))
         .filter(|ms| *ms > 0)
         .map(|ms| (ms / 1000) as u64);
     let headers = match field(o, "Headers") {
@@ -137,7 +137,7 @@ fn rabtap_message(
     };
     Message::try_from(message.clone()).map_err(|e| e.to_string())?;
     let recorded_at = text_field(o, "XRabtapReceivedTimestamp")
-        .and_then(|t| parse_iso8601_ms(&t))
+        .and_then(|t| parse_rfc3339_ms(&t))
         .map(|ms| {
             super::format::timestamp(
                 std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64),

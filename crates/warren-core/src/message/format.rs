@@ -500,7 +500,7 @@ impl PropertyName {
 
     /// Sets this property of `p` from its text form, as the CLI's `-P name=value` gives it:
     /// `delivery_mode` takes 1, 2, `transient` or `persistent`; `priority` 0-255; `timestamp`
-    /// seconds since the epoch; the others take the text as it is. Errors name the property's
+    /// seconds since the epoch, an RFC 3339 time or a date; the others take the text as it is. Errors name the property's
     /// path (`properties.NAME`).
     pub fn set_from_text(self, p: &mut PropertiesJson, value: &str) -> Result<()> {
         let field = format!("properties.{}", self.name());
@@ -533,12 +533,10 @@ impl PropertyName {
                 })?)
             }
             PropertyName::Timestamp => {
-                p.timestamp = Some(value.parse().map_err(|_| {
-                    Error::invalid(
-                        field,
-                        format!("\"{value}\" is not a time in seconds since the Unix epoch"),
-                    )
-                })?)
+                p.timestamp = Some(match value.trim().parse::<u64>() {
+                    Ok(seconds) => seconds,
+                    Err(_) => epoch_seconds(value).map_err(|why| Error::invalid(field, why))?,
+                })
             }
             PropertyName::ClusterId => {
                 return Err(Error::invalid(
@@ -549,6 +547,16 @@ impl PropertyName {
         }
         Ok(())
     }
+}
+
+/// An AMQP timestamp (whole seconds since the Unix epoch) from an RFC 3339 time or a date; an
+/// impossible date or a time before 1970 is refused with the reason.
+fn epoch_seconds(text: &str) -> std::result::Result<u64, String> {
+    let ms = crate::time::parse_instant_ms(text).map_err(|why| {
+        format!("{why}; give seconds since the Unix epoch, an RFC 3339 time or a date")
+    })?;
+    u64::try_from(ms.div_euclid(1000))
+        .map_err(|_| format!("\"{text}\" is before 1970, which an AMQP timestamp cannot hold"))
 }
 
 /// Parses a decimal written as text, `"12.50"`, into the typed form's `{"scale": 2, "value":
@@ -809,7 +817,12 @@ fn decode_typed(path: &str, name: &str, obj: &Map<String, Value>) -> Result<AMQP
             AMQPValue::Float(f as f32)
         }
         HeaderType::F64 => AMQPValue::Double(float()?),
-        HeaderType::Timestamp => AMQPValue::Timestamp(int(0, u64::MAX.into())? as u64),
+        HeaderType::Timestamp => match value()? {
+            Value::String(t) if t.trim().parse::<i128>().is_err() => {
+                AMQPValue::Timestamp(epoch_seconds(t).map_err(bad)?)
+            }
+            _ => AMQPValue::Timestamp(int(0, u64::MAX.into())? as u64),
+        },
         HeaderType::Decimal => {
             let v = value()?;
             if let Value::String(text) = v {
@@ -1172,6 +1185,54 @@ mod tests {
             assert_eq!(decoded.get_type().get_id(), t.letter(), "{t:?}");
         }
         assert_eq!(HeaderType::parse("int"), None);
+    }
+
+    #[test]
+    fn timestamps_take_times_and_dates_and_refuse_impossible_ones() {
+        let mut p = PropertiesJson::default();
+        PropertyName::Timestamp
+            .set_from_text(&mut p, "2023-11-14T22:13:20Z")
+            .unwrap();
+        assert_eq!(p.timestamp, Some(1_700_000_000));
+        PropertyName::Timestamp
+            .set_from_text(&mut p, "1700000001")
+            .unwrap();
+        assert_eq!(p.timestamp, Some(1_700_000_001));
+        PropertyName::Timestamp
+            .set_from_text(&mut p, "2026-11-30")
+            .unwrap();
+        assert_eq!(p.timestamp, Some(1_795_996_800));
+        for bad in ["2026-02-31", "2026-02-31T10:00:00Z", "1969-12-31", "soon"] {
+            let err = PropertyName::Timestamp
+                .set_from_text(&mut p, bad)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("properties.timestamp") && err.contains(bad),
+                "{err}"
+            );
+        }
+        let header = |v: Value| {
+            decode_value(
+                "properties.headers.at",
+                &serde_json::json!({"$type": "timestamp", "value": v}),
+            )
+        };
+        assert_eq!(
+            header(Value::String("2023-11-14T22:13:20Z".into())).unwrap(),
+            AMQPValue::Timestamp(1_700_000_000)
+        );
+        assert_eq!(
+            header(Value::String("1700000000".into())).unwrap(),
+            AMQPValue::Timestamp(1_700_000_000)
+        );
+        let err = header(Value::String("2026-02-31".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("properties.headers.at") && err.contains("2026-02-31"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -261,7 +261,7 @@ impl Template {
                 Part::Text(t) => out.push_str(t),
                 Part::Seq => out.push_str(&ctx.seq.to_string()),
                 Part::Uuid => out.push_str(ctx.uuid()),
-                Part::Now => out.push_str(&iso8601(ctx.since_epoch())),
+                Part::Now => out.push_str(&crate::time::rfc3339_ms(ctx.since_epoch())),
                 Part::NowEpoch => out.push_str(&ctx.since_epoch().as_secs().to_string()),
                 Part::NowMs => out.push_str(&ctx.since_epoch().as_millis().to_string()),
                 Part::RandomInt(a, b) => out.push_str(&ctx.rng.random_range(*a..=*b).to_string()),
@@ -316,78 +316,6 @@ fn split_words(field: &str, inside: &str) -> Result<Vec<String>> {
         }
         words.push(word);
     }
-}
-
-/// `2024-05-01T12:34:56.789Z` (UTC, milliseconds).
-pub fn iso8601(since_epoch: std::time::Duration) -> String {
-    let secs = since_epoch.as_secs();
-    let millis = since_epoch.subsec_millis();
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)` (RFC 3339, a space allowed for the `T`) to Unix epoch
-/// milliseconds: the reading of what [`iso8601`] writes, and of stream offsets given as times.
-pub fn parse_iso8601_ms(s: &str) -> Option<i64> {
-    let (date, rest) = s.split_once(['T', ' '])?;
-    let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-    let (time, offset_secs) = if let Some(t) = rest.strip_suffix(['Z', 'z']) {
-        (t, 0)
-    } else {
-        let i = rest.rfind(['+', '-'])?;
-        let (t, off) = rest.split_at(i);
-        let sign = if off.starts_with('-') { -1 } else { 1 };
-        let (oh, om) = off[1..].split_once(':')?;
-        (
-            t,
-            sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60),
-        )
-    };
-    let mut t = time.split(':');
-    let (h, mi) = (
-        t.next()?.parse::<i64>().ok()?,
-        t.next()?.parse::<i64>().ok()?,
-    );
-    let (sec, millis) = match t.next() {
-        None => (0, 0),
-        Some(s) => {
-            let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-            if !frac.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            let ms = format!("{frac:0<3}")[..3].parse::<i64>().ok()?;
-            (whole.parse::<i64>().ok()?, ms)
-        }
-    };
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some((days * 86_400 + h * 3600 + mi * 60 + sec - offset_secs) * 1000 + millis)
 }
 
 /// A compiled message template: the message format with templates in its routing key, string
@@ -728,42 +656,6 @@ mod tests {
         }
         assert_eq!(seen.len(), 5, "all of -2..=2 drawn: {seen:?}");
         assert_eq!(render("{{random_int 5 5}}", 9), "5");
-    }
-
-    #[test]
-    fn iso8601_handles_leap_years_and_the_epoch() {
-        assert_eq!(iso8601(Duration::ZERO), "1970-01-01T00:00:00.000Z");
-        // 2024-02-29T23:59:59.999Z
-        assert_eq!(
-            iso8601(Duration::from_millis(1_709_251_199_999)),
-            "2024-02-29T23:59:59.999Z"
-        );
-        assert_eq!(
-            iso8601(Duration::from_secs(4_102_444_800)),
-            "2100-01-01T00:00:00.000Z"
-        );
-        for ms in [0, 1_709_251_199_999, 4_102_444_800_000, 1_764_683_484_123] {
-            assert_eq!(
-                parse_iso8601_ms(&iso8601(Duration::from_millis(ms))),
-                Some(ms as i64)
-            );
-        }
-        assert_eq!(
-            parse_iso8601_ms("2024-02-29T23:59:59.5+01:00"),
-            Some(1_709_247_599_500)
-        );
-        assert_eq!(
-            parse_iso8601_ms("2024-02-29 23:59:59Z"),
-            Some(1_709_251_199_000)
-        );
-        for bad in [
-            "yesterday",
-            "2024-13-01T00:00:00Z",
-            "2024-01-01T00:00:00",
-            "2024-01-01T00:00:0x.1Z",
-        ] {
-            assert_eq!(parse_iso8601_ms(bad), None, "{bad}");
-        }
     }
 
     #[test]

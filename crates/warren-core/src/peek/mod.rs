@@ -37,7 +37,6 @@ use ts_rs::TS;
 use crate::broker::QueueType;
 use crate::error::{Error, Result};
 use crate::management::ManagementClient;
-use crate::message::template::parse_iso8601_ms;
 use crate::message::Message;
 use crate::operation::{self, bounded, until_cancelled, BROKER_REPLY_WAIT};
 use crate::queues;
@@ -79,13 +78,19 @@ pub enum StreamOffset {
 }
 
 impl StreamOffset {
-    /// Parses the CLI's `first|last|next|N|TIMESTAMP`: a number is an offset, an RFC 3339
-    /// time or `@SECONDS` is a timestamp.
+    /// Parses the CLI's `first|last|next|N|TIME|DURATION`: a number is an offset; an RFC 3339
+    /// time, a date (midnight UTC) or `@SECONDS` is a timestamp; a duration (`10m`, `2h`,
+    /// `1d`) is that long ago.
     pub fn parse(s: &str) -> Result<StreamOffset> {
+        StreamOffset::parse_at(s, crate::time::now())
+    }
+
+    /// [`parse`](Self::parse) with "now" given, for durations.
+    pub fn parse_at(s: &str, now: jiff::Timestamp) -> Result<StreamOffset> {
         let bad = || {
             Error::invalid(
                 "offset",
-                format!("\"{s}\" is not first, last, next, a number, @EPOCH-SECONDS or an RFC 3339 time"),
+                format!("\"{s}\" is not first, last, next, a number, @EPOCH-SECONDS, an RFC 3339 time, a date or a duration ago such as 10m"),
             )
         };
         Ok(match s {
@@ -93,10 +98,22 @@ impl StreamOffset {
             "last" => StreamOffset::Last,
             "next" => StreamOffset::Next,
             _ if s.starts_with('@') => StreamOffset::Timestamp(s[1..].parse().map_err(|_| bad())?),
-            _ if s.bytes().all(|b| b.is_ascii_digit()) => {
+            _ if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
                 StreamOffset::Offset(s.parse().map_err(|_| bad())?)
             }
-            _ => StreamOffset::Timestamp(parse_iso8601_ms(s).ok_or_else(bad)?.div_euclid(1000)),
+            // A time or a date starts with its four-digit year.
+            _ if s.len() >= 10 && s.as_bytes()[4] == b'-' => StreamOffset::Timestamp(
+                crate::time::parse_instant_ms(s)
+                    .map_err(|why| Error::invalid("offset", why))?
+                    .div_euclid(1000),
+            ),
+            // A bare number that is not an offset (`1.5`) is no duration either: say the unit.
+            _ if s.parse::<f64>().is_ok() => return Err(bad()),
+            _ => {
+                let ago =
+                    crate::time::parse_duration(s, Duration::from_secs(1)).map_err(|_| bad())?;
+                StreamOffset::Timestamp(crate::time::seconds_ago(ago, now)?)
+            }
         })
     }
 
@@ -790,6 +807,7 @@ async fn give_back(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorReport;
 
     #[test]
     fn offsets_parse() {
@@ -808,5 +826,29 @@ mod tests {
             StreamOffset::Timestamp(1_700_000_000)
         );
         assert!(StreamOffset::parse("yesterday").is_err());
+        assert!(StreamOffset::parse("1.5").is_err());
+        assert!(StreamOffset::parse("").is_err());
+    }
+
+    #[test]
+    fn an_offset_may_be_a_duration_ago_or_a_date_and_never_an_impossible_one() {
+        let now: jiff::Timestamp = "2026-12-02T17:40:00Z".parse().unwrap();
+        let at = |s| StreamOffset::parse_at(s, now);
+        let ten_min_ago = now.as_second() - 600;
+        assert_eq!(at("10m").unwrap(), StreamOffset::Timestamp(ten_min_ago));
+        assert_eq!(at("PT10M").unwrap(), StreamOffset::Timestamp(ten_min_ago));
+        assert_eq!(
+            at("1d").unwrap(),
+            StreamOffset::Timestamp(now.as_second() - 86_400)
+        );
+        assert_eq!(
+            at("2026-11-30").unwrap(),
+            StreamOffset::Timestamp(1_795_996_800)
+        );
+        let err = at("2026-02-31").unwrap_err();
+        assert_eq!(ErrorReport::from(&err).field.as_deref(), Some("offset"));
+        assert!(err.to_string().contains("2026-02-31"), "{err}");
+        assert!(at("2026-02-31T10:00:00Z").is_err());
+        assert!(at("-10m").is_err());
     }
 }

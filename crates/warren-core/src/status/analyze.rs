@@ -21,6 +21,8 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
         policies,
         endpoints,
         health_checks,
+        shovels,
+        federation,
         api_endpoint,
     } = snapshot;
     let mirroring_supported = broker::mirroring_supported(overview.version());
@@ -103,6 +105,11 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
         }
         at_risk.extend(risks);
     }
+    at_risk.extend(super::links::risks(
+        shovels.as_deref(),
+        federation.as_deref(),
+        &queues,
+    ));
     at_risk.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -134,13 +141,14 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
             .collect()
     };
 
-    let health = health(
+    let mut health = health(
         &node_statuses,
         &endpoints,
         &at_risk,
         &dead_policies,
         &health_checks,
     );
+    super::links::judge(&mut health, shovels.as_deref(), federation.as_deref());
     ClusterStatus {
         cluster_name: overview.cluster_name.clone(),
         rabbitmq_version: overview.rabbitmq_version.clone(),
@@ -156,6 +164,8 @@ pub fn analyze(snapshot: Snapshot, fetched_at_ms: u64) -> ClusterStatus {
         at_risk,
         dead_policies,
         health_checks,
+        shovels,
+        federation,
         api_endpoint,
         fetched_at_ms,
     }
@@ -514,6 +524,8 @@ mod tests {
             policies: serde_json::from_value(policies).unwrap(),
             endpoints: Vec::new(),
             health_checks: Vec::new(),
+            shovels: None,
+            federation: None,
             api_endpoint: "http://127.0.0.1:15781".into(),
         }
     }

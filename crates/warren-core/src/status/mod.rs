@@ -23,10 +23,12 @@ use crate::session::{LinkState, LinkStatus};
 
 mod analyze;
 mod checks;
+mod links;
 
 pub use analyze::analyze;
 use analyze::has_ha_policy;
 pub use checks::{CheckOutcome, HealthCheck, HealthCheckKind, NodeHealthChecks};
+pub use links::{FederationLinkStatus, ShovelStatus};
 
 /// Columns of `/api/queues` that status needs; everything else stays on the server.
 pub const QUEUE_COLUMNS: &[&str] = &[
@@ -72,6 +74,14 @@ pub struct ClusterStatus {
     pub dead_policies: Vec<DeadPolicy>,
     /// The broker's own health checks, per node whose API answered.
     pub health_checks: Vec<NodeHealthChecks>,
+    /// Shovels, where the shovel management plugin runs (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub shovels: Option<Vec<ShovelStatus>>,
+    /// Federation links, where the federation management plugin runs (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub federation: Option<Vec<FederationLinkStatus>>,
     /// The management endpoint that answered the cluster-wide requests.
     pub api_endpoint: String,
     /// When the data was read (Unix epoch milliseconds).
@@ -261,6 +271,8 @@ pub struct Snapshot {
     pub policies: Vec<api::Policy>,
     pub endpoints: Vec<EndpointStatus>,
     pub health_checks: Vec<NodeHealthChecks>,
+    pub shovels: Option<Vec<ShovelStatus>>,
+    pub federation: Option<Vec<FederationLinkStatus>>,
     pub api_endpoint: String,
 }
 
@@ -277,16 +289,18 @@ pub async fn fetch(
     let cluster = async {
         let overview = client.read_overview().await?;
         let api_endpoint = client.current_endpoint();
-        let (nodes, queues, policies) = tokio::join!(
+        let (nodes, queues, policies, (shovels, federation)) = tokio::join!(
             client.get::<Vec<api::Node>>("nodes"),
             read_queues(client, broker::mirroring_supported(overview.version())),
             client.get::<Vec<api::Policy>>("policies"),
+            links::read(client),
         );
-        Ok::<_, crate::Error>((overview, api_endpoint, nodes?, queues?, policies?))
+        let movers = (shovels, federation);
+        Ok::<_, crate::Error>((overview, api_endpoint, nodes?, queues?, policies?, movers))
     };
     let per_endpoint = endpoint_statuses(client, target, links, known_names);
     let (cluster, endpoints) = tokio::join!(cluster, per_endpoint);
-    let (overview, api_endpoint, nodes, queues, policies) = cluster?;
+    let (overview, api_endpoint, nodes, queues, policies, (shovels, federation)) = cluster?;
     let health_checks = checks::read(client, &endpoints, ENDPOINT_TIMEOUT).await;
     Ok(Snapshot {
         overview,
@@ -295,6 +309,8 @@ pub async fn fetch(
         policies,
         endpoints,
         health_checks,
+        shovels,
+        federation,
         api_endpoint,
     })
 }

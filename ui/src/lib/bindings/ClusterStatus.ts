@@ -2,12 +2,14 @@
 import type { AtRiskQueue } from "./AtRiskQueue";
 import type { DeadPolicy } from "./DeadPolicy";
 import type { EndpointStatus } from "./EndpointStatus";
+import type { FederationLinkStatus } from "./FederationLinkStatus";
 import type { Health } from "./Health";
 import type { MirroredQueue } from "./MirroredQueue";
 import type { NodeHealthChecks } from "./NodeHealthChecks";
 import type { NodeStatus } from "./NodeStatus";
 import type { QueueCounts } from "./QueueCounts";
 import type { ReplicatedQueue } from "./ReplicatedQueue";
+import type { ShovelStatus } from "./ShovelStatus";
 
 export type ClusterStatus = { cluster_name: string | null, rabbitmq_version: string | null, erlang_version: string | null, 
 /**
@@ -22,6 +24,14 @@ endpoints: Array<EndpointStatus>, queue_counts: QueueCounts, mirrored_queues: Ar
  * The broker's own health checks, per node whose API answered.
  */
 health_checks: Array<NodeHealthChecks>, 
+/**
+ * Shovels, where the shovel management plugin runs (absent otherwise).
+ */
+shovels?: Array<ShovelStatus>, 
+/**
+ * Federation links, where the federation management plugin runs (absent otherwise).
+ */
+federation?: Array<FederationLinkStatus>, 
 /**
  * The management endpoint that answered the cluster-wide requests.
  */
