@@ -11,7 +11,9 @@ import {
   stringifyNode,
   type JsonNode,
 } from './jsonView';
+import { messageDetail } from '../../test/browseFixtures';
 import JsonView from './JsonView.svelte';
+import MessageDetailPane from './MessageDetailPane.svelte';
 
 function root(text: string): JsonNode {
   const doc = parseJsonExact(text);
@@ -149,7 +151,8 @@ describe('JsonView', () => {
     await fireEvent.input(search, { target: { value: 'sku' } });
     expect(screen.getByTestId('json-match-count').dataset['count']).toBe('2');
     expect(screen.getByTestId('json-selected-path').textContent).toBe('$.order.items[0].sku');
-    expect(paths()).toContain('$.order.items[0].sku');
+    // Every match is in sight, not only the current one.
+    expect(paths()).toEqual(expect.arrayContaining(['$.order.items[0].sku', '$.order.items[1].sku']));
     await fireEvent.keyDown(search, { key: 'Enter' });
     expect(screen.getByTestId('json-selected-path').textContent).toBe('$.order.items[1].sku');
     await fireEvent.click(screen.getByTestId('json-copy-path'));
@@ -166,5 +169,23 @@ describe('JsonView', () => {
     expect(paths()).toContain('$.order.items[1].sku');
     await fireEvent.click(screen.getByTestId('json-collapse-all'));
     expect(paths()).toEqual(['$']);
+  });
+});
+
+describe('the detail pane', () => {
+  const props = { checked: false, onToggleCheck: () => {}, onEditResend: () => {} };
+  const body = '{"id":12345678901234567890,"tags":["a","b"]}';
+  const detail = () => messageDetail(0, { message: { ...messageDetail(0).message, body } });
+
+  it('shows a JSON body exactly, and keeps the search when the same message is read again', async () => {
+    const view = render(MessageDetailPane, { ...props, detail: detail() });
+    expect(screen.getByTestId('message-body').dataset['view']).toBe('json');
+    expect(screen.getByTestId('json-view').textContent).toContain('12345678901234567890');
+    await fireEvent.input(screen.getByTestId('json-search'), { target: { value: 'b' } });
+    expect(screen.getByTestId('json-selected-path').textContent).toBe('$.tags[1]');
+    // A consumer tab reads its open delivery again whenever states change: a new object, same body.
+    await view.rerender({ ...props, detail: detail() });
+    expect((screen.getByTestId('json-search') as HTMLInputElement).value).toBe('b');
+    expect(screen.getByTestId('json-selected-path').textContent).toBe('$.tags[1]');
   });
 });

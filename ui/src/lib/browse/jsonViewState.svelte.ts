@@ -5,6 +5,9 @@ import { SvelteSet } from 'svelte/reactivity';
 
 import { expandAllPaths, initiallyOpen, nodeAt, ROOT, searchJson, type JsonMatch, type JsonNode } from './jsonView';
 
+/** A search opens the containers of at most this many matches at once; the rest as stepped to. */
+const REVEAL_LIMIT = 200;
+
 export class JsonViewState {
   readonly root: JsonNode;
   readonly open: SvelteSet<string>;
@@ -50,6 +53,8 @@ export class JsonViewState {
   setQuery(q: string): void {
     this.query = q;
     this.current = 0;
+    // Every match in sight (the first REVEAL_LIMIT of them), the first one selected.
+    for (const m of this.matches.slice(0, REVEAL_LIMIT)) for (const a of m.ancestors) this.open.add(a);
     this.reveal();
   }
 

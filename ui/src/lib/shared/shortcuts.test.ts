@@ -45,6 +45,8 @@ describe('the keymap', () => {
     // Ctrl+Tab is Ctrl everywhere.
     expect(matchShortcut(press('Tab', { ctrlKey: true }), 'mac', false)?.ids).toEqual(['tab-next']);
     expect(matchShortcut(press('Tab', { ctrlKey: true, shiftKey: true }), 'other', false)?.ids).toEqual(['tab-prev']);
+    // WebKitGTK's Shift+Tab: no key name, the Tab key's code.
+    expect(matchShortcut(press('Unidentified', { ctrlKey: true, shiftKey: true, code: 'Tab' }), 'other', false)?.ids).toEqual(['tab-prev']);
     expect(comboLabel({ key: 'f', mod: true }, 'other')).toEqual(['Ctrl', 'F']);
     expect(comboLabel({ key: 'f', mod: true }, 'mac')).toEqual(['⌘', 'F']);
   });

@@ -92,7 +92,16 @@ export function detectPlatform(nav: { platform?: string; userAgent?: string } | 
 }
 
 /** The part of a KeyboardEvent a shortcut is matched on. */
-export type KeyPress = Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'shiftKey' | 'altKey'>;
+export type KeyPress = Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'shiftKey' | 'altKey'> & { code?: string };
+
+/**
+ * The key pressed. WebKitGTK names Shift+Tab (GTK's ISO_Left_Tab) "Unidentified": its
+ * physical key says Tab.
+ */
+function keyOf(e: KeyPress): string {
+  if (e.key === 'Unidentified' && e.code === 'Tab') return 'Tab';
+  return e.key.length === 1 ? e.key.toLowerCase() : e.key;
+}
 
 /** Keys whose character already says whether Shift was held ("?" is Shift+/ on many layouts). */
 function shiftIsInTheCharacter(key: string): boolean {
@@ -100,7 +109,7 @@ function shiftIsInTheCharacter(key: string): boolean {
 }
 
 function matches(combo: KeyCombo, e: KeyPress, platform: Platform): boolean {
-  const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+  const key = keyOf(e);
   if (combo.key === '1-9' ? !/^[1-9]$/.test(key) : combo.key !== key) return false;
   const wantCtrl = combo.ctrl === true || (combo.mod === true && platform === 'other');
   const wantMeta = combo.mod === true && platform === 'mac';
