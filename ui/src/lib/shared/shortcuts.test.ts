@@ -99,6 +99,26 @@ describe('dispatch', () => {
     expect(n.defaultPrevented).toBe(false);
   });
 
+  it('sends Ctrl+Enter to the tab on screen: Peek in Browse, Publish in Publish', () => {
+    document.body.innerHTML = `
+      <div id="browse"><form><input id="queue" /><button type="submit" data-shortcut="peek" id="peek">Peek</button></form></div>
+      <div id="publish" hidden><button data-shortcut="publish" id="send">Publish</button></div>`;
+    const peek = vi.fn((e: Event) => e.preventDefault());
+    const send = vi.fn();
+    document.querySelector('form')?.addEventListener('submit', peek);
+    document.getElementById('send')?.addEventListener('click', send);
+    const queue = document.getElementById('queue') as HTMLInputElement;
+    handleShortcutKey(key('Enter', { ctrlKey: true }, queue), () => {}, 'other');
+    expect(peek).toHaveBeenCalledOnce();
+    expect(send).not.toHaveBeenCalled();
+    // The other tab shown instead.
+    document.getElementById('browse')?.setAttribute('hidden', '');
+    document.getElementById('publish')?.removeAttribute('hidden');
+    handleShortcutKey(key('Enter', { ctrlKey: true }), () => {}, 'other');
+    expect(send).toHaveBeenCalledOnce();
+    expect(peek).toHaveBeenCalledOnce();
+  });
+
   it('focuses the search field of the view, the one nearest the focus first', () => {
     document.body.innerHTML = `
       <section id="list"><input type="search" data-shortcut="search" id="filter" /></section>
