@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { bodyBytes, bodyText, bytesToBase64, hexDump, imageDataUrl, parseJson } from './messageBody';
+import { bodyBytes, bodyText, bytesToBase64, hexDump, imageDataUrl } from './messageBody';
 
 describe('body bytes and text', () => {
   it('encodes UTF-8 text and decodes base64', () => {
@@ -17,14 +17,6 @@ describe('body bytes and text', () => {
   it('round-trips base64', () => {
     const bytes = new Uint8Array(100_000).map((_, i) => i % 256);
     expect([...bodyBytes({ body: bytesToBase64(bytes), body_encoding: 'base64' })]).toEqual([...bytes]);
-  });
-});
-
-describe('parseJson', () => {
-  it('parses JSON documents only', () => {
-    expect(parseJson(' {"a":1} ')).toEqual({ ok: true, value: { a: 1 } });
-    expect(parseJson('not json')).toEqual({ ok: false });
-    expect(parseJson('')).toEqual({ ok: false });
   });
 });
 

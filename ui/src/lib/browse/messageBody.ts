@@ -1,5 +1,5 @@
 // A message body as the detail pane shows it: bytes from the message format's body (UTF-8 text
-// or base64), and the views over them (text, JSON, hex dump, base64, image).
+// or base64), and the views over them (text, hex dump, base64, image; JSON is jsonView.ts).
 
 import type { Message } from '../bindings/Message';
 
@@ -40,19 +40,6 @@ export function bodyText(m: Pick<Message, 'body' | 'body_encoding'>): { text: st
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), exact: true };
   } catch {
     return { text: new TextDecoder('utf-8').decode(bytes), exact: false };
-  }
-}
-
-export type JsonParse = { ok: true; value: unknown } | { ok: false };
-
-/** JSON.parse, only for text that looks like a JSON document (object, array, string...). */
-export function parseJson(text: string): JsonParse {
-  const t = text.trim();
-  if (t === '') return { ok: false };
-  try {
-    return { ok: true, value: JSON.parse(t) as unknown };
-  } catch {
-    return { ok: false };
   }
 }
 

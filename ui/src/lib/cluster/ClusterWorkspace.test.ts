@@ -34,6 +34,7 @@ vi.mock('../backend', async (importOriginal) => {
   return { ...actual, ...backend };
 });
 
+import { handleShortcutKey } from '../shared/shortcuts';
 import ClusterWorkspace from './ClusterWorkspace.svelte';
 
 const props = { name: 'prod', vhost: '/', onBack: () => {}, onEdit: () => {} };
@@ -132,5 +133,39 @@ describe('ClusterWorkspace', () => {
 
     view.unmount();
     expect(backend.releaseCluster.mock.calls).toEqual([['prod'], ['staging']]);
+  });
+
+  it('switches tabs, peeks and steps through messages from the keyboard', async () => {
+    // What App.svelte does for the window.
+    const listener = (e: KeyboardEvent): void => void handleShortcutKey(e, () => {}, 'other');
+    window.addEventListener('keydown', listener);
+    try {
+      render(ClusterWorkspace, props);
+      await settle();
+      await fireEvent.keyDown(document.body, { key: '4', ctrlKey: true });
+      expect(screen.getByTestId('tab-browse').getAttribute('aria-selected')).toBe('true');
+      await fireEvent.keyDown(document.body, { key: 'Tab', ctrlKey: true, shiftKey: true });
+      expect(screen.getByTestId('tab-exchanges').getAttribute('aria-selected')).toBe('true');
+      await fireEvent.keyDown(document.body, { key: 'Tab', ctrlKey: true });
+      expect(screen.getByTestId('tab-browse').getAttribute('aria-selected')).toBe('true');
+
+      // Ctrl+Enter in the queue field peeks.
+      await fireEvent.input(screen.getByTestId('peek-queue'), { target: { value: 'orders' } });
+      await fireEvent.keyDown(screen.getByTestId('peek-queue'), { key: 'Enter', ctrlKey: true });
+      await settle();
+      expect(backend.startPeek).toHaveBeenCalledOnce();
+      expect(screen.getAllByTestId('message-row').length).toBeGreaterThan(0);
+
+      // J and K move through the list, wherever the focus is.
+      (document.activeElement as HTMLElement | null)?.blur();
+      await fireEvent.keyDown(document.body, { key: 'j' });
+      await fireEvent.keyDown(document.body, { key: 'j' });
+      await fireEvent.keyDown(document.body, { key: 'j' });
+      await fireEvent.keyDown(document.body, { key: 'k' });
+      await settle();
+      expect(screen.getByTestId('message-detail').dataset['index']).toBe('1');
+    } finally {
+      window.removeEventListener('keydown', listener);
+    }
   });
 });
