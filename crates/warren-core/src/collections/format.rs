@@ -142,8 +142,12 @@ impl Entry {
         }
     }
 
-    /// A peeked message, recorded at `at`.
-    pub fn from_peeked(m: &PeekedMessage, at: SystemTime, source: Option<Source>) -> Entry {
+    /// A peeked message, recorded when the peek read it (not when it is saved, which may be
+    /// much later: an original-timing replay keeps the pace the messages were read at). A
+    /// `timestamp` property the publisher set stays a property; it says nothing of when
+    /// Warren read the message.
+    pub fn from_peeked(m: &PeekedMessage, source: Option<Source>) -> Entry {
+        let at = UNIX_EPOCH + Duration::from_millis(m.received_at_ms);
         Entry::recorded(&m.message, at, source)
     }
 
@@ -592,6 +596,36 @@ mod tests {
         // Without a header the file is literal, and the value must be an i16 as it stands.
         let literal = text.split_once('\n').unwrap().1;
         assert!(matches!(parse(p(), literal), Err(Error::Parse { .. })));
+    }
+
+    #[test]
+    fn a_peeked_message_is_recorded_when_the_peek_read_it_and_keeps_its_timestamp() {
+        let read_at = 1_796_219_484_123;
+        let peeked = PeekedMessage {
+            position: 1,
+            message: Message {
+                exchange: "x".into(),
+                routing_key: "k".into(),
+                properties: crate::message::Properties {
+                    // Set by the publisher, an hour before Warren read the message.
+                    timestamp: Some(1_796_215_884),
+                    ..Default::default()
+                },
+                body: b"{{seq}}".to_vec(),
+            },
+            redelivered: false,
+            offset: None,
+            delivery_count: None,
+            received_at_ms: read_at,
+        };
+        let entry = Entry::from_peeked(&peeked, None);
+        assert_eq!(
+            entry.recorded_at.as_deref(),
+            Some("2026-12-02T13:51:24.123Z")
+        );
+        assert_eq!(entry.recorded_ms(), Some(read_at as i64));
+        assert_eq!(entry.message.properties.timestamp, Some(1_796_215_884));
+        assert_eq!(entry.message.body, "\\{{seq}}");
     }
 
     #[test]
