@@ -94,6 +94,10 @@ enum Command {
     Save(collections::SaveArgs),
     /// Replay a collection's messages with confirms, and report what became of each.
     Replay(collections::ReplayArgs),
+    /// Make a collection file of rabtap's saved messages or the management API's get-messages JSON.
+    Import(collections::ImportArgs),
+    /// Write a collection's messages (all or some) as JSON Lines in the message format.
+    Export(collections::ExportArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -232,6 +236,8 @@ async fn run(cli: Cli) -> Result<Exit> {
         Command::DeadLetters(cmd) => ops::dead_letters(resolve(&cli.connection).await?, cmd).await,
         Command::Save(args) => collections::save(resolve(&cli.connection).await?, args).await,
         Command::Replay(args) => collections::replay(resolve(&cli.connection), args).await,
+        Command::Import(args) => collections::import(args),
+        Command::Export(args) => collections::export(args),
     }
 }
 
