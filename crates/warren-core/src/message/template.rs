@@ -5,9 +5,12 @@
 //! Why templates are compiled and rendered from a seed: a publish must be refused before its
 //! first message goes out when any message would be invalid (a header that does not fit its
 //! type, a bad expiration...), yet holding a large run's rendered messages in memory is not an
-//! option. So every message is rendered once to validate it and again when it is sent, from a
-//! random generator seeded by the run's seed and the message's sequence number: both renders
-//! give the same values, and only the clock (`now*`) moves on. Within one message `{{uuid}}`
+//! option. So every message that varies is rendered once to validate it and again when it is
+//! sent, from a random generator seeded by the run's seed and the message's sequence number:
+//! both renders give the same values, and only the clock (`now*`) moves on. A message with no
+//! placeholder is the same every time: publish renders it once, checks that render and sends
+//! it (a replay of recorded messages is all such messages), and a body without placeholders
+//! is held as bytes from compile on, never rendered. Within one message `{{uuid}}`
 //! and the clock have one value each (so a message id and a body can quote the same uuid);
 //! every `random_*` placeholder draws anew.
 //!
