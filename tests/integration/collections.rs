@@ -908,6 +908,29 @@ fn publish_reads_a_collection_file_with_its_header_and_variables() {
         assert_eq!(out.status.code(), Some(0), "{stderr}");
         let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(summary["confirmed"], 4, "{summary}");
+        // A peek's file publishes too, each message as it was read: "{{seq}} stays" stays.
+        let out = warren_on_cluster(&["peek", &dst, "--count", "4", "--json"]);
+        assert!(out.status.success());
+        let peek_file = dir.path().join("peek.jsonl");
+        std::fs::write(&peek_file, &out.stdout).unwrap();
+        let dst2 = unique("publish.peekfile");
+        seed(&c, &dst2, "classic", 0).await;
+        let out = warren_on_cluster(&[
+            "publish",
+            "--message-file",
+            peek_file.to_str().unwrap(),
+            "--routing-key",
+            &dst2,
+            "--json",
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        let again: Vec<Vec<u8>> = drain(&c, &dst2)
+            .await
+            .into_iter()
+            .map(|(m, _)| m.body)
+            .collect();
+        delete(&c, &dst2).await;
         let got = drain(&c, &dst).await;
         let seen: Vec<(String, Option<String>)> = got
             .iter()
@@ -926,6 +949,8 @@ fn publish_reads_a_collection_file_with_its_header_and_variables() {
         ]
         .map(|(b, id)| (b.to_owned(), id.map(str::to_owned)));
         assert_eq!(seen, want);
+        let bodies: Vec<Vec<u8>> = want.iter().map(|(b, _)| b.clone().into_bytes()).collect();
+        assert_eq!(again, bodies);
         delete(&c, &dst).await;
         c.close().await;
     });

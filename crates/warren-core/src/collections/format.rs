@@ -551,7 +551,10 @@ pub struct MessageFile {
 
 /// Reads a file to publish: a collection (its first line a collection header) gives its
 /// messages as the templates they are and its variables; any other file is a plain message
-/// file (one message, or JSON Lines of messages: see [`crate::message::file`]).
+/// file (one message, or JSON Lines of messages: see [`crate::message::file`]), its messages
+/// templates too. A file that is neither but opens as a header-less collection (a
+/// `warren peek --json` file, with its peek fields) gives its messages as they were read:
+/// literal, their `{{` escaped.
 pub fn read_message_file(path: &Path) -> Result<MessageFile> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::File {
         path: path.to_owned(),
@@ -562,8 +565,18 @@ pub fn read_message_file(path: &Path) -> Result<MessageFile> {
         && serde_json::from_str::<Map<String, Value>>(first)
             .is_ok_and(|o| o.contains_key("warren_collection"));
     if !is_collection {
+        let messages = match crate::message::file::parse(&text) {
+            Ok(messages) => messages,
+            Err(e) => match parse(path, &text) {
+                Ok(peeked) if !peeked.messages.is_empty() => {
+                    peeked.messages.into_iter().map(|e| e.message).collect()
+                }
+                // The plain reading's error: it names what a message file may hold.
+                _ => return Err(e),
+            },
+        };
         return Ok(MessageFile {
-            messages: crate::message::file::parse(&text)?,
+            messages,
             variables: BTreeMap::new(),
         });
     }
@@ -760,6 +773,17 @@ mod tests {
             (2, "{{seq}}")
         );
         assert!(f.variables.is_empty());
+        // A peek's file (peek fields beside the message) is sent as it was read.
+        std::fs::write(
+            &file,
+            "{\"position\":1,\"routing_key\":\"q\",\"body\":\"{{x}}\",\"redelivered\":true}\n",
+        )
+        .unwrap();
+        let f = read_message_file(&file).unwrap();
+        assert_eq!(f.messages[0].body, "\\{{x}}");
+        std::fs::write(&file, "{\"position\":1,\"colour\":2}\n").unwrap();
+        let e = read_message_file(&file).unwrap_err().to_string();
+        assert!(e.contains("unknown field `position`"), "{e}");
         // A header alone is no message to publish; a broken line names its place.
         std::fs::write(&file, "{\"warren_collection\":1,\"name\":\"e\"}\n").unwrap();
         let e = read_message_file(&file).unwrap_err().to_string();
