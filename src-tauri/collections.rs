@@ -204,7 +204,8 @@ pub async fn edit_collection(
 }
 
 /// Saves the selected messages of inspection `id` into a collection, each recorded with where
-/// it was read (cluster, vhost, queue) and now, the time it is recorded into the collection.
+/// it was read (cluster, vhost, queue) and when the peek read it (so that a replay with the
+/// original timing keeps the pace it was read at).
 #[tauri::command]
 pub async fn save_inspection_to_collection(
     state: State<'_, AppState>,
@@ -221,7 +222,6 @@ pub async fn save_inspection_to_collection(
     };
     let cluster = state.cluster(&profile).await.map_err(report)?;
     let from = save::source(cluster.api(), &vhost, &queue).await;
-    let at = SystemTime::now();
     let entries: Vec<Entry> = {
         let all = state.inspections.lock().expect("inspections poisoned");
         let held = all.get(&id).ok_or_else(|| no_inspection(id))?;
@@ -229,7 +229,7 @@ pub async fn save_inspection_to_collection(
             .select(&selection)
             .map_err(report)?
             .into_iter()
-            .map(|m| Entry::from_peeked(m, at, Some(from.clone())))
+            .map(|m| Entry::from_peeked(m, Some(from.clone())))
             .collect()
     };
     save_entries(folder, into, entries).await

@@ -680,3 +680,278 @@ fn a_save_killed_while_writing_a_large_collection_leaves_the_old_or_the_new_file
         c.close().await;
     });
 }
+
+/// A rabtap-saved message (rabtap's own field names and spelling) with template braces in its
+/// routing key and a header, recorded at `at`.
+fn rabtap_message(body: &[u8], at: &str) -> String {
+    serde_json::json!({
+        "Headers": {"tenant": "{{acme}}", "attempt": 2},
+        "ContentType": "text/plain",
+        "ContentEncoding": "",
+        "DeliveryMode": 2,
+        "Priority": 0,
+        "CorrelationID": "c-{{seq}}",
+        "ReplyTo": "",
+        "Expiration": "",
+        "MessageID": "",
+        "Timestamp": "0001-01-01T00:00:00Z",
+        "Type": "",
+        "UserID": "",
+        "AppID": "shop",
+        "DeliveryTag": 1,
+        "Redelivered": false,
+        "Exchange": "amq.topic",
+        "RoutingKey": "orders.{{eu}}",
+        "XRabtapReceivedTimestamp": at,
+        "Body": warren_core::message::base64_encode(body),
+    })
+    .to_string()
+}
+
+fn ok(out: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    stderr
+}
+
+#[test]
+fn import_and_export_refuse_to_replace_a_file_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let tap = dir.path().join("tap");
+    std::fs::create_dir(&tap).unwrap();
+    std::fs::write(
+        tap.join("rabtap-1.json"),
+        rabtap_message(b"first", "2026-12-02T10:00:00.5+01:00"),
+    )
+    .unwrap();
+    std::fs::write(
+        tap.join("rabtap-2.json"),
+        rabtap_message(b"second", "2026-12-02T10:00:02+01:00"),
+    )
+    .unwrap();
+    let api = dir.path().join("get.json");
+    std::fs::write(
+        &api,
+        r#"[{"exchange":"","routing_key":"q","properties":{"headers":{"n":1}},"payload":"/wA=","payload_encoding":"base64"}]"#,
+    )
+    .unwrap();
+    let file = dir.path().join("imported.jsonl");
+    let cmd = |args: &[&str]| {
+        crate::common::warren(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    };
+    let (tap_s, api_s, file_s) = (
+        tap.to_str().unwrap(),
+        api.to_str().unwrap(),
+        file.to_str().unwrap(),
+    );
+    let said = ok(&cmd(&[
+        "import",
+        tap_s,
+        api_s,
+        "--to",
+        file_s,
+        "--name",
+        "from tools",
+    ]));
+    assert!(said.contains("imported 3 message(s)"), "{said}");
+    let c = format::read(&file).unwrap();
+    assert_eq!((c.name.as_str(), c.messages.len()), ("from tools", 3));
+    assert_eq!(
+        c.messages[0].recorded_at.as_deref(),
+        Some("2026-12-02T09:00:00.500Z")
+    );
+    assert_eq!(c.messages[2].recorded_at, None);
+    let before = std::fs::read(&file).unwrap();
+
+    // An existing file is refused, named, and left as it was; --force replaces it.
+    let out = cmd(&["import", api_s, "--to", file_s]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("exists") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    // A source that does not read changes nothing either.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "not json").unwrap();
+    let out = cmd(&[
+        "import",
+        api_s,
+        bad.to_str().unwrap(),
+        "--to",
+        file_s,
+        "--force",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+
+    // Export: plain message-format lines, the selection in its order, to a file or stdout.
+    let out_file = dir.path().join("out.jsonl");
+    let out_s = out_file.to_str().unwrap();
+    ok(&cmd(&[
+        "export", file_s, "--select", "3,1-2", "--to", out_s,
+    ]));
+    let lines: Vec<MessageJson> = std::fs::read_to_string(&out_file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let bodies: Vec<Vec<u8>> = lines
+        .iter()
+        .map(|m| Message::try_from(m.clone()).unwrap().body)
+        .collect();
+    assert_eq!(
+        bodies,
+        [b"\xff\x00".to_vec(), b"first".to_vec(), b"second".to_vec()]
+    );
+    let out = cmd(&["export", file_s, "--to", out_s]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(&out_file).unwrap().lines().count(),
+        3
+    );
+    ok(&cmd(&["export", file_s, "--to", out_s, "--force"]));
+    assert_eq!(
+        std::fs::read_to_string(&out_file).unwrap().lines().count(),
+        3
+    );
+    let out = cmd(&["export", file_s, "--select", "2"]);
+    ok(&out);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1);
+    assert!(stdout.contains("orders.\\\\{{eu}}"), "{stdout}");
+    let out = cmd(&["export", file_s, "--select", "4"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn an_imported_rabtap_recording_replays_into_a_queue_byte_for_byte() {
+    runtime().block_on(async {
+        let c = OpenCluster::open(target()).unwrap();
+        let dst = unique("replay.imported");
+        seed(&c, &dst, "classic", 0).await;
+        let dir = tempfile::tempdir().unwrap();
+        let tap = dir.path().join("tap.json");
+        // rabtap's JSON stream: two objects one after the other.
+        std::fs::write(
+            &tap,
+            format!(
+                "{}\n{}\n",
+                rabtap_message(b"{{literal}} one", "2026-12-02T10:00:00Z"),
+                rabtap_message(b"\x00\xfftwo", "2026-12-02T10:00:01Z")
+            ),
+        )
+        .unwrap();
+        let file = dir.path().join("tap.jsonl");
+        ok(&crate::common::warren(&[
+            "import".into(),
+            tap.display().to_string(),
+            "--to".into(),
+            file.display().to_string(),
+        ]));
+        let (code, report, stderr) =
+            cli_replay(&file, &["--to-exchange", "", "--routing-key", &dst]);
+        assert_eq!(code, 0, "{stderr} {report}");
+        assert_eq!(report["confirmed"], 2, "{report}");
+        let got = drain(&c, &dst).await;
+        assert_eq!(got.len(), 2);
+        let bodies: Vec<&[u8]> = got.iter().map(|(m, _)| m.body.as_slice()).collect();
+        assert_eq!(bodies, [&b"{{literal}} one"[..], &b"\x00\xfftwo"[..]]);
+        for (m, _) in &got {
+            let p = &m.properties;
+            assert_eq!(p.correlation_id.as_deref(), Some("c-{{seq}}"));
+            assert_eq!(p.content_type.as_deref(), Some("text/plain"));
+            assert_eq!(p.app_id.as_deref(), Some("shop"));
+            assert_eq!(p.delivery_mode, Some(2));
+            let h = p.headers.as_ref().unwrap().inner();
+            assert_eq!(
+                h.get("tenant"),
+                Some(&AMQPValue::LongString("{{acme}}".into()))
+            );
+            assert!(h.contains_key("attempt"), "{h:?}");
+        }
+        delete(&c, &dst).await;
+        c.close().await;
+    });
+}
+
+#[test]
+fn publish_reads_a_collection_file_with_its_header_and_variables() {
+    runtime().block_on(async {
+        let c = OpenCluster::open(target()).unwrap();
+        let dst = unique("publish.collection");
+        seed(&c, &dst, "classic", 0).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.jsonl");
+        std::fs::write(
+            &file,
+            collection_text(&[
+                r#"{"warren_collection":1,"name":"c","variables":{"tenant":"acme","rk":"nowhere"}}"#,
+                r#"{"routing_key":"{{rk}}","properties":{"message_id":"m-{{seq}}"},"body":"tenant={{tenant}}","recorded_at":"2026-12-02T13:51:24.123Z","source":{"queue":"q"}}"#,
+                r#"{"routing_key":"{{rk}}","body":"\\{{seq}} stays","recorded_at":"2026-12-02T13:51:25.000Z"}"#,
+            ]),
+        )
+        .unwrap();
+        // --var wins over the collection's variables; --count repeats the whole file.
+        let out = warren_on_cluster(&[
+            "publish",
+            "--message-file",
+            file.to_str().unwrap(),
+            "--var",
+            &format!("rk={dst}"),
+            "--count",
+            "2",
+            "--json",
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(summary["confirmed"], 4, "{summary}");
+        // A peek's file publishes too, each message as it was read: "{{seq}} stays" stays.
+        let out = warren_on_cluster(&["peek", &dst, "--count", "4", "--json"]);
+        assert!(out.status.success());
+        let peek_file = dir.path().join("peek.jsonl");
+        std::fs::write(&peek_file, &out.stdout).unwrap();
+        let dst2 = unique("publish.peekfile");
+        seed(&c, &dst2, "classic", 0).await;
+        let out = warren_on_cluster(&[
+            "publish",
+            "--message-file",
+            peek_file.to_str().unwrap(),
+            "--routing-key",
+            &dst2,
+            "--json",
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        let again: Vec<Vec<u8>> = drain(&c, &dst2)
+            .await
+            .into_iter()
+            .map(|(m, _)| m.body)
+            .collect();
+        delete(&c, &dst2).await;
+        let got = drain(&c, &dst).await;
+        let seen: Vec<(String, Option<String>)> = got
+            .iter()
+            .map(|(m, _)| {
+                (
+                    String::from_utf8(m.body.clone()).unwrap(),
+                    m.properties.message_id.clone(),
+                )
+            })
+            .collect();
+        let want = [
+            ("tenant=acme", Some("m-1")),
+            ("{{seq}} stays", None),
+            ("tenant=acme", Some("m-3")),
+            ("{{seq}} stays", None),
+        ]
+        .map(|(b, id)| (b.to_owned(), id.map(str::to_owned)));
+        assert_eq!(seen, want);
+        let bodies: Vec<Vec<u8>> = want.iter().map(|(b, _)| b.clone().into_bytes()).collect();
+        assert_eq!(again, bodies);
+        delete(&c, &dst).await;
+        c.close().await;
+    });
+}

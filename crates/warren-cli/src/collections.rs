@@ -1,4 +1,5 @@
-//! `warren save` and `warren replay`: collections on the command line, for pipelines.
+//! `warren save`, `warren replay`, `warren import` and `warren export`: collections on the
+//! command line, for pipelines.
 //!
 //! `save` peeks a queue (harmlessly, by the browse rules; `--allow-side-effects` as for
 //! `peek`) and adds the messages to a collection file, creating it when missing; the file is
@@ -6,16 +7,20 @@
 //! collection's messages again with confirms and prints a report (`--json`: one object with
 //! `total`, `confirmed`, `returned`, `nacked`, `failed`, `maybe_sent`, `not_sent` and every
 //! message that did not end confirmed); the report is also kept beside the collection. Exit
-//! status 4 when any message was not confirmed. Progress goes to a terminal only.
+//! status 4 when any message was not confirmed. Progress goes to a terminal only. `import`
+//! turns other tools' recordings into a collection file and `export` writes a collection's
+//! messages (all or some) as plain message-format JSON Lines; neither needs a broker, and
+//! neither replaces an existing file without `--force` (both write atomically).
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 use warren_core::cluster::OpenCluster;
 use warren_core::collections::{
-    format, replay, reports, save, Pacing, ReplayReport, ReplayRequest, ReplayTarget,
+    format, replay, reports, save, Entry, Pacing, ReplayReport, ReplayRequest, ReplayTarget,
 };
 use warren_core::endpoint::ClusterTarget;
 use warren_core::peek::PeekRequest;
@@ -78,6 +83,114 @@ pub struct ReplayArgs {
     /// Print the report as one JSON object.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// What to import: rabtap's saved messages (a file, a folder of them, or its JSON stream)
+    /// or the management API's "get messages" reply (a JSON array). Several are imported in
+    /// the order given.
+    #[arg(required = true, value_name = "SOURCE")]
+    sources: Vec<PathBuf>,
+    /// The collection file to write.
+    #[arg(long, value_name = "FILE")]
+    to: PathBuf,
+    /// The collection's name (default: the file's name without extension).
+    #[arg(long)]
+    name: Option<String>,
+    /// Replace FILE when it exists (otherwise an existing file is refused).
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// The collection file (or any file that opens as one, such as `warren peek --json`'s).
+    collection: PathBuf,
+    /// Export only these messages (1-based positions, e.g. 1,3-5), in the order given.
+    #[arg(long, value_name = "LIST")]
+    select: Option<String>,
+    /// Where to write the JSON Lines ("-": standard output, the default).
+    #[arg(long, value_name = "FILE", default_value = "-")]
+    to: String,
+    /// Replace FILE when it exists (otherwise an existing file is refused).
+    #[arg(long)]
+    force: bool,
+}
+
+pub fn import(args: ImportArgs) -> Result<Exit> {
+    // Refused before any source is read; the write itself refuses too, should the file
+    // appear meanwhile.
+    refuse_existing(&args.to, args.force, "--to")?;
+    let mut collection = warren_core::collections::import::import_all(&args.sources)?;
+    collection.name = match &args.name {
+        Some(n) if n.trim().is_empty() => {
+            return Err(Error::invalid("--name", "a collection needs a name"))
+        }
+        Some(n) => n.trim().to_owned(),
+        None => format::name_from_path(&args.to),
+    };
+    if args.force {
+        format::write(&args.to, &collection)?;
+    } else {
+        format::write_new(&args.to, &collection)?;
+    }
+    eprintln!(
+        "imported {} message(s) into collection \"{}\" ({})",
+        collection.messages.len(),
+        collection.name,
+        args.to.display()
+    );
+    Ok(Exit::Ok)
+}
+
+pub fn export(args: ExportArgs) -> Result<Exit> {
+    let to = (args.to != "-").then(|| PathBuf::from(&args.to));
+    if let Some(path) = &to {
+        refuse_existing(path, args.force, "--to")?;
+    }
+    let collection = format::read(&args.collection)?;
+    let entries: Vec<&Entry> = match args.select.as_deref() {
+        Some(list) => {
+            let indices = positions_of("--select", list)?;
+            collection.check_indices(&indices)?;
+            indices
+                .iter()
+                .map(|&i| &collection.messages[i as usize])
+                .collect()
+        }
+        None => collection.messages.iter().collect(),
+    };
+    match &to {
+        Some(path) if args.force => format::export(path, &entries)?,
+        Some(path) => format::export_new(path, &entries)?,
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            format::export_to(&mut out, &entries)
+                .and_then(|()| out.flush())
+                .map_err(crate::json::stdout_error)?;
+            entries.len() as u64
+        }
+    };
+    eprintln!(
+        "exported {} message(s) of collection \"{}\"{}",
+        entries.len(),
+        collection.name,
+        to.map(|p| format!(" to {}", p.display()))
+            .unwrap_or_default()
+    );
+    Ok(Exit::Ok)
+}
+
+/// An existing `path` is an error unless `force` says to replace it.
+fn refuse_existing(path: &std::path::Path, force: bool, flag: &str) -> Result<()> {
+    if !force && path.exists() {
+        return Err(Error::invalid(
+            flag,
+            format!("{} exists; give --force to replace it", path.display()),
+        ));
+    }
+    Ok(())
 }
 
 pub async fn save(target: ClusterTarget, args: SaveArgs) -> Result<Exit> {
@@ -152,12 +265,18 @@ pub async fn replay(
             exchange: args.to_exchange.clone(),
             routing_key: args.routing_key.clone(),
         },
-        selection: args.only.as_deref().map(positions).transpose()?,
+        selection: args
+            .only
+            .as_deref()
+            .map(|l| positions_of("--only", l))
+            .transpose()?,
         variables,
         pacing,
     };
     // Everything is checked before a connection is opened.
     let plan = replay::plan(&collection, &request)?;
+    // The plan holds what it sends; the file's copy goes before the run.
+    drop(collection);
     let target = connection.await?;
     let cluster = OpenCluster::open(target)?;
     let cancel = crate::interruptible();
@@ -184,11 +303,11 @@ pub async fn replay(
     })
 }
 
-/// `1,4-6` as 0-based positions, in the order given.
-fn positions(list: &str) -> Result<Vec<u32>> {
+/// `1,4-6` (given as `flag`) as 0-based positions, in the order given.
+fn positions_of(flag: &str, list: &str) -> Result<Vec<u32>> {
     let bad = || {
         Error::invalid(
-            "--only",
+            flag,
             format!("\"{list}\" is not a list of positions like 1,4-6"),
         )
     };
@@ -256,9 +375,10 @@ mod tests {
 
     #[test]
     fn positions_are_one_based_lists_and_ranges() {
-        assert_eq!(positions("1,4-6, 2").unwrap(), [0, 3, 4, 5, 1]);
+        assert_eq!(positions_of("--only", "1,4-6, 2").unwrap(), [0, 3, 4, 5, 1]);
         for bad in ["0", "3-1", "a", "1,,2", ""] {
-            assert!(positions(bad).is_err(), "{bad}");
+            let e = positions_of("--select", bad).unwrap_err().to_string();
+            assert!(e.contains("--select"), "{bad}: {e}");
         }
     }
 }

@@ -100,6 +100,10 @@ enum Command {
     /// List client connections (name, client-provided name, user, channels, prefetch,
     /// unacked, rates), or close one with a reason its client receives.
     Connections(connections::ConnectionsArgs),
+    /// Make a collection file of rabtap's saved messages or the management API's get-messages JSON.
+    Import(collections::ImportArgs),
+    /// Write a collection's messages (all or some) as JSON Lines in the message format.
+    Export(collections::ExportArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -239,6 +243,8 @@ async fn run(cli: Cli) -> Result<Exit> {
         Command::Save(args) => collections::save(resolve(&cli.connection).await?, args).await,
         Command::Replay(args) => collections::replay(resolve(&cli.connection), args).await,
         Command::Connections(args) => connections::run(resolve(&cli.connection).await?, args).await,
+        Command::Import(args) => collections::import(args),
+        Command::Export(args) => collections::export(args),
     }
 }
 

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use clap::{ArgGroup, Args};
 use serde_json::{Map, Value};
 use warren_core::cluster::OpenCluster;
+use warren_core::collections::format;
 use warren_core::endpoint::ClusterTarget;
 use warren_core::message::{
     self, BodyEncoding, HeaderType, MessageJson, PropertiesJson, PropertyName,
@@ -50,7 +51,8 @@ pub struct PublishArgs {
     /// Read the body from a file, byte for byte (not templated).
     #[arg(long, value_name = "FILE")]
     body_file: Option<String>,
-    /// Messages in the message format: one JSON object, or JSON Lines.
+    /// Messages in the message format: one JSON object, JSON Lines, or a collection (a
+    /// `warren save` file: its variables apply, under --var's).
     #[arg(long, value_name = "FILE")]
     message_file: Option<String>,
     /// How many messages (with a message file: how many times the whole file).
@@ -137,15 +139,21 @@ fn summary_text(s: &PublishSummary, total: u64) -> String {
 
 /// The messages and settings the flags describe (no network).
 fn build(args: &PublishArgs) -> Result<(Vec<MessageJson>, PublishRequest)> {
-    let mut messages = match &args.message_file {
-        Some(path) => warren_core::message::file::read(path)?,
-        None => vec![MessageJson {
-            exchange: String::new(),
-            routing_key: String::new(),
-            properties: PropertiesJson::default(),
-            body: args.body.clone().unwrap_or_default(),
-            body_encoding: BodyEncoding::Utf8,
-        }],
+    let (mut messages, mut variables) = match &args.message_file {
+        Some(path) => {
+            let file = format::read_message_file(std::path::Path::new(path))?;
+            (file.messages, file.variables)
+        }
+        None => (
+            vec![MessageJson {
+                exchange: String::new(),
+                routing_key: String::new(),
+                properties: PropertiesJson::default(),
+                body: args.body.clone().unwrap_or_default(),
+                body_encoding: BodyEncoding::Utf8,
+            }],
+            BTreeMap::new(),
+        ),
     };
     let headers = args
         .headers
@@ -174,7 +182,6 @@ fn build(args: &PublishArgs) -> Result<(Vec<MessageJson>, PublishRequest)> {
             set_property(&mut m.properties, name, value)?;
         }
     }
-    let mut variables = BTreeMap::new();
     for v in &args.vars {
         let (k, v) = split_pair("--var", v)?;
         variables.insert(k, v);

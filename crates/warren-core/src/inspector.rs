@@ -603,6 +603,7 @@ mod tests {
             redelivered: false,
             offset: None,
             delivery_count: None,
+            received_at_ms: 0,
         }
     }
 

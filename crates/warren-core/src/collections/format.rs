@@ -142,8 +142,12 @@ impl Entry {
         }
     }
 
-    /// A peeked message, recorded at `at`.
-    pub fn from_peeked(m: &PeekedMessage, at: SystemTime, source: Option<Source>) -> Entry {
+    /// A peeked message, recorded when the peek read it (not when it is saved, which may be
+    /// much later: an original-timing replay keeps the pace the messages were read at). A
+    /// `timestamp` property the publisher set stays a property; it says nothing of when
+    /// Warren read the message.
+    pub fn from_peeked(m: &PeekedMessage, source: Option<Source>) -> Entry {
+        let at = UNIX_EPOCH + Duration::from_millis(m.received_at_ms);
         Entry::recorded(&m.message, at, source)
     }
 
@@ -290,36 +294,26 @@ pub fn parse(path: &Path, text: &str) -> Result<Collection> {
         if line.trim().is_empty() {
             continue;
         }
-        let value: Value = serde_json::from_str(line).map_err(|e| json_error(path, n, &e, ""))?;
-        let Value::Object(obj) = &value else {
-            return Err(parse_error(path, n, 1, "expected a JSON object"));
-        };
-        if !seen_first && obj.contains_key("warren_collection") {
-            seen_first = true;
-            let de = &mut serde_json::Deserializer::from_str(line);
-            let header: Header = serde_path_to_error::deserialize(de).map_err(|e| {
-                let field = e.path().to_string();
-                json_error(path, n, e.inner(), &field)
-            })?;
-            if header.warren_collection > FORMAT_VERSION || header.warren_collection == 0 {
-                return Err(parse_error(
-                    path,
-                    n,
-                    1,
-                    format!(
-                        "collection format version {} (this Warren reads version {FORMAT_VERSION} and older)",
-                        header.warren_collection
-                    ),
-                ));
+        // One JSON pass per message line: only a line that may be a header (it names the
+        // header's key somewhere) is read as a JSON value first to tell.
+        if line.contains("\"warren_collection\"") {
+            let value: Value =
+                serde_json::from_str(line).map_err(|e| json_error(path, n, &e, ""))?;
+            let Value::Object(obj) = &value else {
+                return Err(parse_error(path, n, 1, "expected a JSON object"));
+            };
+            if obj.contains_key("warren_collection") {
+                if seen_first {
+                    return Err(parse_error(path, n, 1, "a second collection header"));
+                }
+                seen_first = true;
+                let header = parse_header(path, n, line)?;
+                collection.name = header.name;
+                collection.description = header.description;
+                collection.variables = header.variables;
+                literal = false;
+                continue;
             }
-            collection.name = header.name;
-            collection.description = header.description;
-            collection.variables = header.variables;
-            literal = false;
-            continue;
-        }
-        if obj.contains_key("warren_collection") {
-            return Err(parse_error(path, n, 1, "a second collection header"));
         }
         seen_first = true;
         let entry = parse_line(path, n, line, literal)?;
@@ -330,17 +324,53 @@ pub fn parse(path: &Path, text: &str) -> Result<Collection> {
     Ok(collection)
 }
 
+fn parse_header(path: &Path, n: usize, line: &str) -> Result<Header> {
+    let de = &mut serde_json::Deserializer::from_str(line);
+    let header: Header = serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        json_error(path, n, e.inner(), &field)
+    })?;
+    if header.warren_collection > FORMAT_VERSION || header.warren_collection == 0 {
+        return Err(parse_error(
+            path,
+            n,
+            1,
+            format!(
+                "collection format version {} (this Warren reads version {FORMAT_VERSION} and older)",
+                header.warren_collection
+            ),
+        ));
+    }
+    Ok(header)
+}
+
+/// A message line read in one pass; when it does not read, it is read again, slowly, only to
+/// say where and why (not JSON, not an object, or which field).
+fn read_line(path: &Path, n: usize, text: &str) -> Result<Line> {
+    if let Ok(line) = serde_json::from_str::<Line>(text) {
+        return Ok(line);
+    }
+    let value: Value = serde_json::from_str(text).map_err(|e| json_error(path, n, &e, ""))?;
+    if !value.is_object() {
+        return Err(parse_error(path, n, 1, "expected a JSON object"));
+    }
+    let de = &mut serde_json::Deserializer::from_str(text);
+    match serde_path_to_error::deserialize::<_, Line>(de) {
+        Ok(line) => Ok(line),
+        Err(e) => {
+            let field = e.path().to_string();
+            Err(json_error(path, n, e.inner(), &field))
+        }
+    }
+}
+
 fn literal_entry(mut e: Entry) -> Entry {
     e.message = escape_message(e.message);
     e
 }
 
 fn parse_line(path: &Path, n: usize, text: &str, literal: bool) -> Result<Entry> {
-    let de = &mut serde_json::Deserializer::from_str(text);
-    let line: Line = serde_path_to_error::deserialize(de).map_err(|e| {
-        let field = e.path().to_string();
-        json_error(path, n, e.inner(), &field)
-    })?;
+    let line = read_line(path, n, text)?;
     let recorded_at = match line.recorded_at {
         None => None,
         Some(RecordedAt::EpochMs(ms)) => Some(ms_timestamp(ms)),
@@ -365,19 +395,21 @@ fn parse_line(path: &Path, n: usize, text: &str, literal: bool) -> Result<Entry>
     };
     // The message format's own checks (base64, header types, short strings), with the line.
     // A template's typed header may hold a placeholder its type needs rendered: a replay's
-    // plan checks those; here only its body's encoding.
+    // plan checks those; here only its body's encoding (a UTF-8 body is one as read).
     let checked = if literal {
-        message.clone()
-    } else {
-        MessageJson {
+        Some(message.clone())
+    } else if message.body_encoding == BodyEncoding::Base64 {
+        Some(MessageJson {
             exchange: String::new(),
             routing_key: String::new(),
             properties: PropertiesJson::default(),
             body: message.body.clone(),
             body_encoding: message.body_encoding,
-        }
+        })
+    } else {
+        None
     };
-    if let Err(e) = Message::try_from(checked) {
+    if let Some(Err(e)) = checked.map(Message::try_from) {
         let reason = match &e {
             Error::InvalidInput { field, reason } => format!("{field}: {reason}"),
             other => other.to_string(),
@@ -447,21 +479,41 @@ fn sorted(m: &Map<String, Value>) -> Map<String, Value> {
 
 /// Writes `collection` to `path` atomically (see [`crate::message::file::write_atomically`]).
 pub fn write(path: &Path, collection: &Collection) -> Result<()> {
+    write_file(path, true, |w| to_text(collection, w))
+}
+
+/// Writes `collection` to a new file at `path`, atomically; an existing file is left as it is
+/// and the write refused.
+pub fn write_new(path: &Path, collection: &Collection) -> Result<()> {
+    write_file(path, false, |w| to_text(collection, w))
+}
+
+fn write_file(
+    path: &Path,
+    replace: bool,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let file_err = |reason: String| Error::File {
+        path: path.to_owned(),
+        reason,
+    };
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     if !dir.is_dir() {
-        return Err(Error::File {
-            path: path.to_owned(),
-            reason: format!("folder {} does not exist", dir.display()),
-        });
+        return Err(file_err(format!("folder {} does not exist", dir.display())));
     }
-    crate::message::file::write_atomically(path, |w| to_text(collection, w)).map_err(|e| {
-        Error::File {
-            path: path.to_owned(),
-            reason: e.to_string(),
+    let written = if replace {
+        crate::message::file::write_atomically(path, write)
+    } else {
+        crate::message::file::write_new_atomically(path, write)
+    };
+    written.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            file_err("already exists; it was left as it is".into())
         }
+        _ => file_err(e.to_string()),
     })
 }
 
@@ -469,8 +521,76 @@ pub fn write(path: &Path, collection: &Collection) -> Result<()> {
 /// fields), atomically: what `warren publish --message-file` reads and any tool that knows the
 /// message format. Templates are written as they are.
 pub fn export(path: &Path, entries: &[&Entry]) -> Result<u64> {
-    let messages: Vec<&MessageJson> = entries.iter().map(|e| &e.message).collect();
-    crate::message::file::write_json_lines(path, &messages)
+    write_file(path, true, |w| export_to(w, entries))?;
+    Ok(entries.len() as u64)
+}
+
+/// [`export`] to a new file: an existing file is left as it is and the export refused.
+pub fn export_new(path: &Path, entries: &[&Entry]) -> Result<u64> {
+    write_file(path, false, |w| export_to(w, entries))?;
+    Ok(entries.len() as u64)
+}
+
+/// [`export`]'s lines, written to `out` (standard output, say).
+pub fn export_to(out: &mut dyn std::io::Write, entries: &[&Entry]) -> std::io::Result<()> {
+    for e in entries {
+        serde_json::to_writer(&mut *out, &e.message)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// What a message file holds for `warren publish --message-file`: messages (templates) and
+/// the variables they may use.
+#[derive(Debug, Clone, Default)]
+pub struct MessageFile {
+    pub messages: Vec<MessageJson>,
+    /// A collection's variables (empty for a plain message file).
+    pub variables: BTreeMap<String, String>,
+}
+
+/// Reads a file to publish: a collection (its first line a collection header) gives its
+/// messages as the templates they are and its variables; any other file is a plain message
+/// file (one message, or JSON Lines of messages: see [`crate::message::file`]), its messages
+/// templates too. A file that is neither but opens as a header-less collection (a
+/// `warren peek --json` file, with its peek fields) gives its messages as they were read:
+/// literal, their `{{` escaped.
+pub fn read_message_file(path: &Path) -> Result<MessageFile> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::File {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let is_collection = first.contains("\"warren_collection\"")
+        && serde_json::from_str::<Map<String, Value>>(first)
+            .is_ok_and(|o| o.contains_key("warren_collection"));
+    if !is_collection {
+        let messages = match crate::message::file::parse(&text) {
+            Ok(messages) => messages,
+            Err(e) => match parse(path, &text) {
+                Ok(peeked) if !peeked.messages.is_empty() => {
+                    peeked.messages.into_iter().map(|e| e.message).collect()
+                }
+                // The plain reading's error: it names what a message file may hold.
+                _ => return Err(e),
+            },
+        };
+        return Ok(MessageFile {
+            messages,
+            variables: BTreeMap::new(),
+        });
+    }
+    let collection = parse(path, &text)?;
+    if collection.messages.is_empty() {
+        return Err(Error::invalid(
+            "message file",
+            format!("collection \"{}\" holds no message", collection.name),
+        ));
+    }
+    Ok(MessageFile {
+        messages: collection.messages.into_iter().map(|e| e.message).collect(),
+        variables: collection.variables,
+    })
 }
 
 #[cfg(test)]
@@ -592,6 +712,134 @@ mod tests {
         // Without a header the file is literal, and the value must be an i16 as it stands.
         let literal = text.split_once('\n').unwrap().1;
         assert!(matches!(parse(p(), literal), Err(Error::Parse { .. })));
+    }
+
+    #[test]
+    fn a_peeked_message_is_recorded_when_the_peek_read_it_and_keeps_its_timestamp() {
+        let read_at = 1_796_219_484_123;
+        let peeked = PeekedMessage {
+            position: 1,
+            message: Message {
+                exchange: "x".into(),
+                routing_key: "k".into(),
+                properties: crate::message::Properties {
+                    // Set by the publisher, an hour before Warren read the message.
+                    timestamp: Some(1_796_215_884),
+                    ..Default::default()
+                },
+                body: b"{{seq}}".to_vec(),
+            },
+            redelivered: false,
+            offset: None,
+            delivery_count: None,
+            received_at_ms: read_at,
+        };
+        let entry = Entry::from_peeked(&peeked, None);
+        assert_eq!(
+            entry.recorded_at.as_deref(),
+            Some("2026-12-02T13:51:24.123Z")
+        );
+        assert_eq!(entry.recorded_ms(), Some(read_at as i64));
+        assert_eq!(entry.message.properties.timestamp, Some(1_796_215_884));
+        assert_eq!(entry.message.body, "\\{{seq}}");
+    }
+
+    #[test]
+    fn a_message_file_may_be_a_collection_with_its_variables() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.jsonl");
+        std::fs::write(
+            &file,
+            concat!(
+                r#"{"warren_collection":1,"name":"c","variables":{"tenant":"acme"}}"#,
+                "\n",
+                r#"{"routing_key":"k.{{tenant}}","body":"{{seq}}","recorded_at":"2026-12-02T13:51:24.123Z","source":{"queue":"q"}}"#,
+                "\n",
+                r#"{"body":"AAE=","body_encoding":"base64"}"#,
+                "\n"
+            ),
+        )
+        .unwrap();
+        let f = read_message_file(&file).unwrap();
+        assert_eq!(f.messages.len(), 2);
+        assert_eq!(f.messages[0].routing_key, "k.{{tenant}}");
+        assert_eq!(f.messages[0].body, "{{seq}}");
+        assert_eq!(f.variables.get("tenant").map(String::as_str), Some("acme"));
+        // A plain message file is read as before: its messages are templates, no variables.
+        std::fs::write(&file, "{\"body\": \"{{seq}}\"}\n{\"body\": \"b\"}\n").unwrap();
+        let f = read_message_file(&file).unwrap();
+        assert_eq!(
+            (f.messages.len(), f.messages[0].body.as_str()),
+            (2, "{{seq}}")
+        );
+        assert!(f.variables.is_empty());
+        // A peek's file (peek fields beside the message) is sent as it was read.
+        std::fs::write(
+            &file,
+            "{\"position\":1,\"routing_key\":\"q\",\"body\":\"{{x}}\",\"redelivered\":true}\n",
+        )
+        .unwrap();
+        let f = read_message_file(&file).unwrap();
+        assert_eq!(f.messages[0].body, "\\{{x}}");
+        std::fs::write(&file, "{\"position\":1,\"colour\":2}\n").unwrap();
+        let e = read_message_file(&file).unwrap_err().to_string();
+        assert!(e.contains("unknown field `position`"), "{e}");
+        // A header alone is no message to publish; a broken line names its place.
+        std::fs::write(&file, "{\"warren_collection\":1,\"name\":\"e\"}\n").unwrap();
+        let e = read_message_file(&file).unwrap_err().to_string();
+        assert!(e.contains("holds no message"), "{e}");
+        std::fs::write(
+            &file,
+            "{\"warren_collection\":1,\"name\":\"e\"}\n{\"body\": }\n",
+        )
+        .unwrap();
+        let e = read_message_file(&file).unwrap_err().to_string();
+        assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn an_export_or_a_new_collection_never_replaces_a_file_unless_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = concat!(
+            r#"{"warren_collection":1,"name":"c"}"#,
+            "\n",
+            r#"{"routing_key":"a","body":"\\{{x}}","recorded_at":"2026-12-02T13:51:24.123Z"}"#,
+            "\n",
+            r#"{"routing_key":"b","body":"2"}"#,
+            "\n"
+        );
+        let c = parse(p(), text).unwrap();
+        let path = dir.path().join("out.jsonl");
+        write_new(&path, &c).unwrap();
+        let mut written = Vec::new();
+        to_text(&c, &mut written).unwrap();
+        let written = String::from_utf8(written).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), written);
+        let other = Collection {
+            name: "other".into(),
+            ..Collection::default()
+        };
+        let e = write_new(&path, &other).unwrap_err().to_string();
+        assert!(e.contains("already exists"), "{e}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), written);
+        // An export is the messages alone, templates as they are, one per line.
+        let selected: Vec<&Entry> = vec![&c.messages[1], &c.messages[0]];
+        let e = export_new(&path, &selected).unwrap_err().to_string();
+        assert!(e.contains("already exists"), "{e}");
+        assert_eq!(export(&path, &selected).unwrap(), 2);
+        let exported = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            exported,
+            concat!(
+                r#"{"exchange":"","routing_key":"b","properties":{},"body":"2","body_encoding":"utf8"}"#,
+                "\n",
+                r#"{"exchange":"","routing_key":"a","properties":{},"body":"\\{{x}}","body_encoding":"utf8"}"#,
+                "\n"
+            )
+        );
+        let back = crate::message::file::read(path.to_str().unwrap()).unwrap();
+        assert_eq!(back.len(), 2);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

@@ -46,6 +46,23 @@ pub fn import(path: &Path) -> Result<Collection> {
     })
 }
 
+/// Several sources (see [`import`]) into one collection, their messages in the order the
+/// sources are given; named after the first. Any source that does not read fails the whole.
+pub fn import_all(sources: &[PathBuf]) -> Result<Collection> {
+    let Some(first) = sources.first() else {
+        return Err(Error::invalid("source", "nothing to import"));
+    };
+    let mut all = import(first)?;
+    for source in &sources[1..] {
+        all.messages.extend(import(source)?.messages);
+    }
+    if sources.len() > 1 {
+        let names: Vec<String> = sources.iter().map(|s| s.display().to_string()).collect();
+        all.description = format!("imported from {}", names.join(", "));
+    }
+    Ok(all)
+}
+
 fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| Error::File {
         path: path.to_owned(),
@@ -389,5 +406,32 @@ mod tests {
         );
         std::fs::write(&path, "[1]").unwrap();
         assert!(import(&path).unwrap_err().to_string().contains("message 1"));
+    }
+
+    #[test]
+    fn several_sources_import_into_one_collection_in_the_order_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let rabtap = dir.path().join("tap.json");
+        std::fs::write(&rabtap, RABTAP).unwrap();
+        let api = dir.path().join("get.json");
+        std::fs::write(
+            &api,
+            r#"[{"exchange":"","routing_key":"q","properties":{},"payload":"from the api","payload_encoding":"string"}]"#,
+        )
+        .unwrap();
+        let c = import_all(&[api.clone(), rabtap.clone()]).unwrap();
+        assert_eq!(c.name, "get");
+        let keys: Vec<&str> = c
+            .messages
+            .iter()
+            .map(|e| e.message.routing_key.as_str())
+            .collect();
+        assert_eq!(keys, ["q", "orders.\\{{eu}}"]);
+        assert!(c.description.contains("tap.json"), "{}", c.description);
+        // One bad source fails the whole import.
+        let bad = dir.path().join("bad.json");
+        std::fs::write(&bad, "nonsense").unwrap();
+        assert!(import_all(&[rabtap, bad]).is_err());
+        assert!(import_all(&[]).is_err());
     }
 }

@@ -9,6 +9,7 @@
 //! confirmed). This module turns a collection and a [`ReplayRequest`] into a publish plan, and
 //! the publish summary into a [`ReplayReport`] whose outcomes name collection positions.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
@@ -157,17 +158,23 @@ pub fn plan(collection: &Collection, request: &ReplayRequest) -> Result<ReplayPl
     if indices.is_empty() {
         return Err(Error::invalid("selection", "no message to replay"));
     }
-    let messages: Vec<MessageJson> = indices
+    // Borrowed, not copied, unless a target given instead changes them.
+    let retarget = request.target.exchange.is_some() || request.target.routing_key.is_some();
+    let messages: Vec<Cow<MessageJson>> = indices
         .iter()
         .map(|&i| {
-            let mut m = collection.messages[i as usize].message.clone();
+            let m = &collection.messages[i as usize].message;
+            if !retarget {
+                return Cow::Borrowed(m);
+            }
+            let mut m = m.clone();
             if let Some(e) = &request.target.exchange {
                 m.exchange = e.clone();
             }
             if let Some(k) = &request.target.routing_key {
                 m.routing_key = k.clone();
             }
-            m
+            Cow::Owned(m)
         })
         .collect();
     let mut variables = collection.variables.clone();
@@ -177,7 +184,7 @@ pub fn plan(collection: &Collection, request: &ReplayRequest) -> Result<ReplayPl
         _ => None,
     };
     let publish_request = PublishRequest {
-        message: messages[0].clone(),
+        message: messages[0].clone().into_owned(),
         count: 1,
         rate,
         mandatory: true,

@@ -7,7 +7,7 @@
 //! collection as it was.
 
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
@@ -50,11 +50,7 @@ pub async fn record_peek(
         idle,
         cancel,
         |m| {
-            entries.push(Entry::from_peeked(
-                &m,
-                SystemTime::now(),
-                Some(from.clone()),
-            ));
+            entries.push(Entry::from_peeked(&m, Some(from.clone())));
             Ok(())
         },
         on_progress,

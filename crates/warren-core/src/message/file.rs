@@ -22,6 +22,24 @@ pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
+    write_file(path, true, write)
+}
+
+/// Like [`write_atomically`], but never over an existing file: the rename itself refuses
+/// (so a file that appears meanwhile is not replaced either) with
+/// [`std::io::ErrorKind::AlreadyExists`], and the temporary file goes.
+pub fn write_new_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    write_file(path, false, write)
+}
+
+fn write_file(
+    path: &Path,
+    replace: bool,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -33,7 +51,11 @@ pub fn write_atomically(
         w.flush()?;
     }
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    if replace {
+        tmp.persist(path).map_err(|e| e.error)?;
+    } else {
+        tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    }
     Ok(())
 }
 
@@ -192,5 +214,15 @@ mod tests {
             1,
             "no temporary file left"
         );
+        let refused = write_new_atomically(&path, |w| w.write_all(b"{}\n"));
+        assert_eq!(
+            refused.unwrap_err().kind(),
+            std::io::ErrorKind::AlreadyExists
+        );
+        assert_eq!(read(path.to_str().unwrap()).unwrap().len(), 2);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let new = dir.path().join("new.jsonl");
+        write_new_atomically(&new, |w| w.write_all(b"{}\n")).unwrap();
+        assert_eq!(read(new.to_str().unwrap()).unwrap().len(), 1);
     }
 }

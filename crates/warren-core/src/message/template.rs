@@ -5,9 +5,12 @@
 //! Why templates are compiled and rendered from a seed: a publish must be refused before its
 //! first message goes out when any message would be invalid (a header that does not fit its
 //! type, a bad expiration...), yet holding a large run's rendered messages in memory is not an
-//! option. So every message is rendered once to validate it and again when it is sent, from a
-//! random generator seeded by the run's seed and the message's sequence number: both renders
-//! give the same values, and only the clock (`now*`) moves on. Within one message `{{uuid}}`
+//! option. So every message that varies is rendered once to validate it and again when it is
+//! sent, from a random generator seeded by the run's seed and the message's sequence number:
+//! both renders give the same values, and only the clock (`now*`) moves on. A message with no
+//! placeholder is the same every time: publish renders it once, checks that render and sends
+//! it (a replay of recorded messages is all such messages), and a body without placeholders
+//! is held as bytes from compile on, never rendered. Within one message `{{uuid}}`
 //! and the clock have one value each (so a message id and a body can quote the same uuid);
 //! every `random_*` placeholder draws anew.
 //!
@@ -249,6 +252,21 @@ impl Template {
         Ok(Template { parts })
     }
 
+    /// The text every render gives, when there is one (else the template back).
+    pub fn into_static_text(self) -> std::result::Result<String, Template> {
+        if !self.is_static() {
+            return Err(self);
+        }
+        Ok(self
+            .parts
+            .into_iter()
+            .map(|p| match p {
+                Part::Text(t) => t,
+                _ => String::new(),
+            })
+            .collect())
+    }
+
     /// True when every render gives the same text.
     pub fn is_static(&self) -> bool {
         self.parts.iter().all(|p| matches!(p, Part::Text(_)))
@@ -428,7 +446,7 @@ impl MessageTemplate {
                         .transpose()?,
                 ))
             };
-        let string_props = vec![
+        let mut string_props = vec![
             t("content_type", &p.content_type)?,
             t("content_encoding", &p.content_encoding)?,
             t("correlation_id", &p.correlation_id)?,
@@ -439,6 +457,10 @@ impl MessageTemplate {
             t("user_id", &p.user_id)?,
             t("app_id", &p.app_id)?,
         ];
+        // An absent property stays absent (the properties copied below have it so): only
+        // the present ones are kept, which matters when a replay holds 100,000 templates.
+        string_props.retain(|(_, t)| t.is_some());
+        string_props.shrink_to_fit();
         let headers = p
             .headers
             .as_ref()
@@ -449,8 +471,14 @@ impl MessageTemplate {
         let body = match body {
             Some(bytes) => BodyTemplate::Bytes(bytes),
             None => match message.body_encoding {
+                // A body without placeholders is sent as it is: held as bytes from here on,
+                // shared by every send rather than rendered for each.
                 BodyEncoding::Utf8 => {
-                    BodyTemplate::Text(Template::compile("body", &message.body, variables)?)
+                    let t = Template::compile("body", &message.body, variables)?;
+                    match t.into_static_text() {
+                        Ok(text) => BodyTemplate::Bytes(bytes::Bytes::from(text)),
+                        Err(t) => BodyTemplate::Text(t),
+                    }
                 }
                 BodyEncoding::Base64 => {
                     // Decoded once through the message format's own rules.

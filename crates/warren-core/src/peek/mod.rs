@@ -176,6 +176,10 @@ pub struct PeekedMessage {
     /// `x-delivery-count` as delivered (quorum queues), before this peek's return.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_count: Option<u64>,
+    /// When the peek received it (Unix epoch milliseconds): what a collection records as
+    /// `recorded_at`, however much later the message is saved into one.
+    #[serde(skip)]
+    pub received_at_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -576,6 +580,7 @@ pub(crate) async fn hold<F: FnMut(PeekProgress)>(
                     redelivered: delivery.redelivered,
                     offset,
                     delivery_count,
+                    received_at_ms: crate::session::now_ms(),
                 })?;
                 if end == PeekEnd::Cancelled {
                     break;

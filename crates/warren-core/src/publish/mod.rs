@@ -934,11 +934,23 @@ pub async fn run(
     let Ok(max_body) = until_cancelled(&cancel, max_message_size(api)).await else {
         return Ok(cancelled_before_sending(String::new()));
     };
-    plan.validate(max_body, Some(&user))?;
     let limits = Limits {
         max_body,
         user: Some(&user),
         with_fixed_body: false,
+    };
+    // Every message is checked before the first goes out. Messages that do not vary are
+    // rendered once, here, and those renders are what is sent; messages that vary are
+    // rendered here to check them and again when each is sent (see `message::template`).
+    let fixed: Option<Vec<Wire>> = if plan.all_static() {
+        Some(
+            (1..=(plan.templates.len() as u64).min(plan.total))
+                .map(|seq| plan.wire(seq, &limits))
+                .collect::<Result<_>>()?,
+        )
+    } else {
+        plan.validate(max_body, Some(&user))?;
+        None
     };
     let (channel, endpoint) = match until_cancelled(&cancel, session.channel(CONNECT_WAIT)).await {
         Ok(c) => c?,
@@ -967,16 +979,6 @@ pub async fn run(
         }
     }
     let total = plan.total;
-    // A message that does not vary is rendered once.
-    let fixed: Option<Vec<Wire>> = if plan.all_static() {
-        Some(
-            (1..=(plan.templates.len() as u64).min(total))
-                .map(|seq| plan.wire(seq, &limits))
-                .collect::<Result<_>>()?,
-        )
-    } else {
-        None
-    };
     let mut links = session.watch_links();
     let mut run = Run {
         plan,

@@ -3,6 +3,7 @@
 //! delivery mode, body size, `user_id`), and the preview. Kept apart from the run so a preview
 //! and the CLI's checks need no cluster, and every check is unit-tested.
 
+use std::borrow::Borrow;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -37,8 +38,12 @@ impl Plan {
 
     /// `messages` sent in order, the whole list `request.count` times (`request.message` is
     /// ignored); `seq` runs over all of them. The request's variables, rate, mandatory flag
-    /// and body file apply to every message.
-    pub fn from_messages(messages: &[MessageJson], request: &PublishRequest) -> Result<Plan> {
+    /// and body file apply to every message. The messages are borrowed: what a run needs of
+    /// them is compiled.
+    pub fn from_messages<M: Borrow<MessageJson>>(
+        messages: &[M],
+        request: &PublishRequest,
+    ) -> Result<Plan> {
         if messages.is_empty() {
             return Err(Error::invalid("message", "no message to publish"));
         }
@@ -67,13 +72,15 @@ impl Plan {
             .iter()
             .enumerate()
             .map(|(i, m)| {
-                MessageTemplate::compile(m, &request.variables, body.clone()).map_err(|e| {
-                    if many {
-                        in_message(e, i as u64 + 1)
-                    } else {
-                        e
-                    }
-                })
+                MessageTemplate::compile(m.borrow(), &request.variables, body.clone()).map_err(
+                    |e| {
+                        if many {
+                            in_message(e, i as u64 + 1)
+                        } else {
+                            e
+                        }
+                    },
+                )
             })
             .collect::<Result<Vec<_>>>()?;
         let total = request
