@@ -92,6 +92,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         crate::collections::export_collection,
         crate::collections::replay_collection,
         crate::collections::collection_reports,
+        crate::connections::list_connections,
+        crate::connections::close_connection,
     ]
 }
 

@@ -5,6 +5,7 @@ mod browse;
 mod collections;
 mod commands;
 mod compose;
+mod connections;
 mod consume;
 #[cfg(test)]
 mod ipc_contract;

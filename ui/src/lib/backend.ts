@@ -12,6 +12,7 @@ import { open as openDialog, save as saveDialog } from '@tauri-apps/plugin-dialo
 import type { AppInfo } from './bindings/AppInfo';
 import type { BindingRow } from './bindings/BindingRow';
 import type { ClusterStatus } from './bindings/ClusterStatus';
+import type { ConnectionRow } from './bindings/ConnectionRow';
 import type { ConsumedDetail } from './bindings/ConsumedDetail';
 import type { ConsumedRow } from './bindings/ConsumedRow';
 import type { ConsumeRequest } from './bindings/ConsumeRequest';
@@ -231,6 +232,16 @@ export function cancelOperation(id: number): Promise<void> {
 // Browse: queues, exchanges, bindings. `name` is always the profile's name.
 
 /** One page of queues, sorted and filtered by the management API. */
+/** The cluster's client connections, with their channels' prefetch and unacked counts. */
+export function listConnections(name: string): Promise<ConnectionRow[]> {
+  return call<ConnectionRow[]>('list_connections', { name });
+}
+
+/** Closes a connection (the broker's name for it); its client receives `reason`. */
+export function closeConnection(name: string, connection: string, reason: string): Promise<string> {
+  return call<string>('close_connection', { name, connection, reason });
+}
+
 export function listQueues(name: string, query: QueueQuery): Promise<QueuePage> {
   return call<QueuePage>('list_queues', { name, query });
 }

@@ -18,4 +18,4 @@ export interface TapTarget {
   type: string | null;
 }
 
-export type WorkspaceTab = 'status' | 'queues' | 'exchanges' | 'browse' | 'publish' | 'collections';
+export type WorkspaceTab = 'status' | 'queues' | 'exchanges' | 'connections' | 'browse' | 'publish' | 'collections';
