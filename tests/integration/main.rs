@@ -21,4 +21,5 @@ mod peek;
 mod publish;
 mod quorum;
 mod secrets;
+mod tls;
 mod unanswered;
