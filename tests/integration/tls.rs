@@ -409,6 +409,16 @@ fn external_login_is_the_certificate_user_without_a_password() {
 
     let out = run(args.clone(), &["peek", &queue.name, "-n", "5", "--json"]);
     assert_eq!(peeked_bodies(&out), ["as the certificate's user"]);
+
+    // A listener whose node does not offer EXTERNAL: refused, saying what to check.
+    let (_, optional) = tls_node(false);
+    let mut elsewhere = args.clone();
+    elsewhere[1] = format!("amqps://localhost:{}/%2f", optional.amqps_port);
+    elsewhere[3] = format!("https://guest:guest@localhost:{}", optional.https_port);
+    let out = publish(&elsewhere, &queue.name, "never sent", &[]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("does it offer EXTERNAL"), "{stderr}");
 }
 
 #[test]

@@ -726,6 +726,23 @@ fn connect_error(
                 failure,
             };
         }
+        // A server that does not offer EXTERNAL closes the connection without a word
+        // (RabbitMQ: "invalid authentication mechanism"), which lapin reports as a lost socket.
+        use std::io::ErrorKind as K;
+        if target.auth == AuthMechanism::External
+            && matches!(
+                io.kind(),
+                K::ConnectionAborted | K::ConnectionReset | K::UnexpectedEof | K::BrokenPipe
+            )
+        {
+            return Error::Unreachable {
+                endpoint: endpoint.to_owned(),
+                reason: "the server closed the connection at the EXTERNAL login: does it offer \
+                         EXTERNAL (RabbitMQ: the rabbitmq_auth_mechanism_ssl plugin) on this \
+                         listener?"
+                    .into(),
+            };
+        }
     }
     match amqp_error(endpoint, &target.amqp_credentials, e, true) {
         Error::Auth { endpoint, .. } if target.auth == AuthMechanism::External => Error::Auth {
