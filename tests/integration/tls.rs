@@ -471,3 +471,76 @@ fn a_profile_with_verification_off_carries_the_warning() {
         std::panic::resume_unwind(e);
     }
 }
+
+#[test]
+fn a_profile_with_external_login_is_saved_and_used_without_a_password() {
+    let (_, tls) = tls_node(true);
+    let queue = Queue::new("tls.external-profile");
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique("tls-external");
+    let warren_here = |more: &[&str]| -> Output {
+        Command::new(env!("CARGO_BIN_EXE_warren"))
+            .env("WARREN_CONFIG_DIR", dir.path())
+            .args(more)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let (ca, cert, key) = (file("ca.pem"), file("client.pem"), file("client.key"));
+    let amqps = format!("amqps://localhost:{}", tls.amqps_port);
+    let https = format!("https://localhost:{}", tls.https_port);
+    let out = warren_here(&[
+        "profile",
+        "add",
+        &name,
+        "--username",
+        "ops",
+        "--auth",
+        "external",
+        "--node",
+        &amqps,
+        "--api",
+        &https,
+        "--ca-file",
+        &ca,
+        "--client-cert",
+        &cert,
+        "--client-key",
+        &key,
+    ]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let result = std::panic::catch_unwind(|| {
+        let saved = std::fs::read_to_string(dir.path().join("profiles.json")).unwrap();
+        assert!(
+            saved.contains("\"auth\": \"external\"") || saved.contains("\"auth\":\"external\""),
+            "{saved}"
+        );
+        let out = warren_here(&["profile", "show", &name]);
+        assert!(
+            text(&out).0.contains("login     EXTERNAL"),
+            "{:?}",
+            text(&out)
+        );
+        let out = warren_here(&[
+            "-p",
+            &name,
+            "publish",
+            "-e",
+            "",
+            "-k",
+            &queue.name,
+            "--body",
+            "by profile",
+            "-P",
+            "user_id=warren-tls-client",
+            "--json",
+        ]);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stdout}{stderr}");
+        assert!(stdout.contains("\"confirmed\":1"), "{stdout}");
+    });
+    let _ = warren_here(&["profile", "remove", &name]);
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
