@@ -8,6 +8,8 @@
 #   NODES                                 node numbers, e.g. (1 2 3)
 #   NODE_NAME[N] AMQP_PORT[N] MGMT_PORT[N] DIST_PORT[N]
 #   SEED_NODE                             the first node
+#   AMQPS_PORT[N] HTTPS_PORT[N] CLIENT_CERT[N]   node N's TLS listeners ("tls" lines; unset
+#                                         for a node without)
 #   node_endpoint_args                    prints "--node amqp://... --api http://..." per node
 #                                         (no credentials), one word per line
 
@@ -28,6 +30,10 @@ while read -r _ _ n name amqp mgmt dist; do
   NODE_NAME[n]=$name AMQP_PORT[n]=$amqp MGMT_PORT[n]=$mgmt DIST_PORT[n]=$dist
 done < <(_layout node)
 SEED_NODE=${NODES[0]}
+AMQPS_PORT=() HTTPS_PORT=() CLIENT_CERT=()
+while read -r _ _ n amqps https client_cert; do
+  AMQPS_PORT[n]=$amqps HTTPS_PORT[n]=$https CLIENT_CERT[n]=$client_cert
+done < <(_layout tls)
 
 node_endpoint_args() {
   local n

@@ -13,8 +13,11 @@
 #   home/.erlang.cookie          private HOME + cookie shared by server and CLI
 #   rabbitmq-env.conf            empty; stops /etc/rabbitmq/rabbitmq-env.conf
 #                                (NODENAME=rabbit@localhost, ...) from leaking in
-#   NODE/rabbitmq.conf           listeners, management, loopback_users
-#   NODE/enabled_plugins         [rabbitmq_management].
+#   NODE/rabbitmq.conf           listeners (plain, and TLS where the layout has a "tls"
+#                                line), management, loopback_users
+#   NODE/enabled_plugins         [rabbitmq_management] (+ rabbitmq_auth_mechanism_ssl where
+#                                the TLS listener requires client certificates)
+#   tls/                         the test CA and certificates (tests/cluster/tls)
 #   NODE/mnesia/ log/ NODE.pid   (NODE = the node name before the "@")
 #
 # The system RabbitMQ (rabbit@localhost on 5672) shares epmd (4369) with these
@@ -173,6 +176,9 @@ ensure_layout() {
   chmod 400 "$RABBIT_HOME/.erlang.cookie"
   printf '# intentionally empty: isolates these nodes from /etc/rabbitmq/rabbitmq-env.conf\n' \
     >"$CLUSTER_DIR/rabbitmq-env.conf"
+  if ((${#AMQPS_PORT[@]})); then
+    "$WARREN_LIB_DIR/tls" "$CLUSTER_DIR/tls" | while read -r line; do log "$line"; done
+  fi
   for n in "${NODES[@]}"; do
     dir=$(node_dir "$n")
     mkdir -p "$dir/mnesia" "$dir/log"
@@ -186,8 +192,46 @@ loopback_users = none
 # (tests/cluster/node resume and tests/cluster/up heal it).
 cluster_partition_handling = ignore
 EOF
-    printf '[rabbitmq_management].\n' >"$dir/enabled_plugins"
+    tls_conf "$n" >>"$dir/rabbitmq.conf"
+    if [[ ${CLIENT_CERT[n]-} == required ]]; then
+      printf '[rabbitmq_management,rabbitmq_auth_mechanism_ssl].\n' >"$dir/enabled_plugins"
+    else
+      printf '[rabbitmq_management].\n' >"$dir/enabled_plugins"
+    fi
   done
+}
+
+# tls_conf N: the rabbitmq.conf lines of node N's TLS listeners (nothing for a node the layout
+# gives none). Paths as the broker sees them (inside its root for 4.x).
+tls_conf() {
+  local n=$1 tls
+  [[ -n ${AMQPS_PORT[n]-} ]] || return 0
+  tls=$(inside "$CLUSTER_DIR/tls")
+  cat <<EOF
+# TLS listeners (tests/cluster/layout "tls" lines; certificates from tests/cluster/tls).
+listeners.ssl.default = 127.0.0.1:${AMQPS_PORT[n]}
+ssl_options.cacertfile = $tls/ca.pem
+ssl_options.certfile = $tls/server.pem
+ssl_options.keyfile = $tls/server.key
+ssl_options.verify = verify_peer
+management.ssl.ip = 127.0.0.1
+management.ssl.port = ${HTTPS_PORT[n]}
+management.ssl.cacertfile = $tls/ca.pem
+management.ssl.certfile = $tls/server.pem
+management.ssl.keyfile = $tls/server.key
+EOF
+  if [[ ${CLIENT_CERT[n]} == required ]]; then
+    cat <<EOF
+# Mutual TLS: no certificate, no connection; EXTERNAL logs in the certificate's CN.
+ssl_options.fail_if_no_peer_cert = true
+auth_mechanisms.1 = PLAIN
+auth_mechanisms.2 = AMQPLAIN
+auth_mechanisms.3 = EXTERNAL
+ssl_cert_login_from = common_name
+EOF
+  else
+    printf 'ssl_options.fail_if_no_peer_cert = false\n'
+  fi
 }
 
 # Run a command with node N's server environment (paths as the broker sees them).
@@ -307,7 +351,7 @@ wait_pid_gone() {
 # Refuse to start node N if one of its ports is taken by someone else.
 check_ports_free() {
   local n=$1 port
-  for port in "$(amqp_port "$n")" "$(mgmt_port "$n")" "$(dist_port "$n")"; do
+  for port in "$(amqp_port "$n")" "$(mgmt_port "$n")" "$(dist_port "$n")" ${AMQPS_PORT[n]-} ${HTTPS_PORT[n]-}; do
     if [[ -n $(ss -Hltn "sport = :$port") ]]; then
       die "port $port (for $(node_name "$n")) is already in use: $(ss -Hltnp "sport = :$port" | head -1)" "$n"
     fi
@@ -402,6 +446,19 @@ mgmt_up() { HTTP_TIMEOUT=3 api GET "$1" /api/whoami >/dev/null 2>&1; }
 
 # true if node N's AMQP port accepts TCP connections.
 amqp_up() { timeout 2 bash -c ": </dev/tcp/127.0.0.1/$(amqp_port "$1")" 2>/dev/null; }
+
+# Warn about every TLS listener of the layout that does not accept connections: a node booted
+# with an older configuration (before its "tls" line existed) has none until it restarts.
+check_tls_listeners() {
+  local n port missing=()
+  for n in "${NODES[@]}"; do
+    for port in ${AMQPS_PORT[n]-} ${HTTPS_PORT[n]-}; do
+      timeout 2 bash -c ": </dev/tcp/127.0.0.1/$port" 2>/dev/null || missing+=("$(node_name "$n"):$port")
+    done
+  done
+  ((${#missing[@]} == 0)) ||
+    warn "TLS listeners not answering: ${missing[*]}; nodes booted before their TLS configuration get it on restart (tests/cluster/down, then up)"
+}
 
 # ------------------------------------------------------------ cluster view ---
 

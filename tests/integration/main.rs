@@ -24,4 +24,5 @@ mod publish;
 mod quorum;
 mod refusals;
 mod secrets;
+mod tls;
 mod unanswered;

@@ -22,6 +22,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use exit_code::Exit;
 use tokio_util::sync::CancellationToken;
+use warren_core::endpoint::AuthMechanism;
 use warren_core::endpoint::ClusterTarget;
 use warren_core::profiles::{saved, Keychain, NodeEndpoints, Profile, ProfileStore};
 use warren_core::status::HealthLevel;
@@ -58,6 +59,54 @@ struct ConnectionArgs {
     /// WARREN_PASSWORD gives it too. The user is the URIs' (amqp://ops@host), else guest.
     #[arg(long, global = true)]
     password_stdin: bool,
+    /// TLS (amqps://, https://): a PEM file of the CA(s) that signed the servers'
+    /// certificates, trusted besides the system's trust store.
+    #[arg(long, global = true, value_name = "PEM")]
+    ca_file: Option<String>,
+    /// TLS: a PEM client certificate (chain), for servers that require one (mutual TLS).
+    #[arg(long, global = true, value_name = "PEM", requires = "client_key")]
+    client_cert: Option<String>,
+    /// TLS: the PEM private key of --client-cert.
+    #[arg(long, global = true, value_name = "PEM", requires = "client_cert")]
+    client_key: Option<String>,
+    /// TLS: accept any server certificate (no CA or host name check). Every command then
+    /// says so on standard error.
+    #[arg(long, global = true)]
+    insecure: bool,
+    /// How to log in over AMQP: password (default) or external (the client certificate names
+    /// the user; no password is sent).
+    #[arg(long, global = true, value_enum, value_name = "MECHANISM")]
+    auth: Option<Auth>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Auth {
+    Password,
+    External,
+}
+
+impl From<Auth> for AuthMechanism {
+    fn from(a: Auth) -> Self {
+        match a {
+            Auth::Password => AuthMechanism::Password,
+            Auth::External => AuthMechanism::External,
+        }
+    }
+}
+
+impl ConnectionArgs {
+    fn tls(&self) -> TlsSettings {
+        TlsSettings {
+            ca_file: self.ca_file.clone(),
+            client_cert_file: self.client_cert.clone(),
+            client_key_file: self.client_key.clone(),
+            verify_peer: !self.insecure,
+        }
+    }
+
+    fn has_tls_or_auth(&self) -> bool {
+        self.tls() != TlsSettings::default() || self.auth.is_some()
+    }
 }
 
 #[derive(Subcommand)]
@@ -125,7 +174,8 @@ enum ProfileCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Save a profile from the global --node/--api pairs (without credentials in them).
+    /// Save a profile from the global --node/--api pairs (without credentials in them) and
+    /// TLS options (--ca-file, --client-cert/--client-key, --insecure, --auth).
     Add {
         name: String,
         #[arg(long)]
@@ -138,15 +188,6 @@ enum ProfileCommand {
         /// Replace an existing profile of the same name.
         #[arg(long)]
         replace: bool,
-        #[arg(long, value_name = "PEM")]
-        ca_file: Option<String>,
-        #[arg(long, value_name = "PEM")]
-        client_cert: Option<String>,
-        #[arg(long, value_name = "PEM")]
-        client_key: Option<String>,
-        /// Accept any server certificate on the management API (AMQP always verifies).
-        #[arg(long)]
-        insecure: bool,
     },
     /// Delete a profile and its password.
     Remove { name: String },
@@ -270,6 +311,7 @@ async fn profile(cmd: ProfileCommand, connection: &ConnectionArgs) -> Result<Exi
         }
         ProfileCommand::Show { name, json } => {
             let p = store.get(&name)?;
+            warn_tls(&p.tls);
             if json {
                 json::print(&p)?;
             } else {
@@ -282,10 +324,6 @@ async fn profile(cmd: ProfileCommand, connection: &ConnectionArgs) -> Result<Exi
             vhost,
             password_stdin,
             replace,
-            ca_file,
-            client_cert,
-            client_key,
-            insecure,
         } => {
             if connection.nodes.len() != connection.apis.len() {
                 return Err(Error::invalid(
@@ -306,19 +344,19 @@ async fn profile(cmd: ProfileCommand, connection: &ConnectionArgs) -> Result<Exi
                     .collect(),
                 vhost,
                 username,
-                tls: TlsSettings {
-                    ca_file,
-                    client_cert_file: client_cert,
-                    client_key_file: client_key,
-                    verify_peer: !insecure,
-                },
+                tls: connection.tls(),
+                auth: connection.auth.map(AuthMechanism::from),
             };
             profile.validate()?;
-            let password = read_password(password_stdin, &name)?;
+            let password = match profile.auth() {
+                AuthMechanism::External if !password_stdin => None,
+                _ => Some(read_password(password_stdin, &name)?),
+            };
             let existing = store.list()?.iter().any(|p| p.name == name);
             let replacing = (replace && existing).then_some(name.as_str());
-            saved::save(&store, &keychain, &profile, Some(&password), replacing).await?;
+            saved::save(&store, &keychain, &profile, password.as_deref(), replacing).await?;
             eprintln!("saved profile \"{name}\" in {}", store.path().display());
+            warn_tls(&profile.tls);
         }
         ProfileCommand::Remove { name } => {
             saved::delete(&store, &keychain, &name).await?;
@@ -357,26 +395,40 @@ fn read_password(from_stdin: bool, profile: &str) -> Result<String> {
 }
 
 async fn resolve(c: &ConnectionArgs) -> Result<ClusterTarget> {
-    match &c.profile {
-        Some(name) if c.nodes.is_empty() && c.apis.is_empty() => {
+    let target = match &c.profile {
+        Some(name) if c.nodes.is_empty() && c.apis.is_empty() && !c.has_tls_or_auth() => {
             saved::target(
                 &ProfileStore::default_location()?,
                 &Keychain::default(),
                 name,
             )
-            .await
+            .await?
         }
-        Some(_) => Err(Error::invalid(
-            "connection",
-            "give either --profile or --node/--api, not both",
-        )),
+        Some(_) => {
+            return Err(Error::invalid(
+                "connection",
+                "give either --profile or --node/--api (with their TLS options), not both",
+            ))
+        }
         None => {
-            let target = ClusterTarget::ad_hoc(&c.nodes, &c.apis)?;
-            Ok(match ad_hoc_password(c)? {
+            let mut target = ClusterTarget::ad_hoc(&c.nodes, &c.apis)?;
+            target.tls = c.tls();
+            target.auth = c.auth.map(AuthMechanism::from).unwrap_or_default();
+            match ad_hoc_password(c)? {
                 Some(password) => target.with_password(&password),
                 None => target,
-            })
+            }
         }
+    };
+    warn_tls(&target.tls);
+    Ok(target)
+}
+
+/// The warning of a profile (or ad-hoc options) with certificate verification off, on
+/// standard error, wherever one is used or shown.
+fn warn_tls(tls: &TlsSettings) {
+    if let Some(warning) = tls.warning() {
+        eprintln!("warren: warning: {warning}");
     }
 }
 

@@ -292,8 +292,14 @@ pub fn profile_text(p: &Profile) -> String {
     if let Some(c) = &t.client_cert_file {
         let _ = writeln!(out, "client    {c}");
     }
+    if p.auth() == warren_core::endpoint::AuthMechanism::External {
+        let _ = writeln!(
+            out,
+            "login     EXTERNAL (the client certificate names the user)"
+        );
+    }
     if !t.verify_peer {
-        let _ = writeln!(out, "tls       peer verification OFF (management API)");
+        let _ = writeln!(out, "tls       certificate verification OFF");
     }
     out
 }

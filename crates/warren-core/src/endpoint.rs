@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 use url::Url;
 
 use crate::error::{Error, Result};
@@ -42,6 +44,20 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// How Warren logs in over AMQP.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum AuthMechanism {
+    /// User name and password (SASL PLAIN).
+    #[default]
+    Password,
+    /// SASL EXTERNAL: the server logs in the user its TLS client certificate names, no
+    /// password sent (RabbitMQ's rabbitmq_auth_mechanism_ssl). The management API has no such
+    /// login: it still takes the password, when the profile has one.
+    External,
+}
+
 /// One node of a cluster as Warren reaches it. Either side may be missing for ad-hoc targets
 /// (`--node` and `--api` are given independently).
 #[derive(Debug, Clone)]
@@ -72,6 +88,7 @@ pub struct ClusterTarget {
     pub amqp_credentials: Credentials,
     pub api_credentials: Credentials,
     pub tls: TlsSettings,
+    pub auth: AuthMechanism,
 }
 
 impl ClusterTarget {
@@ -138,6 +155,7 @@ impl ClusterTarget {
             amqp_credentials,
             api_credentials,
             tls: TlsSettings::default(),
+            auth: AuthMechanism::Password,
         })
     }
 

@@ -66,6 +66,12 @@ pub enum Error {
     NoNodeAvailable(String),
     #[error("TLS settings: {0}")]
     Tls(String),
+    /// A TLS connection refused, by Warren (the server's certificate) or by the server.
+    #[error("TLS connection to {endpoint} refused: {failure}")]
+    TlsRefused {
+        endpoint: String,
+        failure: TlsFailure,
+    },
     #[error("no queue \"{name}\" in vhost \"{vhost}\"")]
     QueueNotFound { vhost: String, name: String },
     /// The queue exists but the broker cannot reach it (its home node is down, say).
@@ -127,6 +133,64 @@ pub enum QueueAbsence {
     LeaderMoving,
 }
 
+/// Why a TLS connection was refused, by Warren (the server's certificate) or by the server
+/// (Warren's client certificate).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TlsFailure {
+    #[error("the server's certificate is signed by a CA Warren does not trust (neither the system's trust store nor the profile's CA file holds it); add that CA as the profile's CA file")]
+    UnknownCa,
+    #[error("the server's certificate is not valid for {host}{}; connect by a name the certificate carries", names(.presented))]
+    NameMismatch {
+        host: String,
+        presented: Vec<String>,
+    },
+    #[error("the server's certificate has expired{}; the server needs a new one", since(.not_after))]
+    Expired { not_after: Option<u64> },
+    #[error("the server's certificate is not valid yet; check the clocks of this machine and the server")]
+    NotYetValid,
+    #[error("the server's certificate was refused: {0}")]
+    BadServerCertificate(String),
+    #[error(
+        "the server requires a client certificate; give the profile a client certificate and key"
+    )]
+    ClientCertificateRequired,
+    #[error("the server refused the client certificate ({0}); is it signed by a CA the server trusts, and still valid?")]
+    ClientCertificateRefused(String),
+    #[error("the server does not speak TLS on this port (a plain amqp:// or http:// port?)")]
+    NotTls,
+    #[error("the TLS handshake failed: {0}")]
+    Other(String),
+}
+
+fn names(presented: &[String]) -> String {
+    if presented.is_empty() {
+        String::new()
+    } else {
+        format!(" (it is for {})", presented.join(", "))
+    }
+}
+
+fn since(not_after: &Option<u64>) -> String {
+    match not_after {
+        Some(secs) => format!(" (on {})", civil_date(*secs)),
+        None => String::new(),
+    }
+}
+
+/// `YYYY-MM-DD` (UTC) of a Unix time: the proleptic Gregorian calendar, by days since 1970.
+pub(crate) fn civil_date(secs: u64) -> String {
+    let days = (secs / 86_400) as i64 + 719_468;
+    let era = days.div_euclid(146_097);
+    let doe = days.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 fn humanize(d: Duration) -> String {
     if d.as_millis() < 1000 {
         format!("{} ms", d.as_millis())
@@ -180,7 +244,7 @@ impl Error {
             Error::Http { .. } => ErrorKind::Http,
             Error::BadReply { .. } | Error::Amqp { .. } => ErrorKind::Protocol,
             Error::NoNodeAvailable(_) => ErrorKind::Unavailable,
-            Error::Tls(_) => ErrorKind::Tls,
+            Error::Tls(_) | Error::TlsRefused { .. } => ErrorKind::Tls,
             Error::QueueNotFound { .. } => ErrorKind::NotFound,
             Error::QueueUnavailable { .. } => ErrorKind::Unavailable,
             Error::ExchangeNotFound { .. } => ErrorKind::NotFound,

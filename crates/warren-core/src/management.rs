@@ -58,6 +58,8 @@ pub struct ManagementClient {
     http: reqwest::Client,
     endpoints: Vec<Url>,
     credentials: Credentials,
+    /// Whether a client certificate is offered (reading a refused handshake depends on it).
+    with_client_cert: bool,
     preferred: AtomicUsize,
     /// The overview as last read: the broker's version decides rules for the client's whole
     /// life, so it is read once (status reads it afresh on every refresh).
@@ -78,6 +80,7 @@ impl ManagementClient {
             http,
             endpoints,
             credentials: target.api_credentials.clone(),
+            with_client_cert: target.tls.client_cert_file.is_some(),
             preferred: AtomicUsize::new(0),
             overview: Mutex::new(None),
         })
@@ -242,7 +245,7 @@ impl ManagementClient {
             .await
             .map_err(|e| Failed {
                 maybe_received: !e.is_connect(),
-                error: transport_error(&endpoint, e),
+                error: transport_error(&endpoint, self.with_client_cert, e),
             })?;
         let status = response.status();
         if !status.is_success() {
@@ -274,7 +277,7 @@ impl ManagementClient {
             });
         }
         let bytes = response.bytes().await.map_err(|e| Failed {
-            error: transport_error(&endpoint, e),
+            error: transport_error(&endpoint, self.with_client_cert, e),
             maybe_received: true,
         })?;
         Ok((endpoint, shown_path, bytes))
@@ -373,7 +376,13 @@ fn check_no_dot_segments(path: &str) -> Result<()> {
     }
 }
 
-fn transport_error(endpoint: &str, e: reqwest::Error) -> Error {
+fn transport_error(endpoint: &str, with_client_cert: bool, e: reqwest::Error) -> Error {
+    if let Some(failure) = tls::TlsFailure::find(&e, with_client_cert) {
+        return Error::TlsRefused {
+            endpoint: endpoint.to_owned(),
+            failure,
+        };
+    }
     if e.is_timeout() {
         return Error::Timeout {
             endpoint: endpoint.to_owned(),

@@ -28,8 +28,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt;
 use lapin::options::BasicQosOptions;
-use lapin::uri::{AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserInfo};
-use lapin::{Channel, Connection, ConnectionProperties, Event};
+use lapin::uri::{
+    AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserInfo, SASLMechanism,
+};
+use lapin::{AsyncTcpStream, Channel, Connection, ConnectionProperties, Event};
 use rand::Rng;
 use serde::Serialize;
 use tokio::sync::watch;
@@ -37,7 +39,7 @@ use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 use url::Url;
 
-use crate::endpoint::{host_port, ClusterTarget, Credentials};
+use crate::endpoint::{host_port, AuthMechanism, ClusterTarget, Credentials};
 use crate::error::{Error, ErrorReport, Result};
 use crate::operation::BROKER_REPLY_WAIT;
 use crate::tls;
@@ -110,6 +112,8 @@ struct Link {
     url: Url,
     status: LinkStatus,
     connection: Option<Arc<Connection>>,
+    /// The last attempt's refused TLS handshake, typed (the status keeps only its text).
+    tls_refused: Option<Error>,
 }
 
 struct Shared {
@@ -138,6 +142,16 @@ impl Shared {
             l.status.state = state;
             if let Some(e) = error {
                 l.status.last_error = Some(e.into());
+                l.tls_refused = match e {
+                    Error::TlsRefused { endpoint, failure } => Some(Error::TlsRefused {
+                        endpoint: endpoint.clone(),
+                        failure: failure.clone(),
+                    }),
+                    _ => None,
+                };
+            }
+            if state == LinkState::Connected {
+                l.tls_refused = None;
             }
             if state != LinkState::Connected {
                 l.status.latency_ms = None;
@@ -206,7 +220,7 @@ impl ClusterSession {
             ));
         }
         if urls.iter().any(|u| u.scheme() == "amqps") {
-            tls::amqp_config(&target.tls)?;
+            tls::AmqpTls::new(&target.tls)?;
         }
         let links: Vec<Link> = urls
             .iter()
@@ -214,6 +228,7 @@ impl ClusterSession {
                 url: u.clone(),
                 status: LinkStatus::new(host_port(u)),
                 connection: None,
+                tls_refused: None,
             })
             .collect();
         let (changes, _) = watch::channel(links.iter().map(|l| l.status.clone()).collect());
@@ -258,6 +273,18 @@ impl ClusterSession {
     }
 
     fn unavailable(&self) -> Error {
+        // Every node refused by TLS: that is the error, with its reason.
+        {
+            let links = self.shared.links.lock().expect("link table poisoned");
+            if links.iter().all(|l| l.tls_refused.is_some()) {
+                if let Some(Error::TlsRefused { endpoint, failure }) = &links[0].tls_refused {
+                    return Error::TlsRefused {
+                        endpoint: endpoint.clone(),
+                        failure: failure.clone(),
+                    };
+                }
+            }
+        }
         let links = self.links();
         // A refusal of our credentials is the same on every node: report it as such.
         if let Some(link) = links.iter().find(|l| {
@@ -578,21 +605,39 @@ async fn connect_node(target: &ClusterTarget, url: &Url) -> Result<(Connection, 
             query: AMQPQueryString {
                 heartbeat: Some(HEARTBEAT_SECS),
                 connection_timeout: Some(CONNECT_TIMEOUT.as_millis() as u64),
+                auth_mechanism: match target.auth {
+                    AuthMechanism::Password => None,
+                    AuthMechanism::External => Some(SASLMechanism::External),
+                },
                 ..Default::default()
             },
-        };
-        let tls_config = if url.scheme() == "amqps" {
-            tls::amqp_config(&target.tls)?
-        } else {
-            Default::default()
         };
         let properties = ConnectionProperties::default()
             .with_connection_name(format!("warren {}", env!("CARGO_PKG_VERSION")).into());
         let runtime = lapin::runtime::default_runtime()
             .map_err(|e| amqp_error(&endpoint, credentials, e, true))?;
-        let connection = Connection::connect_uri_with_config(uri, properties, tls_config, runtime)
+        let connection = if url.scheme() == "amqps" {
+            // Warren's own TLS configuration (tls.rs), the same the management API uses.
+            let tls = Arc::new(tls::AmqpTls::new(&target.tls)?);
+            let connector = tls.clone();
+            Connection::connector(
+                uri,
+                runtime,
+                async move |uri: AMQPUri, runtime| {
+                    let host = uri.authority.host.clone();
+                    let addrs = runtime.to_socket_addrs((host.clone(), uri.authority.port));
+                    let plain = AsyncTcpStream::connect(&runtime, addrs).await?;
+                    Ok(plain.into_rustls(&connector.connector, &host).await?)
+                },
+                properties,
+            )
             .await
-            .map_err(|e| amqp_error(&endpoint, credentials, e, true))?;
+            .map_err(|e| connect_error(&endpoint, target, Some(&tls), e))?
+        } else {
+            Connection::connect_uri_with_runtime(uri, properties, runtime)
+                .await
+                .map_err(|e| connect_error(&endpoint, target, None, e))?
+        };
         let channel = connection
             .create_channel()
             .await
@@ -666,6 +711,48 @@ pub(crate) fn is_node_lost(e: &lapin::Error) -> bool {
 
 /// Maps a lapin error to ours. `during_connect` tells a 403 at login (wrong credentials) from
 /// a 403 on an operation (missing permission).
+/// A failed connection attempt: a refused TLS handshake with its reason, a refused EXTERNAL
+/// login as such, otherwise as [`amqp_error`] reads it.
+fn connect_error(
+    endpoint: &str,
+    target: &ClusterTarget,
+    tls: Option<&tls::AmqpTls>,
+    e: lapin::Error,
+) -> Error {
+    if let (lapin::ErrorKind::IOError(io), Some(tls)) = (e.kind(), tls) {
+        if let Some(failure) = tls.failure(io) {
+            return Error::TlsRefused {
+                endpoint: endpoint.to_owned(),
+                failure,
+            };
+        }
+        // A server that does not offer EXTERNAL closes the connection without a word
+        // (RabbitMQ: "invalid authentication mechanism"), which lapin reports as a lost socket.
+        use std::io::ErrorKind as K;
+        if target.auth == AuthMechanism::External
+            && matches!(
+                io.kind(),
+                K::ConnectionAborted | K::ConnectionReset | K::UnexpectedEof | K::BrokenPipe
+            )
+        {
+            return Error::Unreachable {
+                endpoint: endpoint.to_owned(),
+                reason: "the server closed the connection at the EXTERNAL login: does it offer \
+                         EXTERNAL (RabbitMQ: the rabbitmq_auth_mechanism_ssl plugin) on this \
+                         listener?"
+                    .into(),
+            };
+        }
+    }
+    match amqp_error(endpoint, &target.amqp_credentials, e, true) {
+        Error::Auth { endpoint, .. } if target.auth == AuthMechanism::External => Error::Auth {
+            endpoint,
+            user: "named by the client certificate (EXTERNAL)".into(),
+        },
+        e => e,
+    }
+}
+
 fn amqp_error(
     endpoint: &str,
     credentials: &Credentials,

@@ -19,6 +19,17 @@ pub struct Node {
     pub name: String,
     pub amqp_port: u16,
     pub api_port: u16,
+    /// The node's TLS listeners, where the layout has a "tls" line for it.
+    pub tls: Option<TlsListeners>,
+}
+
+/// A node's TLS listeners (a "tls" line of the layout).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsListeners {
+    pub amqps_port: u16,
+    pub https_port: u16,
+    /// The AMQPS listener refuses clients without a certificate and offers EXTERNAL.
+    pub client_cert_required: bool,
 }
 
 impl Node {
@@ -48,6 +59,10 @@ pub struct Cluster {
     /// The cluster name `tests/cluster/up` sets.
     pub name: String,
     pub nodes: Vec<Node>,
+    /// "host" (the machine's own package) or the Debian suite of the root it runs in.
+    pub source: String,
+    /// The state folder as the layout names it (see the layout file).
+    pub state: String,
 }
 
 impl Cluster {
@@ -66,6 +81,28 @@ impl Cluster {
             .find(|node| node.n == n)
             .unwrap_or_else(|| panic!("the {} cluster has no node {n}", self.version))
     }
+
+    /// The cluster's state folder, as `tests/cluster/lib.sh` finds it: for the host's own
+    /// broker under target/ (or `WARREN_CLUSTER_DIR`), for a 4.x one inside its root.
+    pub fn state_dir(&self) -> PathBuf {
+        if self.source == "host" {
+            match std::env::var_os("WARREN_CLUSTER_DIR") {
+                Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+                _ => repo().join("target").join(&self.state),
+            }
+        } else {
+            let roots = std::env::var_os("WARREN_ROOTS_DIR")
+                .filter(|d| !d.is_empty())
+                .map_or_else(|| PathBuf::from("/var/cache/warren"), PathBuf::from);
+            let state = self.state.trim_start_matches('/');
+            roots.join(format!("rabbitmq-{}", self.version)).join(state)
+        }
+    }
+
+    /// The test CA and certificates `tests/cluster/tls` made for this cluster.
+    pub fn tls_dir(&self) -> PathBuf {
+        self.state_dir().join("tls")
+    }
 }
 
 pub fn repo() -> PathBuf {
@@ -75,7 +112,10 @@ pub fn repo() -> PathBuf {
 /// Reads the version's lines of `layout` (see the file for its format).
 fn parse_layout(layout: &str, version: &str) -> Cluster {
     let mut name = None;
+    let mut source = String::new();
+    let mut state = String::new();
     let mut nodes = Vec::new();
+    let mut tls = Vec::new();
     for line in layout.lines() {
         let words: Vec<&str> = line
             .split('#')
@@ -84,15 +124,30 @@ fn parse_layout(layout: &str, version: &str) -> Cluster {
             .split_whitespace()
             .collect();
         match words.as_slice() {
-            ["cluster", v, cluster_name, ..] if *v == version => {
+            ["cluster", v, cluster_name, cluster_source, cluster_state, ..] if *v == version => {
                 name = Some(cluster_name.to_string());
+                source = cluster_source.to_string();
+                state = cluster_state.to_string();
             }
             ["node", v, n, node_name, amqp, api, _dist] if *v == version => nodes.push(Node {
                 n: n.parse().expect("node number in layout"),
                 name: node_name.to_string(),
                 amqp_port: amqp.parse().expect("AMQP port in layout"),
                 api_port: api.parse().expect("management port in layout"),
+                tls: None,
             }),
+            ["tls", v, n, amqps, https, client_cert] if *v == version => tls.push((
+                n.parse::<u8>().expect("node number in layout"),
+                TlsListeners {
+                    amqps_port: amqps.parse().expect("AMQPS port in layout"),
+                    https_port: https.parse().expect("HTTPS port in layout"),
+                    client_cert_required: match *client_cert {
+                        "required" => true,
+                        "optional" => false,
+                        other => panic!("CLIENT-CERT {other:?} in layout"),
+                    },
+                },
+            )),
             _ => {}
         }
     }
@@ -100,6 +155,13 @@ fn parse_layout(layout: &str, version: &str) -> Cluster {
         panic!("WARREN_RABBITMQ={version}: no such cluster in tests/cluster/layout")
     });
     assert!(!nodes.is_empty(), "no nodes for {version} in the layout");
+    for (n, listeners) in tls {
+        let node = nodes
+            .iter_mut()
+            .find(|node| node.n == n)
+            .unwrap_or_else(|| panic!("tls line for node {n}, which {version} does not have"));
+        node.tls = Some(listeners);
+    }
     let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
     let (Some(Some(major)), Some(Some(minor))) = (parts.next(), parts.next()) else {
         panic!("version {version:?} in the layout is not MAJOR.MINOR")
@@ -110,6 +172,8 @@ fn parse_layout(layout: &str, version: &str) -> Cluster {
         minor,
         name,
         nodes,
+        source,
+        state,
     }
 }
 
@@ -205,12 +269,23 @@ pub fn unique(prefix: &str) -> String {
 fn the_layout_file_parses_and_no_two_nodes_share_a_port() {
     let sample = "# comment\ncluster 9.1 demo host cluster 1-2\n\
                   node 9.1 1 a@h 10 20 30 # trailing comment\n\
+                  tls 9.1 1 40 50 required\n\
+                  cluster 9.2 other host cluster 1-2\n\
                   node 9.2 1 b@h 11 21 31\n";
     let c = parse_layout(sample, "9.1");
     assert_eq!((c.name.as_str(), c.major, c.minor), ("demo", 9, 1));
     assert_eq!(c.nodes.len(), 1);
     let n = c.node(1);
     assert_eq!((n.name.as_str(), n.amqp_port, n.api_port), ("a@h", 10, 20));
+    assert_eq!(
+        n.tls,
+        Some(TlsListeners {
+            amqps_port: 40,
+            https_port: 50,
+            client_cert_required: true
+        })
+    );
+    assert_eq!(parse_layout(sample, "9.2").node(1).tls, None);
 
     let layout = std::fs::read_to_string(repo().join("tests/cluster/layout")).unwrap();
     let versions: Vec<&str> = layout
@@ -224,6 +299,10 @@ fn the_layout_file_parses_and_no_two_nodes_share_a_port() {
         for node in parse_layout(&layout, version).nodes {
             assert!(ports.insert(node.amqp_port), "{version}: {node:?}");
             assert!(ports.insert(node.api_port), "{version}: {node:?}");
+            if let Some(tls) = &node.tls {
+                assert!(ports.insert(tls.amqps_port), "{version}: {node:?}");
+                assert!(ports.insert(tls.https_port), "{version}: {node:?}");
+            }
         }
     }
 }

@@ -11,7 +11,7 @@
 
 use super::keychain::Keychain;
 use super::store::{Profile, ProfileStore};
-use crate::endpoint::{parse_amqp, parse_management, ClusterTarget};
+use crate::endpoint::{parse_amqp, parse_management, AuthMechanism, ClusterTarget};
 use crate::error::{Error, Result};
 
 /// Saves `profile`, replacing the profile called `replacing` when editing. With no password
@@ -28,6 +28,11 @@ pub async fn save(
     let old_name = replacing.unwrap_or(name);
     let password = match password.filter(|p| !p.is_empty()) {
         Some(p) => p.to_owned(),
+        None if profile.auth() == AuthMechanism::External => {
+            // No password to keep: the client certificate logs in (a stored one stays, for
+            // the management API).
+            return store.save(profile, replacing);
+        }
         None => keychain.password(old_name).await?.ok_or_else(|| {
             Error::invalid(
                 "password",
@@ -63,7 +68,11 @@ pub async fn target(
     name: &str,
 ) -> Result<ClusterTarget> {
     let profile = store.get(name)?;
-    let password = keychain.require_password(name).await?;
+    let password = match profile.auth() {
+        AuthMechanism::Password => keychain.require_password(name).await?,
+        // EXTERNAL sends no password over AMQP; the management API gets one only if stored.
+        AuthMechanism::External => keychain.password(name).await?.unwrap_or_default(),
+    };
     ClusterTarget::from_profile(&profile, password)
 }
 
@@ -150,6 +159,7 @@ mod tests {
             vhost: "/".into(),
             username: "ops".into(),
             tls: Default::default(),
+            auth: None,
         }
     }
 

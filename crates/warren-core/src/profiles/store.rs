@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::endpoint::{parse_amqp, parse_management, ClusterTarget, Credentials, NodeTarget};
+use crate::endpoint::{
+    parse_amqp, parse_management, AuthMechanism, ClusterTarget, Credentials, NodeTarget,
+};
 use crate::error::{Error, Result};
 use crate::message::file;
 use crate::tls::TlsSettings;
@@ -28,6 +30,17 @@ pub struct Profile {
     pub username: String,
     #[serde(default)]
     pub tls: TlsSettings,
+    /// How to log in over AMQP; a password when absent. `external` needs a TLS client
+    /// certificate and no password (the management API still takes one, if stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub auth: Option<AuthMechanism>,
+}
+
+impl Profile {
+    pub fn auth(&self) -> AuthMechanism {
+        self.auth.unwrap_or_default()
+    }
 }
 
 /// One node of the cluster: where its AMQP listener and its management API are.
@@ -89,6 +102,24 @@ impl Profile {
                 "tls",
                 "a client certificate needs its private key, and the other way round",
             ));
+        }
+        if self.auth() == AuthMechanism::External {
+            if self.tls.client_cert_file.is_none() {
+                return Err(Error::invalid(
+                    "auth",
+                    "EXTERNAL login needs a TLS client certificate and key",
+                ));
+            }
+            if let Some(i) = self
+                .nodes
+                .iter()
+                .position(|n| !n.amqp.trim().starts_with("amqps:"))
+            {
+                return Err(Error::invalid(
+                    format!("node {}", i + 1),
+                    "EXTERNAL login needs amqps:// (the client certificate names the user)",
+                ));
+            }
         }
         Ok(())
     }
@@ -244,6 +275,7 @@ impl ClusterTarget {
             amqp_credentials: credentials.clone(),
             api_credentials: credentials,
             tls: profile.tls.clone(),
+            auth: profile.auth(),
         })
     }
 }
@@ -262,6 +294,7 @@ mod tests {
             vhost: "/".into(),
             username: "guest".into(),
             tls: TlsSettings::default(),
+            auth: None,
         }
     }
 

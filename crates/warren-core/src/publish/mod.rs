@@ -45,6 +45,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
+use crate::endpoint::AuthMechanism;
 use crate::error::{Error, Result};
 use crate::management::ManagementClient;
 use crate::message::MessageJson;
@@ -930,13 +931,18 @@ pub async fn run(
     cancel: CancellationToken,
     on_progress: impl FnMut(PublishProgress),
 ) -> Result<PublishSummary> {
-    let user = session.target().amqp_credentials.username.clone();
+    // The user the broker logs Warren in as; with EXTERNAL the client certificate names it and
+    // Warren does not know it, so a `user_id` is left for the broker to judge.
+    let user = match session.target().auth {
+        AuthMechanism::Password => Some(session.target().amqp_credentials.username.clone()),
+        AuthMechanism::External => None,
+    };
     let Ok(max_body) = until_cancelled(&cancel, max_message_size(api)).await else {
         return Ok(cancelled_before_sending(String::new()));
     };
     let limits = Limits {
         max_body,
-        user: Some(&user),
+        user: user.as_deref(),
         with_fixed_body: false,
     };
     // Every message is checked before the first goes out. Messages that do not vary are
@@ -949,7 +955,7 @@ pub async fn run(
                 .collect::<Result<_>>()?,
         )
     } else {
-        plan.validate(max_body, Some(&user))?;
+        plan.validate(max_body, user.as_deref())?;
         None
     };
     let (channel, endpoint) = match until_cancelled(&cancel, session.channel(CONNECT_WAIT)).await {

@@ -6,7 +6,8 @@
  */
 export type TlsSettings = { 
 /**
- * PEM file of the CA(s) that signed the servers' certificates; the system roots otherwise.
+ * PEM file of the CA(s) that signed the servers' certificates, trusted besides the
+ * system's trust store.
  */
 ca_file: string | null, 
 /**

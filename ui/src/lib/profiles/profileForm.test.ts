@@ -50,6 +50,22 @@ describe('drafts', () => {
     expect(p.vhost).toBe('/');
   });
 
+  it('keep an EXTERNAL login through an edit, and need a certificate and no password for it', () => {
+    const { profile } = profileEntry('cert');
+    const external = {
+      ...profile,
+      tls: { ...profile.tls, client_cert_file: '/c.pem', client_key_file: '/c.key' },
+      auth: 'external' as const,
+    };
+    const d = draftFromProfile(external);
+    expect(d.external).toBe(true);
+    expect(profileFromDraft(d)).toEqual(external);
+    expect(validateDraft({ ...d, password: '' }, true)).toEqual({});
+    d.clientCertFile = '';
+    d.clientKeyFile = '';
+    expect(validateDraft(d, true)['tls-cert']).toContain('needs a client certificate');
+  });
+
   it('send no password when none was typed, to keep the stored one', () => {
     const d = filledDraft();
     expect(passwordToSend(d)).toBe('guest');

@@ -22,6 +22,8 @@ export interface ProfileDraft {
   clientCertFile: string;
   clientKeyFile: string;
   verifyPeer: boolean;
+  /** Log in over AMQP with the client certificate (SASL EXTERNAL) rather than the password. */
+  external: boolean;
 }
 
 /** Field key -> what is wrong with it. */
@@ -44,6 +46,7 @@ export function emptyDraft(): ProfileDraft {
     clientCertFile: '',
     clientKeyFile: '',
     verifyPeer: true,
+    external: false,
   };
 }
 
@@ -58,6 +61,7 @@ export function draftFromProfile(p: Profile): ProfileDraft {
     clientCertFile: p.tls.client_cert_file ?? '',
     clientKeyFile: p.tls.client_key_file ?? '',
     verifyPeer: p.tls.verify_peer,
+    external: p.auth === 'external',
   };
 }
 
@@ -82,6 +86,7 @@ export function profileFromDraft(d: ProfileDraft): Profile {
       client_key_file: optionalPath(d.clientKeyFile),
       verify_peer: d.verifyPeer,
     },
+    ...(d.external ? { auth: 'external' as const } : {}),
   };
 }
 
@@ -150,9 +155,10 @@ export function validateDraft(d: ProfileDraft, passwordRequired: boolean): Field
   });
   if (d.vhost === '') errors['vhost'] = 'Enter the vhost; "/" is the default one.';
   if (d.username.trim() === '') errors['username'] = 'Enter the user name.';
-  if (passwordRequired && d.password === '') errors['password'] = 'Enter the password.';
+  if (passwordRequired && !d.external && d.password === '') errors['password'] = 'Enter the password.';
   const cert = d.clientCertFile.trim() !== '';
   const key = d.clientKeyFile.trim() !== '';
+  if (d.external && !cert) errors['tls-cert'] = 'Logging in with the certificate needs a client certificate.';
   if (cert && !key) errors['tls-key'] = 'A client certificate needs its private key.';
   if (key && !cert) errors['tls-cert'] = 'A private key needs its client certificate.';
   return errors;
@@ -171,6 +177,7 @@ export function inputOfField(field: string): string | null {
     case 'password':
       return field;
     case 'tls':
+    case 'auth':
       return 'tls-cert';
     case 'nodes':
       return 'amqp-0';
