@@ -216,17 +216,17 @@ pub async fn save_inspection_to_collection(
     let (profile, vhost, queue) = {
         let all = state.inspections.lock().expect("inspections poisoned");
         let held = all.get(&id).ok_or_else(|| no_inspection(id))?;
-        let s = &held.inspection.summary;
+        let i = held.inspection.read().expect("inspection poisoned");
+        let s = &i.summary;
         (held.profile.clone(), s.vhost.clone(), s.queue.clone())
     };
     let cluster = state.cluster(&profile).await.map_err(report)?;
     let from = save::source(cluster.api(), &vhost, &queue).await;
     let at = SystemTime::now();
     let entries: Vec<Entry> = {
-        let all = state.inspections.lock().expect("inspections poisoned");
-        let held = all.get(&id).ok_or_else(|| no_inspection(id))?;
-        held.inspection
-            .select(&selection)
+        let i = crate::browse::inspection(&state, id)?;
+        let i = i.read().expect("inspection poisoned");
+        i.select(&selection)
             .map_err(report)?
             .into_iter()
             .map(|m| Entry::from_peeked(m, at, Some(from.clone())))

@@ -37,6 +37,22 @@ pub fn write_atomically(
     Ok(())
 }
 
+/// Writes `bytes` as they are to `path`, atomically. The folder must exist.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    let file_err = |reason: String| Error::File {
+        path: path.to_owned(),
+        reason,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(file_err(format!("folder {} does not exist", dir.display())));
+    }
+    write_atomically(path, |w| w.write_all(bytes)).map_err(|e| file_err(e.to_string()))
+}
+
 /// Writes `items` as JSON Lines, atomically; returns how many were written.
 pub fn write_json_lines<T: Serialize>(path: &Path, items: &[T]) -> Result<u64> {
     let file_err = |reason: String| Error::File {
