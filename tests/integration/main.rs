@@ -15,6 +15,7 @@ mod common;
 mod cluster;
 mod collections;
 mod consume;
+mod limits;
 mod odd_names;
 mod ops;
 mod peek;
