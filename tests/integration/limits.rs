@@ -405,6 +405,9 @@ async fn confirms_stop() {
         "confirms stopped: {} confirmed, {} maybe sent, {} failed, {} not sent of {TOTAL} in {took:?}",
         summary.confirmed, summary.maybe_sent, summary.failed, summary.not_sent
     );
+    if let Some(p) = summary.problems.first() {
+        eprintln!("first problem: message {}: {:?}", p.seq, p.outcome);
+    }
     assert_eq!(
         summary.confirmed + summary.maybe_sent + summary.failed + summary.returned + summary.nacked,
         TOTAL,
