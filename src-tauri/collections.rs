@@ -312,16 +312,19 @@ pub async fn import_collection(
 }
 
 /// Writes the collection's messages (the `indices` given, else all) to `path` as plain JSON
-/// Lines in the message format; resolves to the count.
+/// Lines in the message format; resolves to the count. An existing file is replaced only when
+/// `overwrite` (the UI asks first).
 #[tauri::command]
 pub async fn export_collection(
     folder: Option<String>,
     file: String,
     indices: Option<Vec<u32>>,
     path: String,
+    overwrite: bool,
 ) -> CmdResult<u64> {
     blocking(move || {
         let target = checked_path(&path)?;
+        warren_core::inspector::check_overwrite(&target, overwrite)?;
         let c = store(folder.as_deref())?.read(&file)?;
         let entries: Vec<&Entry> = match &indices {
             Some(i) => {

@@ -524,14 +524,18 @@ export function importCollection(folder: string | null, path: string): Promise<C
   return call<CollectionSummary>('import_collection', { folder, path });
 }
 
-/** Writes the collection's messages (`indices`, else all) as JSON Lines; resolves to the count. */
+/**
+ * Writes the collection's messages (`indices`, else all) as JSON Lines; resolves to the count.
+ * Rejects with kind `already_exists` when the file exists and `overwrite` is false.
+ */
 export function exportCollection(
   folder: string | null,
   file: string,
   indices: number[] | null,
   path: string,
+  overwrite = false,
 ): Promise<number> {
-  return call<number>('export_collection', { folder, file, indices, path });
+  return call<number>('export_collection', { folder, file, indices, path, overwrite });
 }
 
 /**
