@@ -445,6 +445,18 @@ describe('BrowseTab: the inspector', () => {
     await settle();
     expect(backend.saveInspectionBody).toHaveBeenLastCalledWith(7, 0, '/tmp/body.bin', true);
     expect(screen.getByTestId('body-saved').textContent).toBe('Wrote 10 MiB to /tmp/body.bin');
+
+    // Edit & resend takes the whole body, never the part shown.
+    backend.inspectionBody.mockImplementation((_id: number, _index: number, offset: number, length: number) => {
+      const n = Math.min(length, size - offset, 4 * 1024 * 1024);
+      return Promise.resolve({ offset, length: n, size, body: 'a'.repeat(n), body_encoding: 'utf8' });
+    });
+    await fireEvent.click(screen.getByTestId('edit-resend'));
+    await settle();
+    expect(onEditResend).toHaveBeenCalledTimes(1);
+    const sent = onEditResend.mock.calls[0]?.[0] as { body: string; body_encoding: string };
+    expect(sent.body_encoding).toBe('utf8');
+    expect(sent.body.length).toBe(size);
   });
 
   it('says when a peek stopped at its memory budget', async () => {
