@@ -132,6 +132,9 @@ pub async fn save(target: ClusterTarget, args: SaveArgs) -> Result<Exit> {
         args.to.display(),
         collection.messages.len()
     );
+    if let Some(note) = report.budget_note() {
+        eprintln!("warren: {note}");
+    }
     Ok(Exit::Ok)
 }
 
