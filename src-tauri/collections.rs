@@ -217,16 +217,16 @@ pub async fn save_inspection_to_collection(
     let (profile, vhost, queue) = {
         let all = state.inspections.lock().expect("inspections poisoned");
         let held = all.get(&id).ok_or_else(|| no_inspection(id))?;
-        let s = &held.inspection.summary;
+        let i = held.inspection.read().expect("inspection poisoned");
+        let s = &i.summary;
         (held.profile.clone(), s.vhost.clone(), s.queue.clone())
     };
     let cluster = state.cluster(&profile).await.map_err(report)?;
     let from = save::source(cluster.api(), &vhost, &queue).await;
     let entries: Vec<Entry> = {
-        let all = state.inspections.lock().expect("inspections poisoned");
-        let held = all.get(&id).ok_or_else(|| no_inspection(id))?;
-        held.inspection
-            .select(&selection)
+        let i = crate::browse::inspection(&state, id)?;
+        let i = i.read().expect("inspection poisoned");
+        i.select(&selection)
             .map_err(report)?
             .into_iter()
             .map(|m| Entry::from_peeked(m, Some(from.clone())))
@@ -312,16 +312,19 @@ pub async fn import_collection(
 }
 
 /// Writes the collection's messages (the `indices` given, else all) to `path` as plain JSON
-/// Lines in the message format; resolves to the count.
+/// Lines in the message format; resolves to the count. An existing file is replaced only when
+/// `overwrite` (the UI asks first).
 #[tauri::command]
 pub async fn export_collection(
     folder: Option<String>,
     file: String,
     indices: Option<Vec<u32>>,
     path: String,
+    overwrite: bool,
 ) -> CmdResult<u64> {
     blocking(move || {
         let target = checked_path(&path)?;
+        warren_core::inspector::check_overwrite(&target, overwrite)?;
         let c = store(folder.as_deref())?.read(&file)?;
         let entries: Vec<&Entry> = match &indices {
             Some(i) => {

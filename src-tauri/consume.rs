@@ -16,7 +16,7 @@ use warren_core::consume::{
     self, tap, ConsumeRequest, ConsumedDetail, ConsumedRow, ConsumerEvent, ConsumerHandle,
     EventReceiver, Settle, SettleReport, StopReport, TapRequest,
 };
-use warren_core::inspector::Selection;
+use warren_core::inspector::{BodyChunk, Selection};
 use warren_core::Error;
 
 use crate::browse::expand_home;
@@ -188,6 +188,23 @@ pub fn consumer_message(
     consumer(&state, id)?.detail(index).map_err(report)
 }
 
+/// Bytes `offset..offset + length` of one delivery's body (its detail carries the first
+/// [`warren_core::inspector::DETAIL_BODY_BYTES`]).
+#[tauri::command]
+pub async fn consumer_body(
+    state: State<'_, AppState>,
+    id: u32,
+    index: u32,
+    offset: u64,
+    length: u64,
+) -> CmdResult<BodyChunk> {
+    let handle = consumer(&state, id)?;
+    tokio::task::spawn_blocking(move || handle.body(index, offset, length))
+        .await
+        .map_err(|_| report(Error::Cancelled))?
+        .map_err(report)
+}
+
 /// Saves the selected deliveries like peeked messages (JSON Lines in the message format).
 #[tauri::command]
 pub async fn save_consumed(
@@ -195,13 +212,14 @@ pub async fn save_consumed(
     id: u32,
     selection: Selection,
     path: String,
+    overwrite: bool,
 ) -> CmdResult<u64> {
     if path.trim().is_empty() {
         return Err(report(Error::invalid("path", "a file path is needed")));
     }
     let path = expand_home(path.trim());
     let handle = consumer(&state, id)?;
-    tokio::task::spawn_blocking(move || handle.save(&path, &selection))
+    tokio::task::spawn_blocking(move || handle.save(&path, &selection, overwrite))
         .await
         .map_err(|e| report(Error::invalid("path", format!("the save failed: {e}"))))?
         .map_err(report)

@@ -13,7 +13,6 @@ use warren_core::ops::{
     self, Action, ClusterRef, OpsPlan, OpsProgress, OpsReport, OpsRequest, OpsSelection,
     SelectedMessage,
 };
-use warren_core::Error;
 
 use crate::commands::{report, CmdResult};
 use crate::operations::OperationEvent;
@@ -39,14 +38,8 @@ pub struct MessageOps {
 }
 
 fn request(state: &AppState, order: &MessageOps) -> CmdResult<OpsRequest> {
-    let all = state.inspections.lock().expect("inspections poisoned");
-    let held = all.get(&order.inspection).ok_or_else(|| {
-        report(Error::invalid(
-            "inspection",
-            format!("no inspection {} (it was closed)", order.inspection),
-        ))
-    })?;
-    let i = &held.inspection;
+    let shared = crate::browse::inspection(state, order.inspection)?;
+    let i = shared.read().expect("inspection poisoned");
     let selection = match &order.selection {
         None => OpsSelection::All,
         Some(s) => OpsSelection::Messages {

@@ -4,7 +4,7 @@
 //! so that leaving a cluster releases them.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use warren_core::cluster::OpenCluster;
 use warren_core::consume::ConsumerHandle;
@@ -41,8 +41,11 @@ pub struct HeldConsumer {
 /// An inspection and the profile whose queue it was peeked from.
 pub struct Held {
     pub profile: String,
-    pub inspection: Inspection,
+    pub inspection: SharedInspection,
 }
+
+/// An inspection as commands share it: cloned out of the registry, read by many at once.
+pub type SharedInspection = Arc<RwLock<Inspection>>;
 
 impl AppState {
     pub fn load() -> Result<Self> {

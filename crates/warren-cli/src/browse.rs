@@ -13,6 +13,7 @@ use warren_core::broker::DeliveryOrder;
 use warren_core::cluster::OpenCluster;
 use warren_core::endpoint::ClusterTarget;
 use warren_core::inspector::Inspected;
+use warren_core::message::budget::DEFAULT_BUDGET_BYTES;
 use warren_core::operation::until_cancelled;
 use warren_core::peek::{self, PeekEnd, PeekRequest, StreamOffset};
 use warren_core::queues::{self, QueueQuery, QueueRow, QueueSort};
@@ -106,6 +107,10 @@ pub struct PeekArgs {
     /// How long to wait for another message before the queue counts as read to its end.
     #[arg(long, value_name = "MS|DURATION", default_value = "1000", value_parser = crate::durations::millis)]
     idle_ms: Duration,
+    /// The most the held messages' bodies and headers may take, in MiB: the peek stops before
+    /// the message that would go past it and leaves that one and the rest in the queue.
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_BUDGET_BYTES / (1024 * 1024))]
+    budget_mib: u64,
     /// One JSON object per message per line, in the message format (docs/message-format.md).
     #[arg(long)]
     json: bool,
@@ -243,6 +248,7 @@ pub async fn peek(target: ClusterTarget, args: PeekArgs) -> Result<Exit> {
             .map(StreamOffset::parse)
             .transpose()?,
         allow_side_effects: args.allow_side_effects,
+        budget_bytes: Some(args.budget_mib.saturating_mul(1024 * 1024)),
     };
     let cluster = OpenCluster::open(target)?;
     let result = run_peek(&cluster, &request, &args).await;
@@ -303,11 +309,15 @@ async fn run_peek(cluster: &OpenCluster, request: &PeekRequest, args: &PeekArgs)
         PeekEnd::CountReached => "as many as asked for",
         PeekEnd::QueueExhausted => "the queue held no more",
         PeekEnd::Cancelled => "interrupted; the messages went back",
+        PeekEnd::BudgetReached => "the memory budget was reached",
     };
     eprintln!(
         "peeked {} message(s) from \"{}\" ({end}) in {} ms via {}",
         report.received, request.queue, report.elapsed_ms, report.endpoint
     );
+    if let Some(note) = report.budget_note() {
+        eprintln!("warren: {note}");
+    }
     Ok(if report.end == PeekEnd::Cancelled {
         Exit::Interrupted
     } else {

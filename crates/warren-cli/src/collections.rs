@@ -200,6 +200,7 @@ pub async fn save(target: ClusterTarget, args: SaveArgs) -> Result<Exit> {
         count: args.count,
         offset: None,
         allow_side_effects: args.allow_side_effects,
+        budget_bytes: None,
     };
     // A file that cannot be added to is refused before the queue is touched.
     if args.to.exists() {
@@ -233,6 +234,9 @@ pub async fn save(target: ClusterTarget, args: SaveArgs) -> Result<Exit> {
         args.to.display(),
         collection.messages.len()
     );
+    if let Some(note) = report.budget_note() {
+        eprintln!("warren: {note}");
+    }
     Ok(Exit::Ok)
 }
 

@@ -12,6 +12,7 @@
 use clap::{Args, Subcommand};
 use warren_core::cluster::OpenCluster;
 use warren_core::endpoint::ClusterTarget;
+use warren_core::message::file;
 use warren_core::operation::until_cancelled;
 use warren_core::ops::{
     self, Action, ClusterRef, OpsPlan, OpsReport, OpsRequest, OpsSelection, SelectedMessage, Target,
@@ -122,10 +123,7 @@ fn selection(args: &SelectionArgs) -> Result<OpsSelection> {
             "say which messages: --messages FILE (from warren peek --json), --count N or --all",
         ));
     };
-    let text = std::fs::read_to_string(path).map_err(|e| Error::File {
-        path: path.into(),
-        reason: e.to_string(),
-    })?;
+    let text = file::read_text(std::path::Path::new(path), file::MAX_READ_BYTES)?;
     let mut messages = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {

@@ -94,6 +94,9 @@ pub enum Error {
     NeedsConsent { what: String, effects: String },
     #[error("file {path}: {reason}")]
     File { path: PathBuf, reason: String },
+    /// Saving would replace a file: the user is asked first.
+    #[error("file {} already exists; replace it only when asked to (the app asks; the CLI needs --force)", .0.display())]
+    FileExists(PathBuf),
     /// A file that is not what it should be (a collection, an import), with where.
     #[error("file {path}, line {line}, column {column}: {reason}")]
     Parse {
@@ -251,6 +254,7 @@ impl Error {
             Error::QueueChanged { .. } => ErrorKind::Conflict,
             Error::NeedsConsent { .. } => ErrorKind::NeedsConsent,
             Error::File { .. } | Error::Parse { .. } => ErrorKind::File,
+            Error::FileExists(_) => ErrorKind::AlreadyExists,
             Error::CollectionNotFound(_) => ErrorKind::NotFound,
             Error::CollectionExists(_) => ErrorKind::AlreadyExists,
             Error::Cancelled => ErrorKind::Cancelled,

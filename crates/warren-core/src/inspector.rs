@@ -6,6 +6,10 @@
 //! ([`Inspection::detail`]). Filtering runs over the held messages in Rust; a row carries
 //! previews, never whole bodies.
 //!
+//! A body can be as large as the broker allows (hundreds of MiB): the detail carries its first
+//! [`DETAIL_BODY_BYTES`] and its size, and the rest crosses in ranges ([`MessageList::body`]) or
+//! goes straight to a file ([`save_body`]), so one message never crosses IPC whole.
+//!
 //! The same machinery serves every kind of held message: [`MessageList`] keeps any
 //! [`Inspected`] item (a peeked message here, a consumed delivery in `consume`) with its
 //! filtered view, so a consumer's tab filters, pages and opens messages exactly as the peek
@@ -18,11 +22,19 @@ use ts_rs::TS;
 
 use crate::error::{Error, Result};
 pub use crate::message::DeathRecord;
-use crate::message::{death_records, file, value_text, Message, MessageJson};
+use crate::message::{
+    death_records, encode_body, file, value_text, BodyEncoding, Message, MessageJson,
+};
 use crate::peek::{PeekReport, PeekedMessage};
 
 /// How many characters of the body a row previews.
 const PREVIEW_CHARS: usize = 160;
+
+/// How much of a body a message's detail carries; the rest is asked for in ranges.
+pub const DETAIL_BODY_BYTES: usize = 256 * 1024;
+
+/// The most one body range may carry.
+pub const MAX_BODY_RANGE: u64 = 16 * 1024 * 1024;
 
 /// What the inspector reads of a held message, whatever brought it (a peek, a consumer).
 pub trait Inspected {
@@ -160,8 +172,30 @@ pub struct MessageDetail {
     pub delivery_count: Option<u64>,
     #[ts(type = "number")]
     pub size: u64,
+    /// How many bytes of the body `message` carries: all of it, or its first
+    /// [`DETAIL_BODY_BYTES`] (the rest comes in ranges).
+    #[ts(type = "number")]
+    pub body_shown: u64,
     /// The `x-death` history of a dead-lettered message, newest first as RabbitMQ keeps it.
     pub x_death: Vec<DeathRecord>,
+}
+
+/// Bytes `offset..offset + length` of a held body.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct BodyChunk {
+    #[ts(type = "number")]
+    pub offset: u64,
+    /// Bytes carried (may be less than asked: the body ends, or a UTF-8 character that the
+    /// range would cut is left for the next range).
+    #[ts(type = "number")]
+    pub length: u64,
+    /// The whole body's size.
+    #[ts(type = "number")]
+    pub size: u64,
+    /// Text when the bytes are UTF-8, else base64 (as in the message format).
+    pub body: String,
+    pub body_encoding: BodyEncoding,
 }
 
 /// Which messages to save.
@@ -346,6 +380,15 @@ impl Inspection {
         self.list.detail(index)
     }
 
+    pub fn body(&self, index: u32, offset: u64, length: u64) -> Result<BodyChunk> {
+        self.list.body(index, offset, length)
+    }
+
+    /// The message at `index` of the current view.
+    pub fn message_at(&self, index: u32) -> Result<&PeekedMessage> {
+        self.list.resolve_or_err(index)
+    }
+
     /// The selected messages, in queue order.
     pub fn select(&self, selection: &Selection) -> Result<Vec<&PeekedMessage>> {
         self.list.select(selection)
@@ -461,13 +504,22 @@ impl<T: Inspected> MessageList<T> {
     }
 
     pub fn detail(&self, index: u32) -> Result<MessageDetail> {
-        let m = self.resolve(index).ok_or_else(|| {
+        Ok(detail(index, self.resolve_or_err(index)?))
+    }
+
+    /// The message at `index` of the current view, or an error naming it.
+    pub fn resolve_or_err(&self, index: u32) -> Result<&T> {
+        self.resolve(index).ok_or_else(|| {
             Error::invalid(
                 "index",
                 format!("no message {index} in this view of {}", self.view_len()),
             )
-        })?;
-        Ok(detail(index, m))
+        })
+    }
+
+    /// Bytes `offset..offset + length` of the body of the message at `index` of the view.
+    pub fn body(&self, index: u32, offset: u64, length: u64) -> Result<BodyChunk> {
+        body_range(self.resolve_or_err(index)?, offset, length)
     }
 
     /// The selected messages, in the order held.
@@ -530,23 +582,99 @@ pub fn row(index: u32, m: &impl Inspected, headers: &[String]) -> MessageRow {
     }
 }
 
-/// Message `m` in full, at `index` of its view.
+/// Message `m` at `index` of its view: everything but a large body's tail (see
+/// [`DETAIL_BODY_BYTES`]).
 pub fn detail(index: u32, m: &impl Inspected) -> MessageDetail {
+    let message = m.message();
+    let shown = text_safe_end(&message.body, 0, DETAIL_BODY_BYTES);
+    let head = Message {
+        exchange: message.exchange.clone(),
+        routing_key: message.routing_key.clone(),
+        properties: message.properties.clone(),
+        body: message.body[..shown].to_vec(),
+    };
     MessageDetail {
         index,
         position: m.position(),
-        message: m.message().clone().into(),
+        message: head.into(),
         redelivered: m.redelivered(),
         offset: m.offset(),
         delivery_count: m.delivery_count(),
         size: m.size(),
-        x_death: death_records(&m.message().properties),
+        body_shown: shown as u64,
+        x_death: death_records(&message.properties),
     }
 }
 
+/// Where a range of `body` from `start` of at most `limit` bytes ends: at `start + limit` or
+/// the body's end, moved back before a UTF-8 character the range would cut in a body that is
+/// text up to there (so a text body's ranges stay text).
+fn text_safe_end(body: &[u8], start: usize, limit: usize) -> usize {
+    let end = start.saturating_add(limit).min(body.len());
+    if end == body.len() {
+        return end;
+    }
+    match std::str::from_utf8(&body[start..end]) {
+        Err(e) if e.error_len().is_none() && e.valid_up_to() > 0 => start + e.valid_up_to(),
+        _ => end,
+    }
+}
+
+/// Bytes `offset..offset + length` (at most [`MAX_BODY_RANGE`]) of `m`'s body.
+pub fn body_range(m: &impl Inspected, offset: u64, length: u64) -> Result<BodyChunk> {
+    let body = &m.message().body;
+    let size = body.len() as u64;
+    if (body.len() as u64) < m.size() {
+        return Err(Error::invalid(
+            "index",
+            "this message's body was let go to stay within the memory budget",
+        ));
+    }
+    if offset > size {
+        return Err(Error::invalid(
+            "offset",
+            format!("{offset} is past the end of the body ({size} bytes)"),
+        ));
+    }
+    let start = offset as usize;
+    let end = text_safe_end(body, start, length.min(MAX_BODY_RANGE) as usize);
+    let (text, body_encoding) = encode_body(&body[start..end]);
+    Ok(BodyChunk {
+        offset,
+        length: (end - start) as u64,
+        size,
+        body: text,
+        body_encoding,
+    })
+}
+
+/// Refuses to replace an existing file unless `overwrite`: the caller asks the user first.
+pub fn check_overwrite(path: &Path, overwrite: bool) -> Result<()> {
+    if !overwrite && path.exists() {
+        return Err(Error::FileExists(path.to_owned()));
+    }
+    Ok(())
+}
+
+/// Writes one message's body as it is (raw bytes), atomically; refuses to replace an existing
+/// file unless `overwrite`. Returns the bytes written.
+pub fn save_body(path: &Path, m: &impl Inspected, overwrite: bool) -> Result<u64> {
+    let body = &m.message().body;
+    if (body.len() as u64) < m.size() {
+        return Err(Error::invalid(
+            "index",
+            "this message's body was let go to stay within the memory budget",
+        ));
+    }
+    check_overwrite(path, overwrite)?;
+    file::write_bytes(path, body)?;
+    Ok(body.len() as u64)
+}
+
 /// Writes messages as JSON Lines in the message format (peek extras included), atomically
-/// (see [`file::write_json_lines`]).
-pub fn save_messages(path: &Path, messages: &[&PeekedMessage]) -> Result<u64> {
+/// (see [`file::write_json_lines`]); refuses to replace an existing file unless `overwrite`.
+pub fn save_messages<M: Serialize>(path: &Path, messages: &[M], overwrite: bool) -> Result<u64> {
+    check_overwrite(path, overwrite)?;
     file::write_json_lines(path, messages)
 }
 
@@ -579,6 +707,8 @@ mod tests {
             end: PeekEnd::CountReached,
             endpoint: "e".into(),
             elapsed_ms: 1,
+            held_bytes: 0,
+            budget_bytes: 1,
         }
     }
 
@@ -722,14 +852,67 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.jsonl");
         let selected = i.select(&Selection::Indices(vec![1, 0])).unwrap();
-        assert_eq!(save_messages(&path, &selected).unwrap(), 2);
+        assert_eq!(save_messages(&path, &selected, false).unwrap(), 2);
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2);
         let back: PeekedMessage = serde_json::from_str(lines[1]).unwrap();
         assert_eq!(back.message.body, vec![0xff, 0x00]);
         assert_eq!(back.position, 2);
-        let err = save_messages(&dir.path().join("nope/x.jsonl"), &selected).unwrap_err();
+        let err = save_messages(&dir.path().join("nope/x.jsonl"), &selected, false).unwrap_err();
         assert!(err.to_string().contains("does not exist"));
+    }
+
+    #[test]
+    fn saving_over_an_existing_file_needs_overwrite() {
+        let i = inspection();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        std::fs::write(&path, "keep me").unwrap();
+        let selected = i.select(&Selection::View).unwrap();
+        let err = save_messages(&path, &selected, false).unwrap_err();
+        assert_eq!(err.kind(), crate::error::ErrorKind::AlreadyExists, "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep me");
+        let err = save_body(&path, i.message_at(0).unwrap(), false).unwrap_err();
+        assert_eq!(err.kind(), crate::error::ErrorKind::AlreadyExists);
+        assert_eq!(save_messages(&path, &selected, true).unwrap(), 3);
+        assert_eq!(save_body(&path, i.message_at(1).unwrap(), true).unwrap(), 2);
+        assert_eq!(std::fs::read(&path).unwrap(), vec![0xff, 0x00]);
+    }
+
+    #[test]
+    fn a_large_body_crosses_in_parts() {
+        // 1 MiB of text with a two-byte character straddling the detail's cut.
+        let mut body = vec![b'a'; DETAIL_BODY_BYTES - 1];
+        body.extend("é".as_bytes());
+        body.resize(1024 * 1024, b'b');
+        let i = Inspection::new(1, report(), vec![msg(1, "k", &body, "acme")]);
+        let d = i.detail(0).unwrap();
+        assert_eq!(d.size, body.len() as u64);
+        // The cut moves back before the character, so the part is still text.
+        assert_eq!(d.body_shown, DETAIL_BODY_BYTES as u64 - 1);
+        assert_eq!(d.message.body_encoding, BodyEncoding::Utf8);
+        assert_eq!(d.message.body.len(), DETAIL_BODY_BYTES - 1);
+        // The rest comes in ranges that add up to the body.
+        let mut got: Vec<u8> = Vec::new();
+        let mut offset = 0;
+        while offset < d.size {
+            let c = i.body(0, offset, 300 * 1024).unwrap();
+            assert_eq!(c.size, d.size);
+            assert_eq!(c.offset, offset);
+            assert!(c.length > 0);
+            assert_eq!(c.body_encoding, BodyEncoding::Utf8);
+            got.extend(c.body.as_bytes());
+            offset += c.length;
+        }
+        assert_eq!(got, body);
+        assert!(i.body(0, d.size + 1, 10).is_err());
+        // A small body is whole in the detail.
+        let small = Inspection::new(1, report(), vec![msg(1, "k", b"hi", "acme")]);
+        assert_eq!(small.detail(0).unwrap().body_shown, 2);
+        // A binary body's range is base64.
+        let bin = Inspection::new(1, report(), vec![msg(1, "k", &[0xff; 10], "acme")]);
+        let c = bin.body(0, 2, 4).unwrap();
+        assert_eq!((c.length, c.body_encoding), (4, BodyEncoding::Base64));
     }
 }

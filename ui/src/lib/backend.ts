@@ -11,6 +11,7 @@ import { open as openDialog, save as saveDialog } from '@tauri-apps/plugin-dialo
 
 import type { AppInfo } from './bindings/AppInfo';
 import type { BindingRow } from './bindings/BindingRow';
+import type { BodyChunk } from './bindings/BodyChunk';
 import type { ClusterStatus } from './bindings/ClusterStatus';
 import type { ConnectionRow } from './bindings/ConnectionRow';
 import type { ConsumedDetail } from './bindings/ConsumedDetail';
@@ -312,9 +313,28 @@ export function inspectionMessage(id: number, index: number): Promise<MessageDet
   return call<MessageDetail>('inspection_message', { id, index });
 }
 
-/** Writes the selected messages as JSON Lines in the message format; resolves to the count. */
-export function saveMessages(id: number, selection: Selection, path: string): Promise<number> {
-  return call<number>('save_messages', { id, selection, path });
+/**
+ * Bytes `offset .. offset+length` of one message's body (a detail carries only its first part:
+ * `body_shown` of `size` bytes).
+ */
+export function inspectionBody(id: number, index: number, offset: number, length: number): Promise<BodyChunk> {
+  return call<BodyChunk>('inspection_body', { id, index, offset, length });
+}
+
+/**
+ * Writes one message's body, as it is, to `path`. Rejects with kind `already_exists` when the
+ * file exists and `overwrite` is false: ask the user, then call again with `overwrite`.
+ */
+export function saveInspectionBody(id: number, index: number, path: string, overwrite: boolean): Promise<number> {
+  return call<number>('save_inspection_body', { id, index, path, overwrite });
+}
+
+/**
+ * Writes the selected messages as JSON Lines in the message format; resolves to the count.
+ * Rejects with kind `already_exists` when the file exists and `overwrite` is false.
+ */
+export function saveMessages(id: number, selection: Selection, path: string, overwrite = false): Promise<number> {
+  return call<number>('save_messages', { id, selection, path, overwrite });
 }
 
 /** A suggested file path for saving messages of `queue` (nothing is created). */
@@ -432,9 +452,17 @@ export function consumerMessage(id: number, index: number): Promise<ConsumedDeta
   return call<ConsumedDetail>('consumer_message', { id, index });
 }
 
-/** Writes the selected deliveries as JSON Lines in the message format; resolves to the count. */
-export function saveConsumed(id: number, selection: Selection, path: string): Promise<number> {
-  return call<number>('save_consumed', { id, selection, path });
+/** Bytes `offset .. offset+length` of one delivery's body (see `inspectionBody`). */
+export function consumerBody(id: number, index: number, offset: number, length: number): Promise<BodyChunk> {
+  return call<BodyChunk>('consumer_body', { id, index, offset, length });
+}
+
+/**
+ * Writes the selected deliveries as JSON Lines in the message format; resolves to the count.
+ * Rejects with kind `already_exists` when the file exists and `overwrite` is false.
+ */
+export function saveConsumed(id: number, selection: Selection, path: string, overwrite = false): Promise<number> {
+  return call<number>('save_consumed', { id, selection, path, overwrite });
 }
 
 /** Frees what the consumer held (its tab closed); stops it first if it still runs. */
@@ -507,14 +535,18 @@ export function importCollection(folder: string | null, path: string): Promise<C
   return call<CollectionSummary>('import_collection', { folder, path });
 }
 
-/** Writes the collection's messages (`indices`, else all) as JSON Lines; resolves to the count. */
+/**
+ * Writes the collection's messages (`indices`, else all) as JSON Lines; resolves to the count.
+ * Rejects with kind `already_exists` when the file exists and `overwrite` is false.
+ */
 export function exportCollection(
   folder: string | null,
   file: string,
   indices: number[] | null,
   path: string,
+  overwrite = false,
 ): Promise<number> {
-  return call<number>('export_collection', { folder, file, indices, path });
+  return call<number>('export_collection', { folder, file, indices, path, overwrite });
 }
 
 /**

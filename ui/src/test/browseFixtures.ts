@@ -171,7 +171,15 @@ export function inspectionSummary(total: number, over: Partial<InspectionSummary
     total,
     bytes: total * 120,
     header_names: ['tenant', 'x-death'],
-    report: { plan: peekPlan({ count: total }), received: total, end: 'count_reached', endpoint: '127.0.0.1:5672', elapsed_ms: 850 },
+    report: {
+      plan: peekPlan({ count: total }),
+      received: total,
+      end: 'count_reached',
+      endpoint: '127.0.0.1:5672',
+      elapsed_ms: 850,
+      held_bytes: total * 120,
+      budget_bytes: 256 * 1024 * 1024,
+    },
     ...over,
   };
 }
@@ -232,6 +240,7 @@ export function messageDetail(index: number, over: Partial<MessageDetail> = {}):
     offset: null,
     delivery_count: null,
     size: 24,
+    body_shown: 24,
     x_death: [],
     ...over,
   };

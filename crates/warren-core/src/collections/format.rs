@@ -252,10 +252,7 @@ fn strip_position(e: &serde_json::Error) -> String {
 
 /// Reads a collection file (see [`parse`]).
 pub fn read(path: &Path) -> Result<Collection> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::File {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })?;
+    let text = crate::message::file::read_text(path, crate::message::file::MAX_READ_BYTES)?;
     parse(path, &text)
 }
 

@@ -64,10 +64,7 @@ pub fn import_all(sources: &[PathBuf]) -> Result<Collection> {
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::File {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })
+    crate::message::file::read_text(path, crate::message::file::MAX_READ_BYTES)
 }
 
 /// Where in `text` byte `offset` is, as line and column (1-based).
@@ -218,10 +215,10 @@ fn rabtap_dir(dir: &Path) -> Result<Vec<Entry>> {
         };
         let dat = file.with_extension("dat");
         let body = if field(&o, "Body").is_none() && dat.is_file() {
-            Some(std::fs::read(&dat).map_err(|e| Error::File {
-                path: dat.clone(),
-                reason: e.to_string(),
-            })?)
+            Some(crate::message::file::read_bytes(
+                &dat,
+                crate::message::file::MAX_READ_BYTES,
+            )?)
         } else {
             None
         };

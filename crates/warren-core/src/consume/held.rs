@@ -16,15 +16,11 @@ use crate::inspector::{
     self, Inspected, InspectionView, MessageDetail, MessageFilter, MessageList, MessageRow,
     Selection,
 };
-use crate::message::Message;
+use crate::message::{budget, Message};
 
 use super::settle::{DeliveryState, Ledger, Settle, SettlePlan};
 
-/// The budget when a request names none.
-pub const DEFAULT_BUDGET_BYTES: u64 = 256 * 1024 * 1024;
-
-/// What one header is counted as toward the budget (name, type and a typical value).
-const HEADER_BYTES: u64 = 64;
+pub use crate::message::budget::DEFAULT_BUDGET_BYTES;
 
 /// One delivery as a consumer received it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,13 +59,7 @@ impl ConsumedMessage {
         if self.evicted {
             return 0;
         }
-        let headers = self
-            .message
-            .properties
-            .headers
-            .as_ref()
-            .map_or(0, |h| h.inner().len() as u64);
-        self.message.body.len() as u64 + headers * HEADER_BYTES
+        budget::held_bytes(&self.message)
     }
 }
 
@@ -282,6 +272,10 @@ impl Held {
             received_at_ms: m.received_at_ms,
             evicted: m.evicted,
         })
+    }
+
+    pub fn body(&self, index: u32, offset: u64, length: u64) -> Result<inspector::BodyChunk> {
+        self.list.body(index, offset, length)
     }
 
     fn state(&self, seq: u64) -> DeliveryState {

@@ -353,12 +353,27 @@ impl ConsumerHandle {
         Ok(s.held.select(selection)?.into_iter().cloned().collect())
     }
 
+    /// Bytes `offset..offset + length` of the body of the delivery at `index` of the view.
+    pub fn body(
+        &self,
+        index: u32,
+        offset: u64,
+        length: u64,
+    ) -> Result<crate::inspector::BodyChunk> {
+        self.shared().held.body(index, offset, length)
+    }
+
     /// Saves the selected deliveries as JSON Lines in the message format (plus `redelivered`,
-    /// `delivery_tag` and the counts), atomically.
-    pub fn save(&self, path: &std::path::Path, selection: &Selection) -> Result<u64> {
-        let s = self.shared();
-        let chosen = s.held.select(selection)?;
-        crate::message::file::write_json_lines(path, &chosen)
+    /// `delivery_tag` and the counts), atomically; an existing file is replaced only when
+    /// `overwrite`. They are copied out first, so the consumer is not held up by the write.
+    pub fn save(
+        &self,
+        path: &std::path::Path,
+        selection: &Selection,
+        overwrite: bool,
+    ) -> Result<u64> {
+        let chosen = self.selected(selection)?;
+        crate::inspector::save_messages(path, &chosen, overwrite)
     }
 }
 

@@ -7,8 +7,12 @@
 //! the destination's folder, is flushed to disk, and is then renamed over the destination
 //! ([`write_atomically`]), so a crash leaves either the old or the new file, never half of
 //! one. The profiles file is written the same way.
+//!
+//! Every file Warren reads on a user's word (message files, body files, collections, imports,
+//! a selection of messages) goes through [`read_bytes`]: only a regular file, only up to a
+//! size, since a FIFO would block a read forever and `/dev/zero` would fill the memory.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use serde::Serialize;
@@ -59,6 +63,22 @@ fn write_file(
     Ok(())
 }
 
+/// Writes `bytes` as they are to `path`, atomically. The folder must exist.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    let file_err = |reason: String| Error::File {
+        path: path.to_owned(),
+        reason,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(file_err(format!("folder {} does not exist", dir.display())));
+    }
+    write_atomically(path, |w| w.write_all(bytes)).map_err(|e| file_err(e.to_string()))
+}
+
 /// Writes `items` as JSON Lines, atomically; returns how many were written.
 pub fn write_json_lines<T: Serialize>(path: &Path, items: &[T]) -> Result<u64> {
     let file_err = |reason: String| Error::File {
@@ -83,15 +103,62 @@ pub fn write_json_lines<T: Serialize>(path: &Path, items: &[T]) -> Result<u64> {
     Ok(items.len() as u64)
 }
 
+/// The largest file Warren reads as messages or as a body: RabbitMQ's own ceiling for one
+/// message is 512 MiB, and a file of several messages larger than this is no longer a file to
+/// read whole.
+pub const MAX_READ_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Reads a whole file, refusing what is not a regular file (a FIFO, a device, a folder) and a
+/// file larger than `limit` bytes, before reading anything.
+pub fn read_bytes(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    let file_err = |reason: String| Error::File {
+        path: path.to_owned(),
+        reason,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| file_err(e.to_string()))?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a folder"
+        } else {
+            "not a regular file (a FIFO, socket or device?)"
+        };
+        return Err(file_err(format!("is {what}; only regular files are read")));
+    }
+    let too_big = |size: u64| {
+        file_err(format!(
+            "is {} ({size} bytes); the most Warren reads is {}",
+            super::budget::human_bytes(size),
+            super::budget::human_bytes(limit)
+        ))
+    };
+    if meta.len() > limit {
+        return Err(too_big(meta.len()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| file_err(e.to_string()))?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // A file that grows while it is read stops at the limit all the same.
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| file_err(e.to_string()))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Reads a whole text file as [`read_bytes`] does; it must be UTF-8.
+pub fn read_text(path: &Path, limit: u64) -> Result<String> {
+    String::from_utf8(read_bytes(path, limit)?).map_err(|_| Error::File {
+        path: path.to_owned(),
+        reason: "is not UTF-8 text".into(),
+    })
+}
+
 /// Reads a message file: one message (a JSON object, pretty-printed or not) or JSON Lines of
 /// messages in the message format. Only the shape is checked here (templates may still hold
 /// placeholders that a typed header needs rendered); a publish plan checks the rest.
 pub fn read(path: &str) -> Result<Vec<MessageJson>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::File {
-        path: path.into(),
-        reason: e.to_string(),
-    })?;
-    parse(&text)
+    parse(&read_text(Path::new(path), MAX_READ_BYTES)?)
 }
 
 /// Parses the text of a message file (see [`read`]).

@@ -2,6 +2,7 @@
 //! items are re-exported here), templates that render messages to publish ([`template`]), and
 //! message files ([`file`]).
 
+pub mod budget;
 pub mod death;
 pub mod file;
 pub mod format;

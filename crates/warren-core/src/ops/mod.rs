@@ -175,6 +175,7 @@ fn peek_request(request: &OpsRequest, count: u32) -> PeekRequest {
         count,
         offset: None,
         allow_side_effects: true,
+        budget_bytes: None,
     }
 }
 

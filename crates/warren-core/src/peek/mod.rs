@@ -37,7 +37,7 @@ use ts_rs::TS;
 use crate::broker::QueueType;
 use crate::error::{Error, Result};
 use crate::management::ManagementClient;
-use crate::message::Message;
+use crate::message::{budget, Message};
 use crate::operation::{self, bounded, until_cancelled, BROKER_REPLY_WAIT};
 use crate::queues;
 use crate::session::ClusterSession;
@@ -141,6 +141,11 @@ pub struct PeekRequest {
     /// Go ahead even when the plan says the peek changes the queue.
     #[serde(default)]
     pub allow_side_effects: bool,
+    /// Bytes of bodies and headers the peek may hold ([`budget::DEFAULT_BUDGET_BYTES`] when
+    /// absent): a message that would go past it is not taken, and the peek ends there.
+    #[serde(default)]
+    #[ts(optional = nullable, type = "number")]
+    pub budget_bytes: Option<u64>,
 }
 
 /// Progress of a running peek.
@@ -191,6 +196,9 @@ pub enum PeekEnd {
     /// The queue held fewer (or no more arrived within the idle time, for streams).
     QueueExhausted,
     Cancelled,
+    /// The next message would have taken the held messages past the memory budget; it and
+    /// the ones after it were left in the queue.
+    BudgetReached,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -203,6 +211,28 @@ pub struct PeekReport {
     pub endpoint: String,
     #[ts(type = "number")]
     pub elapsed_ms: u64,
+    /// Bytes of bodies and headers held (see [`budget::held_bytes`]).
+    #[ts(type = "number")]
+    pub held_bytes: u64,
+    /// The budget the peek ran with.
+    #[ts(type = "number")]
+    pub budget_bytes: u64,
+}
+
+impl PeekReport {
+    /// Why the peek held fewer than asked for, when the budget is the reason: one sentence
+    /// for the user.
+    pub fn budget_note(&self) -> Option<String> {
+        (self.end == PeekEnd::BudgetReached).then(|| {
+            format!(
+                "stopped at {} messages ({}): the next would have gone past the memory budget of {}; \
+                 it and the rest are still in the queue (raise the budget to see more)",
+                self.received,
+                budget::human_bytes(self.held_bytes),
+                budget::human_bytes(self.budget_bytes),
+            )
+        })
+    }
 }
 
 /// Reads the queue's detail and makes the plan. The ready and consumer counts come from the
@@ -298,6 +328,7 @@ fn check_request(r: &PeekRequest) -> Result<()> {
     if r.queue.len() > 255 {
         return Err(Error::invalid("queue", "is longer than 255 bytes"));
     }
+    budget::check(r.budget_bytes)?;
     Ok(())
 }
 
@@ -379,6 +410,8 @@ pub(crate) struct Holding {
     pub(crate) received: u32,
     pub(crate) expected: u32,
     pub(crate) end: PeekEnd,
+    held_bytes: u64,
+    budget_bytes: u64,
     /// The last delivery tag of each consumer, in the order they were opened.
     last_tags: Vec<u64>,
     /// Tags acknowledged through [`Holding::ack`].
@@ -453,6 +486,8 @@ pub(crate) async fn hold<F: FnMut(PeekProgress)>(
         args.insert("x-stream-offset".into(), offset.argument());
     }
     let stamp = crate::session::now_ms();
+    let budget_bytes = budget::check(request.budget_bytes)?;
+    let mut held_bytes: u64 = 0;
     let mut received: u32 = 0;
     // The consumers opened, in order (kept until the end: dropping one cancels it), and the
     // last delivery tag of each that received anything.
@@ -537,6 +572,20 @@ pub(crate) async fn hold<F: FnMut(PeekProgress)>(
                     }
                     Ok(Some(d)) => d.map_err(op_err)?,
                 };
+                let message = Message::from_amqp(
+                    &delivery.exchange,
+                    &delivery.routing_key,
+                    &delivery.properties,
+                    delivery.data,
+                );
+                let size = budget::held_bytes(&message);
+                if held_bytes.saturating_add(size) > budget_bytes {
+                    // Not held: it stays unacknowledged on the channel, whose close returns
+                    // it with anything after it.
+                    end = PeekEnd::BudgetReached;
+                    break;
+                }
+                held_bytes += size;
                 received += 1;
                 got += 1;
                 expected = expected.max(received);
@@ -568,12 +617,6 @@ pub(crate) async fn hold<F: FnMut(PeekProgress)>(
                         }
                     }
                 }
-                let message = Message::from_amqp(
-                    &delivery.exchange,
-                    &delivery.routing_key,
-                    &delivery.properties,
-                    delivery.data,
-                );
                 on_message(PeekedMessage {
                     position: received,
                     message,
@@ -591,7 +634,7 @@ pub(crate) async fn hold<F: FnMut(PeekProgress)>(
                     phase: PeekPhase::Receiving,
                 });
             }
-            if got < quota {
+            if got < quota || end == PeekEnd::BudgetReached {
                 break;
             }
         }
@@ -620,6 +663,8 @@ pub(crate) async fn hold<F: FnMut(PeekProgress)>(
         received,
         expected,
         end,
+        held_bytes,
+        budget_bytes,
         last_tags,
         acked: Default::default(),
         consumers,
@@ -754,6 +799,8 @@ impl Holding {
             end: self.end,
             endpoint: self.endpoint.clone(),
             elapsed_ms: self.started.elapsed().as_millis() as u64,
+            held_bytes: self.held_bytes,
+            budget_bytes: self.budget_bytes,
         })
     }
 }

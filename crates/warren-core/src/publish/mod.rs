@@ -193,6 +193,11 @@ pub struct PublishSummary {
 
 /// Unconfirmed messages allowed in flight.
 pub const WINDOW: usize = 1024;
+/// The most messages one run may send (its bookkeeping grows with what it sends).
+pub const MAX_COUNT: u64 = 10_000_000;
+/// How long a run waits for the next confirm while some are awaited, before it takes them for
+/// lost (a quorum queue's leader election can lose one) and counts them maybe sent.
+pub const CONFIRM_WAIT: Duration = BROKER_REPLY_WAIT;
 /// After a cancel, how long messages already sent may take to be confirmed.
 const CANCEL_GRACE: Duration = Duration::from_secs(5);
 const CONNECT_WAIT: Duration = Duration::from_secs(10);
@@ -245,7 +250,7 @@ impl Plan {
 }
 
 /// Where one message stands during a run.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     NotSent,
     InFlight,
@@ -276,7 +281,18 @@ impl Tally {
         (seq - 1) as usize
     }
 
+    /// Makes room for message `seq` (the bookkeeping grows as messages go out, so a large
+    /// count costs nothing up front).
+    fn ensure(&mut self, seq: u64) {
+        let len = Tally::idx(seq) + 1;
+        if self.state.len() < len {
+            self.state.resize(len, State::NotSent);
+            self.fingerprint.resize(len, 0);
+        }
+    }
+
     fn fail(&mut self, seq: u64, reason: &Arc<str>) {
+        self.ensure(seq);
         let i = Tally::idx(seq);
         if self.state[i] != State::Failed {
             self.state[i] = State::Failed;
@@ -368,9 +384,10 @@ impl Tally {
     }
 
     fn new(total: u64) -> Tally {
+        let room = total.min(WINDOW as u64 * 4) as usize;
         Tally {
-            state: vec![State::NotSent; total as usize],
-            fingerprint: vec![0; total as usize],
+            state: Vec::with_capacity(room),
+            fingerprint: Vec::with_capacity(room),
             failures: HashMap::new(),
             returns: Vec::new(),
             returned: HashMap::new(),
@@ -474,6 +491,34 @@ enum Pace {
     Finished,
 }
 
+/// When a run stops waiting for confirms: [`CONFIRM_WAIT`] after the last sign that the broker
+/// answers (a confirm, or the first message awaited after none was), never while the broker
+/// holds publishers back (an alarm is a reason to wait, and says so).
+#[derive(Debug, Default)]
+struct ConfirmClock {
+    since: Option<tokio::time::Instant>,
+}
+
+impl ConfirmClock {
+    /// A message went out while `awaited` others were awaiting their confirm.
+    fn sent(&mut self, now: tokio::time::Instant, awaited: usize) {
+        if awaited == 0 || self.since.is_none() {
+            self.since = Some(now);
+        }
+    }
+
+    /// A confirm came back, or the wait started over (publishers blocked or let go), with
+    /// `awaited` confirms still awaited.
+    fn answered(&mut self, now: tokio::time::Instant, awaited: usize) {
+        self.since = (awaited > 0).then_some(now);
+    }
+
+    /// When the awaited confirms count as lost, unless the broker holds publishers back.
+    fn deadline(&self, blocked: bool) -> Option<tokio::time::Instant> {
+        self.since.filter(|_| !blocked).map(|s| s + CONFIRM_WAIT)
+    }
+}
+
 /// One run under way: the messages' states, the send in progress, the confirms awaited, why
 /// sending stopped, and the progress shown.
 struct Run<'a, F> {
@@ -489,6 +534,7 @@ struct Run<'a, F> {
     blocked: Blocked,
     sending: Sending,
     inflight: FuturesOrdered<Awaited>,
+    confirm_clock: ConfirmClock,
     /// The next sequence number to send.
     next: u64,
     /// Why the run stopped sending early: a failed channel or connection (from a confirm)...
@@ -576,6 +622,7 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
         };
         match wire {
             Ok(w) => {
+                self.tally.ensure(seq);
                 self.tally.fingerprint[Tally::idx(seq)] = w.fingerprint;
                 let (ch, options) = (self.channel.clone(), self.options);
                 self.sending = Some((
@@ -598,6 +645,8 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
             Ok(confirm) => {
                 self.tally.published += 1;
                 self.tally.state[Tally::idx(seq)] = State::InFlight;
+                self.confirm_clock
+                    .sent(tokio::time::Instant::now(), self.inflight.len());
                 self.inflight
                     .push_back(confirm.map(move |c| (seq, c)).boxed());
                 // Frames go out only while the connection is not blocked.
@@ -622,6 +671,8 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
 
     /// The broker answered for `seq` (a return, if any, comes with the answer).
     fn on_confirm(&mut self, seq: u64, c: lapin::Result<Confirmation>) {
+        self.confirm_clock
+            .answered(tokio::time::Instant::now(), self.inflight.len());
         if let Err(e) = &c {
             if is_node_lost(e) && !self.cancelled {
                 let reason = self.op_err(c.expect_err("an error"));
@@ -647,6 +698,40 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
             "{why}; the node was lost before it confirmed the message, which may or may not have been delivered"
         )
         .into();
+        self.unknown_fates(writing, &reason);
+        self.lost.get_or_insert(why);
+    }
+
+    /// No confirm came back for [`CONFIRM_WAIT`] while some were awaited: the broker lost them
+    /// (a quorum queue's leader election can) or stopped answering. Those messages may or may
+    /// not have been delivered and are never sent again; the run goes on on a fresh channel,
+    /// on whichever node is healthy (see [`Run::fail_over`]).
+    fn confirms_timed_out(&mut self) {
+        let why: Arc<str> = format!(
+            "{} confirmed nothing for {} s",
+            self.endpoint,
+            CONFIRM_WAIT.as_secs()
+        )
+        .into();
+        let reason: Arc<str> = format!(
+            "{why} (a confirm can be lost in a leader election); the message may or may not have been delivered, and it was not sent again"
+        )
+        .into();
+        tracing::warn!(node = %self.endpoint, "publish: confirms timed out; moving to a fresh channel");
+        self.unknown_fates(None, &reason);
+        // Late confirms on the old channel would answer for messages already counted.
+        let old = self.channel.clone();
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(BROKER_REPLY_WAIT, old.close(200, "OK".into())).await;
+        });
+        self.lost.get_or_insert(why);
+    }
+
+    /// What awaits a confirm, and the send `writing` if its write failed, may or may not have
+    /// reached the broker: each becomes maybe sent with `reason`, except what was confirmed
+    /// meanwhile.
+    fn unknown_fates(&mut self, writing: Option<u64>, reason: &Arc<str>) {
+        let reason = reason.clone();
         if let Some((seq, _)) = self.sending.take() {
             self.tally.published += 1;
             self.tally.maybe_sent(seq, &reason);
@@ -662,12 +747,12 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
             }
         }
         self.inflight = FuturesOrdered::new();
+        self.confirm_clock.answered(tokio::time::Instant::now(), 0);
         for (i, s) in self.tally.state.clone().iter().enumerate() {
             if *s == State::InFlight {
                 self.tally.maybe_sent(i as u64 + 1, &reason);
             }
         }
-        self.lost.get_or_insert(why);
     }
 
     /// A send was refused without a broker's reason (the channel was no longer open) while
@@ -801,6 +886,9 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
         // A blocked connection cannot even write pings, so the session may call the link
         // down; the alarm is still what holds the messages back.
         self.blocked.link_flag = flag;
+        // Blocked or let go, the wait for confirms starts over.
+        self.confirm_clock
+            .answered(tokio::time::Instant::now(), self.inflight.len());
     }
 
     fn snapshot(&self) -> PublishProgress {
@@ -821,13 +909,18 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
         let total = self.total();
         let tally = &mut self.tally;
         // Messages never sent because the channel or connection failed.
+        // Messages past the bookkeeping were never sent.
+        let tracked = tally.state.len() as u64;
+        let untracked = total - tracked;
+        let mut not_sent_reason: Option<Arc<str>> = None;
         if let Some(reason) = self.fatal.as_ref().or(self.send_error.as_ref()) {
             let not_sent: Arc<str> = format!("not sent: {reason}").into();
-            for seq in 1..=total {
+            for seq in 1..=tracked {
                 if tally.state[Tally::idx(seq)] == State::NotSent {
                     tally.fail(seq, &not_sent);
                 }
             }
+            not_sent_reason = Some(not_sent);
         }
         tally.settle_returns();
         let mut summary = PublishSummary {
@@ -891,6 +984,23 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
             if summary.problems.len() < max_problems {
                 summary.problems.push(MessageOutcome { seq, outcome });
             }
+        }
+        match &not_sent_reason {
+            Some(reason) => {
+                summary.failed += untracked;
+                for seq in tracked + 1..=total {
+                    if summary.problems.len() >= max_problems {
+                        break;
+                    }
+                    summary.problems.push(MessageOutcome {
+                        seq,
+                        outcome: Outcome::Failed {
+                            reason: reason.to_string(),
+                        },
+                    });
+                }
+            }
+            None => summary.not_sent += untracked,
         }
         summary.rate = if elapsed.as_secs_f64() > 0.0 {
             summary.confirmed as f64 / elapsed.as_secs_f64()
@@ -1000,6 +1110,7 @@ pub async fn run(
         blocked: Blocked::default(),
         sending: None,
         inflight: FuturesOrdered::new(),
+        confirm_clock: ConfirmClock::default(),
         next: 1,
         fatal: None,
         send_error: None,
@@ -1033,6 +1144,11 @@ pub async fn run(
             Pace::Wait(due) => due,
         };
         run.report();
+        let confirm_deadline = if run.cancelled || run.inflight.is_empty() {
+            None
+        } else {
+            run.confirm_clock.deadline(run.blocked.on)
+        };
         tokio::select! {
             biased;
             (seq, r) = written(&mut run.sending), if run.sending.is_some() => {
@@ -1043,6 +1159,9 @@ pub async fn run(
                 run.on_confirm(seq, c);
             }
             () = tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now)), if due.is_some() => {}
+            () = tokio::time::sleep_until(confirm_deadline.unwrap_or_else(tokio::time::Instant::now)), if confirm_deadline.is_some() => {
+                run.confirms_timed_out();
+            }
             () = cancel.cancelled(), if !run.cancelled => run.on_cancel(),
             () = tokio::time::sleep_until(run.grace_until.unwrap_or_else(tokio::time::Instant::now)), if run.grace_until.is_some() => {
                 run.on_grace_over();
@@ -1117,5 +1236,66 @@ mod tests {
         t.returns = vec![(99, 312, "NO_ROUTE".into())];
         t.settle_returns();
         assert!(t.state[0] == State::Returned && t.state[1] == State::Acked);
+    }
+
+    #[test]
+    fn the_bookkeeping_grows_with_what_is_sent_not_with_the_count() {
+        let mut t = Tally::new(MAX_COUNT);
+        assert!(
+            t.state.capacity() <= WINDOW * 4,
+            "nothing per message up front"
+        );
+        t.ensure(3);
+        assert_eq!(t.state.len(), 3);
+        t.fail(5, &"x".into());
+        assert_eq!(t.state.len(), 5);
+        assert_eq!(t.state[4], State::Failed);
+        assert_eq!(t.state[3], State::NotSent);
+    }
+
+    #[test]
+    fn awaited_confirms_that_time_out_become_maybe_sent_once() {
+        let mut t = Tally::new(4);
+        for seq in 1..=3 {
+            t.ensure(seq);
+            t.state[Tally::idx(seq)] = State::InFlight;
+        }
+        t.state[0] = State::Acked;
+        t.acks = 1;
+        let reason: Arc<str> = "confirmed nothing".into();
+        for seq in 1..=3 {
+            t.maybe_sent(seq, &reason);
+        }
+        // The acknowledged one keeps its outcome; the two awaited are maybe sent, once each.
+        assert_eq!(t.maybe_sent, 2);
+        t.maybe_sent(2, &reason);
+        assert_eq!(t.maybe_sent, 2, "counted once");
+        assert_eq!(
+            t.state[..3],
+            [State::Acked, State::MaybeSent, State::MaybeSent]
+        );
+    }
+
+    #[test]
+    fn the_confirm_clock_runs_only_while_confirms_are_awaited_and_publishers_are_not_held() {
+        let t0 = tokio::time::Instant::now();
+        let later = |s: u64| t0 + Duration::from_secs(s);
+        let mut c = ConfirmClock::default();
+        assert_eq!(c.deadline(false), None, "nothing awaited");
+        c.sent(t0, 0);
+        assert_eq!(c.deadline(false), Some(t0 + CONFIRM_WAIT));
+        // More sends while the first is awaited do not move the deadline...
+        c.sent(later(5), 1);
+        assert_eq!(c.deadline(false), Some(t0 + CONFIRM_WAIT));
+        // ... a confirm does.
+        c.answered(later(6), 1);
+        assert_eq!(c.deadline(false), Some(later(6) + CONFIRM_WAIT));
+        // Held back by an alarm: no deadline.
+        assert_eq!(c.deadline(true), None);
+        // Every confirm in: nothing to wait for; the next send starts the wait afresh.
+        c.answered(later(7), 0);
+        assert_eq!(c.deadline(false), None);
+        c.sent(later(100), 0);
+        assert_eq!(c.deadline(false), Some(later(100) + CONFIRM_WAIT));
     }
 }

@@ -8,12 +8,12 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
-use super::{PublishRequest, PREVIEW_BODY_LIMIT};
+use super::{PublishRequest, MAX_COUNT, PREVIEW_BODY_LIMIT};
 use crate::broker;
 use crate::error::{Error, Result};
 use crate::management::ManagementClient;
 use crate::message::template::{Context, MessageTemplate};
-use crate::message::{Message, MessageJson};
+use crate::message::{file, Message, MessageJson};
 
 /// A publish ready to run: compiled templates and the run's settings. Built without the
 /// network, so a preview and the CLI's checks need no cluster.
@@ -47,8 +47,11 @@ impl Plan {
         if messages.is_empty() {
             return Err(Error::invalid("message", "no message to publish"));
         }
-        if request.count == 0 {
-            return Err(Error::invalid("count", "must be at least 1"));
+        if request.count == 0 || request.count > MAX_COUNT {
+            return Err(Error::invalid(
+                "count",
+                format!("must be 1 to {MAX_COUNT} (got {})", request.count),
+            ));
         }
         if let Some(rate) = request.rate {
             if !(rate.is_finite() && rate > 0.0) {
@@ -59,12 +62,10 @@ impl Plan {
             }
         }
         let body = match &request.body_file {
-            Some(path) => Some(Bytes::from(std::fs::read(path).map_err(|e| {
-                Error::File {
-                    path: path.into(),
-                    reason: e.to_string(),
-                }
-            })?)),
+            Some(path) => Some(Bytes::from(file::read_bytes(
+                std::path::Path::new(path),
+                file::MAX_READ_BYTES,
+            )?)),
             None => None,
         };
         let many = messages.len() > 1;
@@ -86,7 +87,17 @@ impl Plan {
         let total = request
             .count
             .checked_mul(messages.len() as u64)
-            .ok_or_else(|| Error::invalid("count", "too many messages"))?;
+            .filter(|&t| t <= MAX_COUNT)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "count",
+                    format!(
+                        "{} messages {} times is more than the {MAX_COUNT} one run may send",
+                        messages.len(),
+                        request.count
+                    ),
+                )
+            })?;
         Ok(Plan {
             templates,
             total,

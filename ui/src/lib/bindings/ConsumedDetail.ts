@@ -8,6 +8,11 @@ import type { Message } from "./Message";
  */
 export type ConsumedDetail = { seq: number, delivery_tag: number, state: DeliveryState, acquired_count: number | null, received_at_ms: number, evicted: boolean, index: number, position: number, message: Message, redelivered: boolean, offset: number | null, delivery_count: number | null, size: number, 
 /**
+ * How many bytes of the body `message` carries: all of it, or its first
+ * [`DETAIL_BODY_BYTES`] (the rest comes in ranges).
+ */
+body_shown: number, 
+/**
  * The `x-death` history of a dead-lettered message, newest first as RabbitMQ keeps it.
  */
 x_death: Array<DeathRecord>, };

@@ -6,4 +6,12 @@ export type PeekReport = { plan: PeekPlan, received: number, end: PeekEnd,
 /**
  * The node whose connection carried the peek.
  */
-endpoint: string, elapsed_ms: number, };
+endpoint: string, elapsed_ms: number, 
+/**
+ * Bytes of bodies and headers held (see [`budget::held_bytes`]).
+ */
+held_bytes: number, 
+/**
+ * The budget the peek ran with.
+ */
+budget_bytes: number, };

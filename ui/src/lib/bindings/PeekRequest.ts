@@ -9,4 +9,9 @@ offset?: StreamOffset | null,
 /**
  * Go ahead even when the plan says the peek changes the queue.
  */
-allow_side_effects: boolean, };
+allow_side_effects: boolean, 
+/**
+ * Bytes of bodies and headers the peek may hold ([`budget::DEFAULT_BUDGET_BYTES`] when
+ * absent): a message that would go past it is not taken, and the peek ends there.
+ */
+budget_bytes?: number, };

@@ -21,6 +21,8 @@ const backend = vi.hoisted(() => ({
   filterInspection: vi.fn(),
   inspectionRows: vi.fn(),
   inspectionMessage: vi.fn(),
+  inspectionBody: vi.fn(),
+  saveInspectionBody: vi.fn(),
   saveMessages: vi.fn(),
   suggestSavePath: vi.fn(),
   closeInspection: vi.fn(),
@@ -120,7 +122,7 @@ describe('BrowseTab: peek', () => {
     backend.planPeek.mockResolvedValue(plan);
     backend.startPeek.mockResolvedValue(
       inspectionSummary(TOTAL, {
-        report: { plan, received: TOTAL, end: 'count_reached', endpoint: '127.0.0.1:5791', elapsed_ms: 900 },
+        report: { plan, received: TOTAL, end: 'count_reached', endpoint: '127.0.0.1:5791', elapsed_ms: 900, held_bytes: 0, budget_bytes: 256 * 1024 * 1024 },
       }),
     );
     await peekAll();
@@ -380,7 +382,7 @@ describe('BrowseTab: the inspector', () => {
     expect((screen.getByTestId('save-path') as HTMLInputElement).value).toBe('/tmp/orders.jsonl');
     await fireEvent.click(screen.getByTestId('save-messages'));
     await settle();
-    expect(backend.saveMessages).toHaveBeenCalledWith(7, { kind: 'view' }, '/tmp/orders.jsonl');
+    expect(backend.saveMessages).toHaveBeenCalledWith(7, { kind: 'view' }, '/tmp/orders.jsonl', false);
     expect(screen.getByTestId('save-result').textContent).toBe('Wrote 100,000 messages to /tmp/orders.jsonl');
 
     backend.saveMessages.mockResolvedValue(2);
@@ -389,7 +391,94 @@ describe('BrowseTab: the inspector', () => {
     await fireEvent.click(boxes[1] as HTMLElement);
     await fireEvent.click(screen.getByTestId('save-messages'));
     await settle();
-    expect(backend.saveMessages).toHaveBeenLastCalledWith(7, { kind: 'indices', indices: [1, 3] }, '/tmp/orders.jsonl');
+    expect(backend.saveMessages).toHaveBeenLastCalledWith(7, { kind: 'indices', indices: [1, 3] }, '/tmp/orders.jsonl', false);
+  });
+
+  it('asks before a save replaces an existing file, and replaces it only when told', async () => {
+    backend.saveMessages.mockRejectedValueOnce({ kind: 'already_exists', message: 'file /tmp/orders.jsonl already exists' });
+    await peekAll();
+    await fireEvent.click(screen.getByTestId('save-messages'));
+    await settle();
+    expect(screen.getByTestId('confirm-replace').textContent).toContain('/tmp/orders.jsonl already exists');
+    expect(screen.queryByTestId('save-result')).toBeNull();
+    // Keeping the file sends nothing more.
+    await fireEvent.click(screen.getByTestId('confirm-replace-no'));
+    expect(screen.queryByTestId('confirm-replace')).toBeNull();
+    expect(backend.saveMessages).toHaveBeenCalledTimes(1);
+
+    backend.saveMessages.mockRejectedValueOnce({ kind: 'already_exists', message: 'exists' });
+    await fireEvent.click(screen.getByTestId('save-messages'));
+    await settle();
+    backend.saveMessages.mockResolvedValueOnce(100_000);
+    await fireEvent.click(screen.getByTestId('confirm-replace-yes'));
+    await settle();
+    expect(backend.saveMessages).toHaveBeenLastCalledWith(7, { kind: 'view' }, '/tmp/orders.jsonl', true);
+    expect(screen.getByTestId('save-result').textContent).toBe('Wrote 100,000 messages to /tmp/orders.jsonl');
+  });
+
+  it('shows a large body in parts: load more, or save it whole to a file', async () => {
+    const size = 10 * 1024 * 1024;
+    backend.inspectionMessage.mockResolvedValue(
+      messageDetail(0, {
+        size,
+        body_shown: 256 * 1024,
+        message: { ...messageDetail(0).message, body: 'a'.repeat(256 * 1024), body_encoding: 'utf8' },
+      }),
+    );
+    backend.inspectionBody.mockResolvedValue({ offset: 0, length: 1024 * 1024, size, body: 'a'.repeat(1024 * 1024), body_encoding: 'utf8' });
+    await peekAll();
+    await fireEvent.click(screen.getAllByTestId('message-row')[0] as HTMLElement);
+    await settle();
+    expect(screen.getByTestId('body-partial').textContent).toContain('Showing the first 256 KiB of 10 MiB');
+    await fireEvent.click(screen.getByTestId('body-load-more'));
+    await settle();
+    expect(backend.inspectionBody).toHaveBeenCalledWith(7, 0, 0, 1024 * 1024);
+    expect(screen.getByTestId('body-partial').textContent).toContain('Showing the first 1 MiB of 10 MiB');
+
+    backend.saveInspectionBody.mockRejectedValueOnce({ kind: 'already_exists', message: 'exists' });
+    await fireEvent.input(screen.getByTestId('body-path'), { target: { value: '/tmp/body.bin' } });
+    await fireEvent.click(screen.getByTestId('body-save'));
+    await settle();
+    expect(backend.saveInspectionBody).toHaveBeenLastCalledWith(7, 0, '/tmp/body.bin', false);
+    backend.saveInspectionBody.mockResolvedValueOnce(size);
+    await fireEvent.click(screen.getByTestId('body-replace-yes'));
+    await settle();
+    expect(backend.saveInspectionBody).toHaveBeenLastCalledWith(7, 0, '/tmp/body.bin', true);
+    expect(screen.getByTestId('body-saved').textContent).toBe('Wrote 10 MiB to /tmp/body.bin');
+
+    // Edit & resend takes the whole body, never the part shown.
+    backend.inspectionBody.mockImplementation((_id: number, _index: number, offset: number, length: number) => {
+      const n = Math.min(length, size - offset, 4 * 1024 * 1024);
+      return Promise.resolve({ offset, length: n, size, body: 'a'.repeat(n), body_encoding: 'utf8' });
+    });
+    await fireEvent.click(screen.getByTestId('edit-resend'));
+    await settle();
+    expect(onEditResend).toHaveBeenCalledTimes(1);
+    const sent = onEditResend.mock.calls[0]?.[0] as { body: string; body_encoding: string };
+    expect(sent.body_encoding).toBe('utf8');
+    expect(sent.body.length).toBe(size);
+  });
+
+  it('says when a peek stopped at its memory budget', async () => {
+    backend.startPeek.mockResolvedValue(
+      inspectionSummary(8, {
+        report: {
+          plan: peekPlan({ count: 20 }),
+          received: 8,
+          end: 'budget_reached',
+          endpoint: '127.0.0.1:5672',
+          elapsed_ms: 900,
+          held_bytes: 64 * 1024 * 1024,
+          budget_bytes: 64 * 1024 * 1024,
+        },
+      }),
+    );
+    backend.inspectionRows.mockImplementation(rowsOf(8));
+    await peekAll();
+    expect(screen.getByTestId('peek-end').textContent).toBe('memory budget reached');
+    const note = screen.getByTestId('peek-budget').textContent ?? '';
+    expect(note).toContain('Stopped at 8 messages (64 MiB)');
+    expect(note).toContain('memory budget of 64 MiB');
   });
 
   it('closes the inspection when the result is closed', async () => {

@@ -96,6 +96,7 @@ const END_LABELS: Record<PeekEnd, string> = {
   count_reached: 'count reached',
   queue_exhausted: 'queue exhausted',
   cancelled: 'cancelled',
+  budget_reached: 'memory budget reached',
 };
 
 export function peekEndLabel(e: PeekEnd): string {

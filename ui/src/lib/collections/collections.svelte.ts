@@ -327,13 +327,21 @@ export class CollectionsController {
     return true;
   }
 
-  async exportTo(path: string, indices: number[] | null): Promise<boolean> {
+  /** An export that found its file there already, waiting for the user to say "replace". */
+  exportReplacing = $state<{ path: string; indices: number[] | null } | null>(null);
+
+  async exportTo(path: string, indices: number[] | null, overwrite = false): Promise<boolean> {
     const ref = this.current;
     if (!ref) return false;
+    this.exportReplacing = null;
     const n = await this.#act(
-      () => exportCollection(ref.folder, ref.file, indices, path.trim()),
+      () => exportCollection(ref.folder, ref.file, indices, path.trim(), overwrite),
       (count) => `Exported ${count} message${count === 1 ? '' : 's'} to ${path.trim()}`,
     );
+    if (n === null && !overwrite && this.actionError?.kind === 'already_exists') {
+      this.actionError = null;
+      this.exportReplacing = { path: path.trim(), indices };
+    }
     return n !== null;
   }
 

@@ -13,6 +13,7 @@ const backend = vi.hoisted(() => ({
   renameCollection: vi.fn(),
   replayCollection: vi.fn(),
   cancelOperation: vi.fn(),
+  exportCollection: vi.fn(),
 }));
 vi.mock('../backend', async (importOriginal) => {
   const actual = await importOriginal<typeof import('../backend')>();
@@ -96,6 +97,20 @@ describe('the collections controller', () => {
     await ctl.removeMessages([1]);
     expect(ctl.actionError?.message).toMatch(/line 3, column 2/);
     expect(ctl.collection?.messages).toHaveLength(2);
+  });
+
+  it('asks before an export replaces a file, and replaces it only when told', async () => {
+    const ctl = await opened(collection(['a', 'b']));
+    backend.exportCollection.mockRejectedValueOnce(new BackendError('already_exists', 'file /tmp/out.jsonl already exists'));
+    expect(await ctl.exportTo('/tmp/out.jsonl', [1])).toBe(false);
+    expect(backend.exportCollection).toHaveBeenLastCalledWith(null, 'orders.jsonl', [1], '/tmp/out.jsonl', false);
+    expect(ctl.exportReplacing).toEqual({ path: '/tmp/out.jsonl', indices: [1] });
+    expect(ctl.actionError).toBeNull();
+    backend.exportCollection.mockResolvedValueOnce(1);
+    expect(await ctl.exportTo('/tmp/out.jsonl', [1], true)).toBe(true);
+    expect(backend.exportCollection).toHaveBeenLastCalledWith(null, 'orders.jsonl', [1], '/tmp/out.jsonl', true);
+    expect(ctl.exportReplacing).toBeNull();
+    expect(ctl.notice).toBe('Exported 1 message to /tmp/out.jsonl');
   });
 
   it('follows a rename to the new file', async () => {
