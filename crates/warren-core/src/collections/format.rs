@@ -553,10 +553,7 @@ pub struct MessageFile {
 /// `warren peek --json` file, with its peek fields) gives its messages as they were read:
 /// literal, their `{{` escaped.
 pub fn read_message_file(path: &Path) -> Result<MessageFile> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::File {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })?;
+    let text = crate::message::file::read_text(path, crate::message::file::MAX_READ_BYTES)?;
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let is_collection = first.contains("\"warren_collection\"")
         && serde_json::from_str::<Map<String, Value>>(first)
