@@ -152,3 +152,34 @@ export class ConsumerRun {
     if (this.id !== null) void closeConsumer(this.id).catch(() => {});
   }
 }
+
+/**
+ * The run of a consumer or tap tab: none until started, a new one on every start (the one
+ * before is closed), and closed with the tab. The tab shows its start form while `showForm`.
+ */
+export class ConsumerSlot {
+  run = $state<ConsumerRun | null>(null);
+
+  /** Until a consumer starts, and again when it could not start. */
+  get showForm(): boolean {
+    const r = this.run;
+    return r === null || (r.view.phase === 'starting' && !r.running);
+  }
+
+  start(start: StartConsumer): void {
+    this.run?.close();
+    const next = new ConsumerRun();
+    this.run = next;
+    void next.start(start);
+  }
+
+  /** "Start again": back to the form. */
+  reset(): void {
+    this.run?.close();
+    this.run = null;
+  }
+
+  close(): void {
+    this.run?.close();
+  }
+}
