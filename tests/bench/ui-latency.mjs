@@ -13,7 +13,7 @@
 // up with the consumer's 50 ms batches.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { api, cluster, openApp, repo } from "../e2e/app.mjs";
@@ -38,9 +38,13 @@ function percentile(sorted, p) {
 }
 
 function stats(samples) {
-  const ms = samples.filter((s) => s.ok).map((s) => s.ms).sort((a, b) => a - b);
+  const ok = samples.filter((s) => s.ok);
+  const ms = ok.map((s) => s.ms).sort((a, b) => a - b);
   const round = (v) => (v === null ? null : Math.round(v * 10) / 10);
+  const median = (key) => round(percentile(ok.map((s) => s[key]).sort((a, b) => a - b), 50));
   return {
+    // Medians of the parts of a sample (see the listener): they need not add up to median_ms.
+    parts_median_ms: { queued: median("queued"), frame: median("frame"), paint: median("paint") },
     clicks: samples.length,
     painted: ms.length,
     failed: samples.length - ms.length,
@@ -51,6 +55,37 @@ function stats(samples) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * CPU seconds used so far by the app's processes (its own, WebKit's web process) and the
+ * publisher, from /proc (Linux): where the machine's 2 cores went during a phase.
+ */
+function cpuSeconds(publisherPid) {
+  const tick = 100; // USER_HZ on Linux
+  const out = { app: 0, webkit: 0, publisher: 0 };
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const seconds = (Number(fields[11]) + Number(fields[12])) / tick;
+    if (comm === "warren-app") out.app += seconds;
+    else if (comm.startsWith("WebKitWebProces")) out.webkit += seconds;
+    else if (Number(pid) === publisherPid) out.publisher += seconds;
+  }
+  return out;
+}
+
+/** Cores used per process group between two `cpuSeconds` readings `ms` apart. */
+function coresUsed(before, after, ms) {
+  const r = {};
+  for (const k of Object.keys(before)) r[k] = Math.round(((after[k] - before[k]) * 1000 * 100) / ms) / 100;
+  return r;
+}
 
 describe("click-to-paint with a busy consumer tab", () => {
   let app;
@@ -89,6 +124,34 @@ describe("click-to-paint with a busy consumer tab", () => {
     return app.eval(() => window.__clickPaint);
   }
 
+  /**
+   * The gaps between animation frames over `ms` while something changes on screen each frame
+   * (median and p95): how fast this machine lets WebKit render at all, apart from the app.
+   */
+  const frameGaps = (ms) =>
+    app.client.executeAsyncScript(
+      `const [ms, done] = arguments;
+       const probe = document.body.appendChild(document.createElement("div"));
+       probe.style.cssText = "position:fixed;right:0;bottom:0;width:4px;height:4px;background:#888";
+       const gaps = [];
+       const start = performance.now();
+       let last = start;
+       const step = (t) => {
+         gaps.push(t - last);
+         last = t;
+         probe.style.opacity = String((gaps.length % 2) * 0.5 + 0.5);
+         if (t - start < ms) requestAnimationFrame(step);
+         else {
+           probe.remove();
+           gaps.sort((a, b) => a - b);
+           done({ frames: gaps.length, median_ms: Math.round(gaps[Math.floor(gaps.length / 2)] * 10) / 10,
+                  p95_ms: Math.round(gaps[Math.min(gaps.length - 1, Math.ceil(gaps.length * 0.95) - 1)] * 10) / 10 });
+         }
+       };
+       requestAnimationFrame((t) => { last = t; requestAnimationFrame(step); });`,
+      [ms],
+    );
+
   const received = () =>
     app.eval(() => Number((document.querySelector('[data-testid="consumer-received"]')?.textContent ?? "").replace(/[^\d]/g, "")));
 
@@ -112,7 +175,10 @@ describe("click-to-paint with a busy consumer tab", () => {
           const row = e.target instanceof Element ? e.target.closest('[data-testid="message-row"]') : null;
           if (!row) return;
           const t0 = e.timeStamp;
-          const sample = { ms: null, ok: false };
+          // Where the time goes: waiting for the main thread (event made -> this listener),
+          // the app's handlers and the frame (-> the animation frame), painting (-> the task).
+          const handled = performance.now();
+          const sample = { ms: null, ok: false, queued: handled - t0, frame: null, paint: null };
           // After the app's own handlers (this one bubbles last, on the window).
           window.addEventListener(
             "click",
@@ -121,21 +187,30 @@ describe("click-to-paint with a busy consumer tab", () => {
             },
             { once: true },
           );
-          requestAnimationFrame(() =>
+          requestAnimationFrame((frameAt) => {
+            sample.frame = performance.now() - handled;
+            const painting = performance.now();
             setTimeout(() => {
-              sample.ms = performance.now() - t0;
+              const now = performance.now();
+              sample.ms = now - t0;
+              sample.paint = now - painting;
               window.__clickPaint.push(sample);
-            }, 0),
-          );
+            }, 0);
+            void frameAt;
+          });
         },
         true,
       );
     });
 
+    const idleFrames = await frameGaps(3000);
+    const [idleCpu0, idleT0] = [cpuSeconds(-1), Date.now()];
     const idle = await measure(CLICKS);
+    const idleCores = coresUsed(idleCpu0, cpuSeconds(-1), Date.now() - idleT0);
+    const idleLoad = (await import("node:os")).loadavg().map((l) => Math.round(l * 100) / 100);
 
     publisher = spawn(
-      resolve(repo, "target/debug/warren"),
+      resolve(repo, `target/${process.env.WARREN_E2E_PROFILE ?? "debug"}/warren`),
       warrenArgs("publish", "--routing-key", QUEUE, "--body", BODY, "--count", String(RATE * 600), "--rate", String(RATE)),
       { stdio: "ignore" },
     );
@@ -143,8 +218,11 @@ describe("click-to-paint with a busy consumer tab", () => {
     const warm0 = await received();
     await app.until("deliveries to flow", async () => (await received()) > warm0 + RATE, 60_000);
     const [r0, t0] = [await received(), Date.now()];
+    const busyFrames = await frameGaps(3000);
+    const [busyCpu0, busyT0] = [cpuSeconds(publisher.pid), Date.now()];
     const busy = await measure(CLICKS);
     const [r1, t1] = [await received(), Date.now()];
+    const busyCores = coresUsed(busyCpu0, cpuSeconds(publisher.pid), Date.now() - busyT0);
     publisher.kill("SIGINT");
     publisher = null;
 
@@ -153,8 +231,9 @@ describe("click-to-paint with a busy consumer tab", () => {
       date: new Date().toISOString(),
       target_rate: RATE,
       received_rate: Math.round(((r1 - r0) * 1000) / (t1 - t0)),
-      idle: stats(idle),
-      busy: stats(busy),
+      build: process.env.WARREN_E2E_PROFILE ?? "debug",
+      idle: { ...stats(idle), frame_gaps: idleFrames, cores_used: idleCores, load_average: idleLoad },
+      busy: { ...stats(busy), frame_gaps: busyFrames, cores_used: busyCores },
     };
     // What else the machine was doing: the figures are only comparable within one run.
     result.load_average = (await import("node:os")).loadavg().map((l) => Math.round(l * 100) / 100);

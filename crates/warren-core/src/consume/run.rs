@@ -23,7 +23,7 @@ use crate::error::{Error, ErrorReport, Result};
 use crate::management::ManagementClient;
 use crate::message::Message;
 use crate::operation::{bounded, until_cancelled, BROKER_REPLY_WAIT};
-use crate::peek::{header_u64, StreamOffset};
+use crate::peek::{absent, header_u64, StreamOffset};
 use crate::queues;
 use crate::session::{now_ms, ClusterSession};
 
@@ -199,14 +199,26 @@ where
         if let lapin::ErrorKind::ProtocolError(amqp) = e.kind() {
             if amqp.get_id() == 404 {
                 if let Source::Queue(r) = &self.source {
-                    return Error::QueueNotFound {
-                        vhost: r.vhost.clone(),
-                        name: r.queue.clone(),
-                    };
+                    // Not found, or there but out of reach (its home node down): the
+                    // broker's text tells which.
+                    return absent::not_found(amqp.get_message().as_str(), &r.vhost, &r.queue);
                 }
             }
         }
-        self.session().operation_error(endpoint, e)
+        let exclusive_use = matches!(e.kind(), lapin::ErrorKind::ProtocolError(amqp)
+            if amqp.get_id() == 403 && amqp.get_message().as_str().contains("exclusive use"));
+        match (self.session().operation_error(endpoint, e), &self.source) {
+            // The broker's words ("ACCESS_REFUSED - queue 'q' in vhost '/' in exclusive use")
+            // say neither who holds it nor what to do.
+            (Error::AccessRefused { endpoint, user, .. }, Source::Queue(r)) if exclusive_use => {
+                Error::AccessRefused {
+                    endpoint,
+                    user,
+                    what: exclusive_refusal(r),
+                }
+            }
+            (e, _) => e,
+        }
     }
 
     /// A new channel on a healthy node, consuming.
@@ -840,5 +852,44 @@ async fn close_quietly(channel: &Channel) {
             channel.close(200, "consumer stopped".into()),
         )
         .await;
+    }
+}
+
+/// What a `basic.consume` refused for exclusive use could not have: the queue, said with the
+/// two ways it happens (someone else consumes exclusively, or this consumer asked to be the
+/// only one while others consume).
+fn exclusive_refusal(r: &ConsumeRequest) -> String {
+    let queue = format!("queue \"{}\" in vhost \"{}\"", r.queue, r.vhost);
+    if r.exclusive {
+        format!("{queue} exclusively: it has other consumers, or one of them is exclusive")
+    } else {
+        format!("{queue}: another consumer has it in exclusive use")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_exclusive_use_refusal_names_the_queue_and_why() {
+        let mut r = ConsumeRequest {
+            vhost: "/".into(),
+            queue: "orders".into(),
+            prefetch: 20,
+            exclusive: false,
+            priority: None,
+            offset: None,
+            ack_mode: AckMode::Manual,
+            budget_bytes: None,
+            auto_resume: false,
+        };
+        assert_eq!(
+            exclusive_refusal(&r),
+            "queue \"orders\" in vhost \"/\": another consumer has it in exclusive use"
+        );
+        r.exclusive = true;
+        assert!(exclusive_refusal(&r)
+            .ends_with("exclusively: it has other consumers, or one of them is exclusive"));
     }
 }

@@ -42,7 +42,7 @@ use crate::operation::{self, bounded, until_cancelled, BROKER_REPLY_WAIT};
 use crate::queues;
 use crate::session::ClusterSession;
 
-mod absent;
+pub(crate) mod absent;
 mod plan;
 mod window;
 

@@ -211,6 +211,24 @@ describe('ConsumeTab', () => {
     expect(backend.closeConsumer).toHaveBeenCalledWith(41);
   });
 
+  it('shows batches of new deliveries at most every 200 ms, and anything else at once', async () => {
+    await startWithThree();
+    expect(screen.getByTestId('consumer-received').textContent).toMatch(/^3 received/);
+    handlers?.onProgress([{ event: 'deliveries', first_seq: 4, last_seq: 5, total: 5, matched: 5, held_bytes: 600 }]);
+    handlers?.onProgress([{ event: 'deliveries', first_seq: 6, last_seq: 6, total: 6, matched: 6, held_bytes: 720 }]);
+    await flush();
+    expect(screen.getByTestId('consumer-received').textContent).toMatch(/^3 received/);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(screen.getByTestId('consumer-received').textContent).toMatch(/^6 received/);
+    // Deliveries held back come with the next batch that must show at once.
+    handlers?.onProgress([{ event: 'deliveries', first_seq: 7, last_seq: 7, total: 7, matched: 7, held_bytes: 840 }]);
+    handlers?.onProgress([{ event: 'states', changes: [{ seq: 7, state: 'acked' }] }]);
+    await flush();
+    expect(screen.getByTestId('consumer-received').textContent).toMatch(/^7 received/);
+    const count = (state: string) => screen.getByTestId('consumer-counts').querySelector(`[data-state="${state}"]`)?.getAttribute('data-count');
+    expect([count('unacked'), count('acked')]).toEqual(['6', '1']);
+  });
+
   it('shows a lost channel with Resume', async () => {
     backend.resumeConsumer.mockResolvedValue(undefined);
     await startWithThree();

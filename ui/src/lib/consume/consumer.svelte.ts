@@ -22,6 +22,14 @@ import { applyBatch, initialView, StateTracker, type ConsumerView } from './cons
 
 export type StartConsumer = (handlers: OperationHandlers<ConsumerEvent[]>) => Promise<StopReport>;
 
+/**
+ * Batches that only bring new deliveries are shown at most this often. The backend sends one
+ * about every 50 ms while messages flow; each shown one costs the webview a frame (counts, the
+ * list's length), which on a busy machine delays the frame that answers a click. Anything else
+ * (a start, settled states, a cancel, a loss, a stop) is shown at once, with what waited.
+ */
+export const DELIVERIES_EVERY_MS = 200;
+
 export class ConsumerRun {
   view = $state<ConsumerView>(initialView());
   /** The consumer's id in the backend (its operation's), once known; kept after it stops. */
@@ -34,6 +42,10 @@ export class ConsumerRun {
 
   #tracker = new StateTracker();
   #closed = false;
+  /** Batches not shown yet (deliveries only), and the timer that shows them. */
+  #waiting: ConsumerEvent[] = [];
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #shownAt = -Infinity;
   readonly #op = new Operation<ConsumerEvent[], StopReport>();
 
   get running(): boolean {
@@ -62,12 +74,34 @@ export class ConsumerRun {
           // The tab closed before the id arrived: free it as soon as it is known.
           if (this.#closed) void closeConsumer(id).catch(() => {});
         },
-        onProgress: (batch) => {
-          if (!this.#closed) applyBatch(this.view, this.#tracker, batch);
-        },
+        onProgress: (batch) => this.#receive(batch),
       }),
     );
+    this.#showWaiting();
     if (report && !this.view.stopped) this.view.stopped = report;
+  }
+
+  #receive(batch: ConsumerEvent[]): void {
+    if (this.#closed) return;
+    this.#waiting.push(...batch);
+    const now = Date.now();
+    const urgent = batch.some((e) => e.event !== 'deliveries');
+    if (urgent || now - this.#shownAt >= DELIVERIES_EVERY_MS) {
+      this.#showWaiting();
+    } else if (this.#timer === null) {
+      this.#timer = setTimeout(() => this.#showWaiting(), DELIVERIES_EVERY_MS - (now - this.#shownAt));
+    }
+  }
+
+  /** Applies every batch that waited, in order, as one change of the view. */
+  #showWaiting(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#closed || this.#waiting.length === 0) return;
+    const events = this.#waiting;
+    this.#waiting = [];
+    this.#shownAt = Date.now();
+    applyBatch(this.view, this.#tracker, events);
   }
 
   async #act<T>(f: (id: number) => Promise<T>): Promise<T | null> {
@@ -111,7 +145,41 @@ export class ConsumerRun {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#waiting = [];
     this.#op.dispose();
     if (this.id !== null) void closeConsumer(this.id).catch(() => {});
+  }
+}
+
+/**
+ * The run of a consumer or tap tab: none until started, a new one on every start (the one
+ * before is closed), and closed with the tab. The tab shows its start form while `showForm`.
+ */
+export class ConsumerSlot {
+  run = $state<ConsumerRun | null>(null);
+
+  /** Until a consumer starts, and again when it could not start. */
+  get showForm(): boolean {
+    const r = this.run;
+    return r === null || (r.view.phase === 'starting' && !r.running);
+  }
+
+  start(start: StartConsumer): void {
+    this.run?.close();
+    const next = new ConsumerRun();
+    this.run = next;
+    void next.start(start);
+  }
+
+  /** "Start again": back to the form. */
+  reset(): void {
+    this.run?.close();
+    this.run = null;
+  }
+
+  close(): void {
+    this.run?.close();
   }
 }
