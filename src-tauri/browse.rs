@@ -23,6 +23,7 @@ use warren_core::topology::{self, BindingRow, ExchangeRow, Topology, TopologyFoc
 use warren_core::Error;
 
 use crate::commands::{report, CmdResult};
+use crate::compose::blocking;
 use crate::operations::OperationEvent;
 use crate::state::{AppState, Held, SharedInspection};
 
@@ -186,16 +187,6 @@ pub(crate) fn inspection(state: &AppState, id: u32) -> CmdResult<SharedInspectio
         })
 }
 
-/// Runs `f` on a thread for blocking work, off the main thread and the async runtime's.
-async fn off_main<T: Send + 'static>(
-    f: impl FnOnce() -> warren_core::Result<T> + Send + 'static,
-) -> CmdResult<T> {
-    tauri::async_runtime::spawn_blocking(f)
-        .await
-        .map_err(|_| report(Error::Cancelled))?
-        .map_err(report)
-}
-
 fn read(i: &SharedInspection) -> std::sync::RwLockReadGuard<'_, Inspection> {
     i.read().expect("inspection poisoned")
 }
@@ -209,7 +200,7 @@ pub async fn filter_inspection(
     filter: MessageFilter,
 ) -> CmdResult<InspectionView> {
     let i = inspection(&state, id)?;
-    off_main(move || i.write().expect("inspection poisoned").apply(&filter)).await
+    blocking(move || i.write().expect("inspection poisoned").apply(&filter)).await
 }
 
 #[tauri::command]
@@ -221,7 +212,7 @@ pub async fn inspection_rows(
     headers: Vec<String>,
 ) -> CmdResult<Vec<MessageRow>> {
     let i = inspection(&state, id)?;
-    off_main(move || Ok(read(&i).rows(start, count, &headers))).await
+    blocking(move || Ok(read(&i).rows(start, count, &headers))).await
 }
 
 /// One message, its body cut at [`inspector::DETAIL_BODY_BYTES`] (see `inspection_body`).
@@ -232,7 +223,7 @@ pub async fn inspection_message(
     index: u32,
 ) -> CmdResult<MessageDetail> {
     let i = inspection(&state, id)?;
-    off_main(move || read(&i).detail(index)).await
+    blocking(move || read(&i).detail(index)).await
 }
 
 /// Bytes `offset..offset + length` of one message's body.
@@ -245,7 +236,7 @@ pub async fn inspection_body(
     length: u64,
 ) -> CmdResult<BodyChunk> {
     let i = inspection(&state, id)?;
-    off_main(move || read(&i).body(index, offset, length)).await
+    blocking(move || read(&i).body(index, offset, length)).await
 }
 
 /// Writes one message's body, as it is, to a file.
@@ -257,9 +248,9 @@ pub async fn save_inspection_body(
     path: String,
     overwrite: bool,
 ) -> CmdResult<u64> {
-    let path = checked_path(&path)?;
+    let path = checked_path(&path).map_err(report)?;
     let i = inspection(&state, id)?;
-    off_main(move || {
+    blocking(move || {
         // A copy, so the lock is not held while the file is written.
         let m = read(&i).message_at(index)?.clone();
         inspector::save_body(&path, &m, overwrite)
@@ -275,9 +266,9 @@ pub async fn save_messages(
     path: String,
     overwrite: bool,
 ) -> CmdResult<u64> {
-    let path = checked_path(&path)?;
+    let path = checked_path(&path).map_err(report)?;
     let i = inspection(&state, id)?;
-    off_main(move || {
+    blocking(move || {
         save_selection(&i, &selection, |chosen| {
             inspector::save_messages(&path, chosen, overwrite)
         })
@@ -296,9 +287,10 @@ pub(crate) fn save_selection<T>(
     write(&chosen)
 }
 
-fn checked_path(path: &str) -> CmdResult<std::path::PathBuf> {
+/// A file path the user gave: not empty, `~/` expanded.
+pub(crate) fn checked_path(path: &str) -> warren_core::Result<std::path::PathBuf> {
     if path.trim().is_empty() {
-        return Err(report(Error::invalid("path", "a file path is needed")));
+        return Err(Error::invalid("path", "a file path is needed"));
     }
     Ok(expand_home(path.trim()))
 }

@@ -6,7 +6,6 @@
 //! file name there; file work runs on the blocking pool, a replay as an operation of the
 //! profile it replays on, so `cancel_operation` and leaving that cluster stop it.
 
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -24,7 +23,7 @@ use warren_core::message::MessageJson;
 use warren_core::publish::PublishProgress;
 use warren_core::Error;
 
-use crate::browse::expand_home;
+use crate::browse::{checked_path, expand_home};
 use crate::commands::{report, CmdResult};
 use crate::compose::blocking;
 use crate::operations::OperationEvent;
@@ -336,13 +335,6 @@ pub async fn export_collection(
         format::export(&target, &entries)
     })
     .await
-}
-
-fn checked_path(path: &str) -> warren_core::Result<PathBuf> {
-    if path.trim().is_empty() {
-        return Err(Error::invalid("path", "a file path is needed"));
-    }
-    Ok(expand_home(path.trim()))
 }
 
 /// A finished replay: its report, and why it could not be kept beside the collection when it

@@ -19,8 +19,9 @@ use warren_core::consume::{
 use warren_core::inspector::{BodyChunk, Selection};
 use warren_core::Error;
 
-use crate::browse::expand_home;
+use crate::browse::checked_path;
 use crate::commands::{report, CmdResult};
+use crate::compose::blocking;
 use crate::operations::OperationEvent;
 use crate::state::{AppState, HeldConsumer};
 
@@ -199,10 +200,7 @@ pub async fn consumer_body(
     length: u64,
 ) -> CmdResult<BodyChunk> {
     let handle = consumer(&state, id)?;
-    tokio::task::spawn_blocking(move || handle.body(index, offset, length))
-        .await
-        .map_err(|_| report(Error::Cancelled))?
-        .map_err(report)
+    blocking(move || handle.body(index, offset, length)).await
 }
 
 /// Saves the selected deliveries like peeked messages (JSON Lines in the message format).
@@ -214,15 +212,9 @@ pub async fn save_consumed(
     path: String,
     overwrite: bool,
 ) -> CmdResult<u64> {
-    if path.trim().is_empty() {
-        return Err(report(Error::invalid("path", "a file path is needed")));
-    }
-    let path = expand_home(path.trim());
+    let path = checked_path(&path).map_err(report)?;
     let handle = consumer(&state, id)?;
-    tokio::task::spawn_blocking(move || handle.save(&path, &selection, overwrite))
-        .await
-        .map_err(|e| report(Error::invalid("path", format!("the save failed: {e}"))))?
-        .map_err(report)
+    blocking(move || handle.save(&path, &selection, overwrite)).await
 }
 
 /// The consumer's tab closed: stops it if it still runs and frees what it held.

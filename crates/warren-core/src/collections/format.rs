@@ -490,17 +490,11 @@ fn write_file(
     replace: bool,
     write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> Result<()> {
+    crate::message::file::folder_exists(path)?;
     let file_err = |reason: String| Error::File {
         path: path.to_owned(),
         reason,
     };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        return Err(file_err(format!("folder {} does not exist", dir.display())));
-    }
     let written = if replace {
         crate::message::file::write_atomically(path, write)
     } else {

@@ -63,35 +63,40 @@ fn write_file(
     Ok(())
 }
 
-/// Writes `bytes` as they are to `path`, atomically. The folder must exist.
-pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
-    let file_err = |reason: String| Error::File {
-        path: path.to_owned(),
-        reason,
-    };
+/// Checks that the folder `path` would be written in exists, so a write fails with that
+/// reason before anything is created.
+pub fn folder_exists(path: &Path) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        return Err(file_err(format!("folder {} does not exist", dir.display())));
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(Error::File {
+            path: path.to_owned(),
+            reason: format!("folder {} does not exist", dir.display()),
+        })
     }
+}
+
+/// Writes `bytes` as they are to `path`, atomically. The folder must exist.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    folder_exists(path)?;
+    let file_err = |reason: String| Error::File {
+        path: path.to_owned(),
+        reason,
+    };
     write_atomically(path, |w| w.write_all(bytes)).map_err(|e| file_err(e.to_string()))
 }
 
 /// Writes `items` as JSON Lines, atomically; returns how many were written.
 pub fn write_json_lines<T: Serialize>(path: &Path, items: &[T]) -> Result<u64> {
+    folder_exists(path)?;
     let file_err = |reason: String| Error::File {
         path: path.to_owned(),
         reason,
     };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        return Err(file_err(format!("folder {} does not exist", dir.display())));
-    }
     write_atomically(path, |w| {
         for item in items {
             serde_json::to_writer(&mut *w, item)?;
