@@ -524,20 +524,29 @@ settle_after_resume() {
   done
 }
 
-# Find partitions as seen from every running node and heal them: the node that
-# appears in most partition pairs (the one that was paused) gets its rabbit app
-# restarted (stop_app + start_app). With cluster_partition_handling = ignore
-# RabbitMQ never does this by itself; restarting the nodes of the "losing" side
-# is the documented manual recovery.
+# heal_partitions [N]: find partitions as seen from every running node and heal
+# them by restarting the rabbit app (stop_app + start_app) of one node per
+# round. With cluster_partition_handling = ignore RabbitMQ never does this by
+# itself; restarting the nodes of the "losing" side is the documented manual
+# recovery. N, when given, is the node that was cut off (the one paused): it is
+# restarted first whenever it is part of a partition, because right after a
+# resume not every node reports every pair yet and a count of pairs can point
+# at a healthy node (restarting that one splits the cluster further). Without
+# N the node in most pairs goes. After each restart the views get time to
+# settle before the next round judges them.
 heal_partitions() {
-  local round n pairs victim
-  for round in 1 2 3; do
+  local preferred=${1-} round pairs victim deadline
+  for round in 1 2 3 4; do
     pairs=$(all_partition_pairs)
-    victim=$(printf '%s' "$pairs" | "$PYTHON" -c '
-import sys, collections
+    [[ -n $pairs ]] || return 0
+    victim=$(printf '%s' "$pairs" | PREFERRED=${preferred:+$(node_name "$preferred")} "$PYTHON" -c '
+import os, sys, collections
 pairs = {tuple(sorted(l.split())) for l in sys.stdin if l.strip()}
 count = collections.Counter(n for p in pairs for n in p)
-if count:
+preferred = os.environ.get("PREFERRED")
+if preferred and preferred in count:
+    print(preferred.split("@")[0].split("-")[1])
+elif count:
     # most pairs wins; on a tie prefer the highest-numbered node (not the seed)
     print(max(count, key=lambda n: (count[n], n)).split("@")[0].split("-")[1])
 ')
@@ -545,8 +554,13 @@ if count:
     log "partition detected (round $round): restarting the app of $(node_name "$victim") to heal it"
     ctlq "$victim" stop_app || die "stop_app failed on $(node_name "$victim")" "$victim"
     ctlq "$victim" start_app || die "start_app failed on $(node_name "$victim")" "$victim"
+    deadline=$((SECONDS + 15))
+    while ((SECONDS < deadline)); do
+      [[ -n $(all_partition_pairs) ]] || return 0
+      sleep 1
+    done
   done
-  die "partitions remain after 3 heal attempts" "${NODES[@]}"
+  die "partitions remain after 4 heal attempts" "${NODES[@]}"
 }
 
 # parallel WHAT N... -- CMD...: run "CMD... N" for every node N at once
