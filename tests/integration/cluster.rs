@@ -23,8 +23,8 @@ use warren_core::session::{ClusterSession, LinkState};
 use warren_core::ErrorKind;
 
 use crate::common::{
-    cluster, cluster_node, exclusive, node_args, target, unique, unused_port, warren,
-    warren_on_cluster,
+    cluster, cluster_node, declare_durable, exclusive, node_args, target, unique, unused_port,
+    warren, warren_on_cluster,
 };
 
 /// Brings node `n` back when dropped, so a failed assertion leaves the cluster whole.
@@ -292,18 +292,7 @@ fn quorum_critical_nodes_fail_their_health_check() {
             AMQPValue::LongString("quorum".into()),
         );
         args.insert("x-quorum-initial-group-size".into(), AMQPValue::LongInt(2));
-        crate::peek::channel(&open)
-            .await
-            .queue_declare(
-                qname.as_str().into(),
-                QueueDeclareOptions {
-                    durable: true,
-                    ..QueueDeclareOptions::default()
-                },
-                args,
-            )
-            .await
-            .unwrap();
+        declare_durable(&crate::peek::channel(&open).await, &qname, args).await;
     });
     let checked = std::panic::catch_unwind(|| {
         let outcome = |node: &Value| {
@@ -470,13 +459,7 @@ fn peek_of_a_classic_queue_whose_home_node_is_down_says_unavailable() {
             .unwrap();
             let ch = connection.create_channel().await.unwrap();
             if declare {
-                let durable = QueueDeclareOptions {
-                    durable: true,
-                    ..Default::default()
-                };
-                ch.queue_declare(queue.as_str().into(), durable, FieldTable::default())
-                    .await
-                    .unwrap();
+                declare_durable(&ch, &queue, FieldTable::default()).await;
                 ch.confirm_select(ConfirmSelectOptions::default())
                     .await
                     .unwrap();

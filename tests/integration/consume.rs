@@ -30,7 +30,7 @@ use warren_core::management::ManagementClient;
 use warren_core::peek::StreamOffset;
 use warren_core::ErrorKind;
 
-use crate::common::{cluster_node, exclusive, target, unique, warren_on_cluster};
+use crate::common::{cluster_node, declare_durable, exclusive, target, unique, warren_on_cluster};
 use crate::peek::{channel, delete, drain, fill, runtime, seed_with, seqs};
 
 /// The longest any one wait on the broker may take before the test fails.
@@ -250,7 +250,6 @@ impl Drop for Restore {
 /// Declares a durable classic queue through a connection to `node`, so its home is that node
 /// (3.10's and 4.x's default locator is the declaring client's node).
 async fn declare_on(node: &crate::common::Node, queue: &str) {
-    use warren_core::lapin::options::QueueDeclareOptions;
     let connection = warren_core::lapin::Connection::connect(
         &node.amqp(),
         warren_core::lapin::ConnectionProperties::default(),
@@ -258,16 +257,7 @@ async fn declare_on(node: &crate::common::Node, queue: &str) {
     .await
     .unwrap();
     let ch = connection.create_channel().await.unwrap();
-    ch.queue_declare(
-        queue.into(),
-        QueueDeclareOptions {
-            durable: true,
-            ..QueueDeclareOptions::default()
-        },
-        FieldTable::default(),
-    )
-    .await
-    .unwrap();
+    declare_durable(&ch, queue, FieldTable::default()).await;
     drop(ch);
     let _ = connection.close(200, "OK".into()).await;
 }

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use crate::common::{cluster, target, unique, warren};
+use crate::common::{cluster, ready_count, target, unique, warren};
 use crate::peek::runtime;
 use serde_json::Value;
 use warren_core::lapin::options::{
@@ -68,17 +68,9 @@ async fn fill(ch: &Channel, queue: &str, count: u32) {
 
 /// The queue's ready count, asked of the broker itself (a passive declare).
 async fn ready(ch: &Channel, queue: &str) -> u32 {
-    ch.queue_declare(
-        queue.into(),
-        QueueDeclareOptions {
-            passive: true,
-            ..QueueDeclareOptions::default()
-        },
-        FieldTable::default(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("queue {queue:?}: {e}"))
-    .message_count()
+    ready_count(ch, queue)
+        .await
+        .unwrap_or_else(|e| panic!("queue {queue:?}: {e}"))
 }
 
 /// `warren ... queues --vhost V --json`: the names listed.

@@ -13,12 +13,12 @@ use std::path::Path;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use warren_core::cluster::OpenCluster;
-use warren_core::lapin::options::{BasicGetOptions, BasicRejectOptions, QueueDeclareOptions};
+use warren_core::lapin::options::{BasicGetOptions, BasicRejectOptions};
 use warren_core::lapin::types::{AMQPValue, FieldTable, LongString};
 use warren_core::message::Message;
 use warren_core::ops::{self, Action, ClusterRef, OpsRequest, OpsSelection, Target};
 
-use crate::common::{cluster, target, unique, warren_on_cluster};
+use crate::common::{cluster, declare_durable, target, unique, warren_on_cluster};
 use crate::peek::{channel, cli_peek, delete, drain, fill, runtime, seqs};
 
 fn queue_args(kind: &str, extra: &[(&str, AMQPValue)]) -> FieldTable {
@@ -33,18 +33,7 @@ fn queue_args(kind: &str, extra: &[(&str, AMQPValue)]) -> FieldTable {
 }
 
 async fn declare(cluster: &OpenCluster, queue: &str, args: FieldTable) {
-    channel(cluster)
-        .await
-        .queue_declare(
-            queue.into(),
-            QueueDeclareOptions {
-                durable: true,
-                ..QueueDeclareOptions::default()
-            },
-            args,
-        )
-        .await
-        .unwrap();
+    declare_durable(&channel(cluster).await, queue, args).await;
 }
 
 /// The [`fill`] numbers of what `queue` holds, in order, taking them out.

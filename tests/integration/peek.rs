@@ -8,13 +8,13 @@
 
 use std::time::Duration;
 
-use crate::common::{cluster, target, unique, warren_on_cluster};
+use crate::common::{cluster, declare_durable, target, unique, warren_on_cluster};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use warren_core::cluster::OpenCluster;
 use warren_core::lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
-    ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
+    ConfirmSelectOptions, QueueDeleteOptions,
 };
 use warren_core::lapin::types::{
     AMQPValue, ByteArray, DecimalValue, FieldArray, FieldTable, LongString,
@@ -187,16 +187,7 @@ pub(crate) async fn seed_with(
     if kind != "classic" {
         args.insert("x-queue-type".into(), AMQPValue::LongString(kind.into()));
     }
-    ch.queue_declare(
-        queue.into(),
-        QueueDeclareOptions {
-            durable: true,
-            ..QueueDeclareOptions::default()
-        },
-        args,
-    )
-    .await
-    .unwrap();
+    declare_durable(&ch, queue, args).await;
     ch.confirm_select(ConfirmSelectOptions::default())
         .await
         .unwrap();

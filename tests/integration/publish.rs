@@ -10,11 +10,13 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::common::{self, cluster, cluster_node, exclusive, unique, warren_on_cluster};
+use crate::common::{
+    self, cluster, cluster_node, declare_durable, exclusive, ready_count, unique, warren_on_cluster,
+};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 use warren_core::cluster::OpenCluster;
-use warren_core::lapin::options::{BasicGetOptions, QueueDeclareOptions, QueueDeleteOptions};
+use warren_core::lapin::options::{BasicGetOptions, QueueDeleteOptions};
 use warren_core::lapin::types::{AMQPValue, FieldTable};
 use warren_core::lapin::{Channel, Connection, ConnectionProperties};
 use warren_core::message::{Message, MessageJson};
@@ -48,32 +50,11 @@ impl Broker {
     }
 
     async fn declare_with(&self, queue: &str, args: FieldTable) {
-        self.channel
-            .queue_declare(
-                queue.into(),
-                QueueDeclareOptions {
-                    durable: true,
-                    ..QueueDeclareOptions::default()
-                },
-                args,
-            )
-            .await
-            .unwrap();
+        declare_durable(&self.channel, queue, args).await;
     }
 
     async fn count(&self, queue: &str) -> u32 {
-        self.channel
-            .queue_declare(
-                queue.into(),
-                QueueDeclareOptions {
-                    passive: true,
-                    ..QueueDeclareOptions::default()
-                },
-                FieldTable::default(),
-            )
-            .await
-            .unwrap()
-            .message_count()
+        ready_count(&self.channel, queue).await.unwrap()
     }
 
     /// Every message of the queue, in order, taken off it.

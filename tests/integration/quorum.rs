@@ -21,13 +21,12 @@ use serde_json::Value;
 use warren_core::cluster::OpenCluster;
 use warren_core::lapin::options::{
     BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
-    QueueDeclareOptions,
 };
 use warren_core::lapin::types::{AMQPValue, FieldTable, LongString};
 use warren_core::lapin::{BasicProperties, ExchangeKind};
 use warren_core::message::Message;
 
-use crate::common::{cluster, target, unique, warren_on_cluster};
+use crate::common::{cluster, declare_durable, target, unique, warren_on_cluster};
 use crate::peek::{
     assert_same, channel, cli_peek, delete, drain, fill, runtime, seed, seed_with, seqs,
     without_broker_headers,
@@ -257,13 +256,7 @@ fn quorum_queue_with_delivery_limit_one_loses_exactly_what_the_plan_says() {
         )
         .await
         .unwrap();
-        let durable = QueueDeclareOptions {
-            durable: true,
-            ..QueueDeclareOptions::default()
-        };
-        ch.queue_declare(dead.as_str().into(), durable, FieldTable::default())
-            .await
-            .unwrap();
+        declare_durable(&ch, &dead, FieldTable::default()).await;
         ch.queue_bind(
             dead.as_str().into(),
             dlx.as_str().into(),

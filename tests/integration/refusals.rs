@@ -8,25 +8,19 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{api, cluster, unique, warren_on_cluster};
+use crate::common::{api, cluster, unique, warren, warren_on_cluster};
 
 /// `warren ARGS` on node 1 as `user:password`.
 fn warren_as(user: &str, password: &str, args: &[&str]) -> std::process::Output {
     let node = cluster().node(1);
-    Command::new(env!("CARGO_BIN_EXE_warren"))
-        .args([
-            "--node",
-            &format!("amqp://{user}:{password}@127.0.0.1:{}/%2f", node.amqp_port),
-            "--api",
-            &format!("http://{user}:{password}@127.0.0.1:{}", node.api_port),
-        ])
-        .args(args)
-        .env(
-            "WARREN_CONFIG_DIR",
-            std::env::temp_dir().join("warren-it-no-profiles"),
-        )
-        .output()
-        .expect("run warren")
+    let mut all = vec![
+        "--node".to_owned(),
+        format!("amqp://{user}:{password}@127.0.0.1:{}/%2f", node.amqp_port),
+        "--api".to_owned(),
+        format!("http://{user}:{password}@127.0.0.1:{}", node.api_port),
+    ];
+    all.extend(args.iter().map(|a| a.to_string()));
+    warren(&all)
 }
 
 fn get(path: &str) -> Value {

@@ -21,7 +21,7 @@ use warren_core::management::{ManagementClient, REQUEST_TIMEOUT};
 use warren_core::session::{ClusterSession, LinkState};
 use warren_core::{queues, Error};
 
-use crate::common::{cluster, cluster_node, exclusive, target, unique, warren};
+use crate::common::{cluster, cluster_node, exclusive, ready_count, target, unique, warren};
 
 /// A listener that completes TCP handshakes and never answers.
 fn silent_endpoint() -> (TcpListener, u16) {
@@ -75,19 +75,7 @@ async fn ready(session: &ClusterSession, queue: &str) -> u32 {
     session
         .run(Duration::from_secs(10), |ch| {
             let queue = queue.to_owned();
-            async move {
-                let q = ch
-                    .queue_declare(
-                        queue.as_str().into(),
-                        QueueDeclareOptions {
-                            passive: true,
-                            ..Default::default()
-                        },
-                        FieldTable::default(),
-                    )
-                    .await?;
-                Ok(q.message_count())
-            }
+            async move { ready_count(&ch, &queue).await }
         })
         .await
         .unwrap()

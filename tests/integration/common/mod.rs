@@ -9,6 +9,9 @@ use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use warren_core::endpoint::ClusterTarget;
+use warren_core::lapin::options::QueueDeclareOptions;
+use warren_core::lapin::types::FieldTable;
+use warren_core::lapin::Channel;
 
 /// One node of the cluster under test, as the layout file gives it.
 #[derive(Debug, Clone)]
@@ -224,16 +227,20 @@ pub fn node_args() -> Vec<String> {
     args
 }
 
+/// The real `warren` binary with no saved profiles in reach, to add arguments and
+/// environment to.
+pub fn warren_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_warren"));
+    command.env(
+        "WARREN_CONFIG_DIR",
+        std::env::temp_dir().join("warren-it-no-profiles"),
+    );
+    command
+}
+
 /// Runs the real `warren` binary with no saved profiles in reach.
 pub fn warren(args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_warren"))
-        .args(args)
-        .env(
-            "WARREN_CONFIG_DIR",
-            std::env::temp_dir().join("warren-it-no-profiles"),
-        )
-        .output()
-        .expect("run warren")
+    warren_command().args(args).output().expect("run warren")
 }
 
 /// `warren --node .. --api .. <args>` against every node.
@@ -241,6 +248,30 @@ pub fn warren_on_cluster(args: &[&str]) -> Output {
     let mut all = node_args();
     all.extend(args.iter().map(|s| s.to_string()));
     warren(&all)
+}
+
+/// Declares a durable queue with these arguments (the tests' queues outlive their channel).
+pub async fn declare_durable(ch: &Channel, queue: &str, args: FieldTable) {
+    let durable = QueueDeclareOptions {
+        durable: true,
+        ..QueueDeclareOptions::default()
+    };
+    ch.queue_declare(queue.into(), durable, args)
+        .await
+        .unwrap_or_else(|e| panic!("declare queue {queue:?}: {e}"));
+}
+
+/// The ready count of a queue, asked of the broker itself (a passive declare), or the
+/// broker's refusal (404 when it does not exist; the channel is then closed).
+pub async fn ready_count(ch: &Channel, queue: &str) -> warren_core::lapin::Result<u32> {
+    let passive = QueueDeclareOptions {
+        passive: true,
+        ..QueueDeclareOptions::default()
+    };
+    let q = ch
+        .queue_declare(queue.into(), passive, FieldTable::default())
+        .await?;
+    Ok(q.message_count())
 }
 
 /// Every node as one ad-hoc cluster target.
