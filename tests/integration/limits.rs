@@ -10,11 +10,13 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{cluster, cluster_node, exclusive, node_args, target, unique};
+use crate::common::{
+    cluster, cluster_node, declare_durable, exclusive, node_args, ready_count, target, unique,
+};
 use crate::peek::{channel, delete, drain, runtime};
 use warren_core::cluster::OpenCluster;
 use warren_core::endpoint::ClusterTarget;
-use warren_core::lapin::options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions};
+use warren_core::lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use warren_core::lapin::types::{AMQPValue, FieldTable};
 use warren_core::lapin::BasicProperties;
 use warren_core::publish::{self, Plan, PublishRequest};
@@ -85,19 +87,9 @@ async fn try_ready(cluster: &OpenCluster, queue: &str) -> Option<u32> {
         .await
         .ok()?
         .0;
-    let q = ch
-        .queue_declare(
-            queue.into(),
-            QueueDeclareOptions {
-                passive: true,
-                ..QueueDeclareOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .ok()?;
+    let count = ready_count(&ch, queue).await.ok()?;
     let _ = ch.close(200, "".into()).await;
-    Some(q.message_count())
+    Some(count)
 }
 
 #[test]
@@ -107,16 +99,7 @@ fn a_peek_stops_at_its_memory_budget_and_gives_every_message_back() {
         let cluster = OpenCluster::open(target()).unwrap();
         let queue = unique("budget.peek");
         let ch = channel(&cluster).await;
-        ch.queue_declare(
-            queue.as_str().into(),
-            QueueDeclareOptions {
-                durable: true,
-                ..QueueDeclareOptions::default()
-            },
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
+        declare_durable(&ch, &queue, FieldTable::default()).await;
         ch.confirm_select(ConfirmSelectOptions::default())
             .await
             .unwrap();
@@ -170,9 +153,20 @@ fn a_peek_stops_at_its_memory_budget_and_gives_every_message_back() {
             "{why}"
         );
 
-        // Nothing lost, nothing reordered: the held and the unheld went back.
+        // Nothing lost, nothing reordered: the held and the unheld went back. And the broker
+        // sent the peek only what the budget had room for, plus the one that found it full:
+        // every window is cut to the budget, so messages 10 to 20 never left the queue (a
+        // message delivered and given back comes back redelivered). With one window of 20
+        // they all did, and a queue of large messages could fill memory before the budget
+        // was even looked at.
         let drained = drain(&cluster, &queue).await;
         assert_eq!(drained.len(), usize::from(COUNT));
+        let redelivered: Vec<bool> = drained.iter().map(|(_, r)| *r).collect();
+        assert_eq!(
+            redelivered,
+            (1..=COUNT).map(|seq| seq <= 9).collect::<Vec<_>>(),
+            "which messages the broker had sent to the peek"
+        );
         for (i, (m, _)) in drained.iter().enumerate() {
             let seq = i as u8 + 1;
             assert_eq!(
@@ -341,18 +335,7 @@ async fn confirms_stop() {
         "x-queue-type".into(),
         AMQPValue::LongString("quorum".into()),
     );
-    channel(&on_leader)
-        .await
-        .queue_declare(
-            queue.as_str().into(),
-            QueueDeclareOptions {
-                durable: true,
-                ..QueueDeclareOptions::default()
-            },
-            args,
-        )
-        .await
-        .unwrap();
+    declare_durable(&channel(&on_leader).await, &queue, args).await;
     on_leader.close().await;
 
     // The publisher knows only the other nodes.

@@ -475,10 +475,6 @@ pub(crate) async fn hold<F: FnMut(PeekProgress)>(
         }
     };
     let mut expected = ready.map_or(request.count, |r| r.min(request.count));
-    // What each consumer may hold: exactly the count in all, so that no message after them
-    // reaches the peek (streams: one consumer, a small window; see `window`). Not the ready
-    // count: it can lag behind the queue.
-    let windows = window::consumer_windows(plan.method, request.count);
     let stream = plan.method == PeekMethod::StreamOffset;
     let mut args = FieldTable::default();
     if stream {
@@ -501,7 +497,22 @@ pub(crate) async fn hold<F: FnMut(PeekProgress)>(
         phase: PeekPhase::Receiving,
     });
     let result: Result<()> = async {
-        for (i, &window) in windows.iter().enumerate() {
+        // What each consumer may hold: exactly the count in all, so that no message after them
+        // reaches the peek (not the ready count: it can lag behind the queue), each window cut
+        // to what the budget has room for (see `window`).
+        let mut largest = crate::broker::max_message_size(crate::broker::BrokerVersion::parse(
+            plan.broker_version.as_deref(),
+        )) as u64;
+        for i in 0.. {
+            let Some(window) = window::next_window(
+                plan.method,
+                request.count,
+                received,
+                budget_bytes - held_bytes,
+                largest,
+            ) else {
+                break;
+            };
             // A consumer is opened only once the one before it holds all it may, so it gets
             // the messages after that one's.
             let qos = bounded(
@@ -586,6 +597,11 @@ pub(crate) async fn hold<F: FnMut(PeekProgress)>(
                     break;
                 }
                 held_bytes += size;
+                largest = if received == 0 {
+                    size
+                } else {
+                    largest.max(size)
+                };
                 received += 1;
                 got += 1;
                 expected = expected.max(received);
