@@ -16,11 +16,13 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use warren_core::lapin::options::{QueueDeclareOptions, QueueDeleteOptions};
+use warren_core::lapin::options::QueueDeleteOptions;
 use warren_core::lapin::types::FieldTable;
 use warren_core::lapin::{Connection, ConnectionProperties};
 
-use crate::common::{cluster, unique, unused_port, warren, Node, TlsListeners};
+use crate::common::{
+    cluster, declare_durable, unique, unused_port, warren, warren_command, Node, TlsListeners,
+};
 
 /// The unverified-profile warning every command prints (tls::UNVERIFIED_WARNING).
 const WARNING: &str = "TLS verification is off for this profile";
@@ -108,17 +110,7 @@ impl Queue {
                     .await
                     .expect("connect to the test cluster (tests/cluster/up)");
             let channel = connection.create_channel().await.unwrap();
-            channel
-                .queue_declare(
-                    name.as_str().into(),
-                    QueueDeclareOptions {
-                        durable: true,
-                        ..Default::default()
-                    },
-                    FieldTable::default(),
-                )
-                .await
-                .unwrap();
+            declare_durable(&channel, &name, FieldTable::default()).await;
             let _ = connection.close(200, "OK".into()).await;
         });
         Queue { name, runtime }
@@ -244,6 +236,67 @@ fn a_ca_warren_does_not_trust_is_refused_with_the_reason() {
             "{ca:?}: {stderr}"
         );
     }
+}
+
+/// The system's trust store is read the way the platform's own tools read it: a CA the
+/// machine trusts is trusted without `--ca-file`, over AMQPS and HTTPS alike. The test makes
+/// the test CA the machine's trust store for this one process through `SSL_CERT_FILE` (which
+/// OpenSSL and the native certificate loader both honour) rather than installing it for the
+/// whole machine; without it the same command is refused (the test above).
+#[test]
+fn a_ca_in_the_systems_trust_store_is_trusted_without_a_ca_file() {
+    let (_, tls) = tls_node(false);
+    let queue = Queue::new("tls.system-store");
+    let trusting = |more: &[&str]| {
+        warren_command()
+            .args(endpoints("localhost", tls))
+            .args(more)
+            .env("SSL_CERT_FILE", file("ca.pem"))
+            .env_remove("SSL_CERT_DIR")
+            .output()
+            .expect("run warren")
+    };
+    let out = trusting(&[
+        "publish",
+        "-e",
+        "",
+        "-k",
+        &queue.name,
+        "--body",
+        "trusted",
+        "--json",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "publish: {stdout}{stderr}");
+    assert!(stdout.contains("\"confirmed\":1"), "{stdout}");
+    let out = trusting(&["queues", "--json"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "queues over HTTPS: {stderr}");
+    assert!(stdout.contains(&queue.name), "{stdout}");
+}
+
+/// A client certificate the server does not trust (here the unknown CA's own certificate)
+/// is refused by the server, and Warren says so rather than "connection failed".
+#[test]
+fn a_client_certificate_the_server_does_not_trust_is_refused_with_the_reason() {
+    let (_, tls) = tls_node(true);
+    let queue = Queue::new("tls.mutual-refused");
+    let mut args = endpoints("localhost", tls);
+    args.extend([
+        "--ca-file".into(),
+        file("ca.pem"),
+        "--client-cert".into(),
+        file("other-ca.pem"),
+        "--client-key".into(),
+        file("other-ca.key"),
+    ]);
+    let out = publish(&args, &queue.name, "never sent", &[]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("the server refused the client certificate"),
+        "{stderr}"
+    );
 }
 
 /// `openssl s_server` on a free loopback port with the given certificate; killed when dropped.
