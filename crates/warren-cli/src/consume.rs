@@ -167,12 +167,12 @@ pub async fn consume(target: ClusterTarget, args: ConsumeArgs) -> Result<Exit> {
     }
     .await;
     close(cluster).await;
-    let (printed, report, interrupted) = result?;
+    let (taken, report, interrupted) = result?;
     finish(
         "consumed",
         &args.queue,
         args.count,
-        printed,
+        taken,
         &report,
         interrupted,
     )
@@ -202,24 +202,17 @@ pub async fn tap(target: ClusterTarget, args: TapArgs) -> Result<Exit> {
     }
     .await;
     close(cluster).await;
-    let (printed, report, interrupted) = result?;
+    let (taken, report, interrupted) = result?;
     if let Some(removed) = report.tap_queue_removed {
         if !removed {
             eprintln!("warren: the tap's temporary queue could not be deleted; it goes when the connection closes");
         }
     }
     match args.count {
-        Some(count) => finish(
-            "tapped",
-            &args.exchange,
-            count,
-            printed,
-            &report,
-            interrupted,
-        ),
+        Some(count) => finish("tapped", &args.exchange, count, taken, &report, interrupted),
         // Without a count, Ctrl-C or the idle timeout is the normal end.
         None => {
-            eprintln!("tapped {printed} message(s) from \"{}\"", args.exchange);
+            eprintln!("tapped {taken} message(s) from \"{}\"", args.exchange);
             Ok(Exit::Ok)
         }
     }
@@ -241,11 +234,11 @@ fn finish(
     verb: &str,
     from: &str,
     count: u64,
-    printed: u64,
+    taken: u64,
     report: &StopReport,
     interrupted: bool,
 ) -> Result<Exit> {
-    let mut line = format!("{verb} {printed} of {count} message(s) from \"{from}\"");
+    let mut line = format!("{verb} {taken} of {count} message(s) from \"{from}\"");
     if report.returned > 0 {
         line += &format!(
             "; {} held unsettled went back to the queue",
@@ -267,8 +260,8 @@ fn finish(
     }
     Ok(if interrupted {
         Exit::Interrupted
-    } else if printed < count {
-        eprintln!("warren: only {printed} of {count} message(s) arrived");
+    } else if taken < count {
+        eprintln!("warren: only {taken} of {count} message(s) arrived");
         Exit::Incomplete
     } else {
         Exit::Ok
@@ -283,20 +276,25 @@ fn requeues(how: Settle) -> bool {
 }
 
 /// Settles `seqs` (printed, in order) as `how`: one frame for all where the settle allows it.
-async fn settle(handle: &ConsumerHandle, seqs: &[u64], how: Settle) -> Result<()> {
+async fn settle(handle: &ConsumerHandle, seqs: &[u64], how: Settle) -> Result<u64> {
     let Some(&last) = seqs.last() else {
-        return Ok(());
+        return Ok(0);
     };
-    match how {
+    let report = match how {
         Settle::Ack | Settle::Nack { .. } => handle.settle_up_to(last, how).await?,
         Settle::Reject { .. } => handle.settle(seqs.to_vec(), how).await?,
     };
-    Ok(())
+    Ok(report.settled.len() as u64)
 }
 
 /// Prints deliveries as they come and settles each batch after it was written (`how`; none
 /// for a tap, whose copies are not settled; requeues wait for the end). Returns how many were
-/// printed, the stop report and whether Ctrl-C ended it.
+/// taken as told, the stop report and whether Ctrl-C ended it.
+///
+/// What counts toward `count` is a message settled as told (a tap's: printed). A delivery
+/// whose channel was lost before it was settled went back to the queue and comes again,
+/// redelivered: it is printed again but counted once, so a queue of 5 never makes a
+/// `--count 10` look complete.
 async fn drain(
     handle: &ConsumerHandle,
     mut events: EventReceiver,
@@ -309,7 +307,7 @@ async fn drain(
     // A bar only where a count says how far along the run is.
     let bar = count.map(|_| Bar::new(Output::Streamed));
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut printed: u64 = 0;
+    let mut taken: u64 = 0;
     let mut last_arrival = Instant::now();
     let wanted = count.unwrap_or(u64::MAX);
     let defer = how.is_some_and(requeues);
@@ -333,7 +331,7 @@ async fn drain(
                     ..
                 } => {
                     last_arrival = Instant::now();
-                    let take = (wanted - printed).min(last_seq - first_seq + 1);
+                    let take = (wanted - taken).min(last_seq - first_seq + 1);
                     if take == 0 {
                         continue;
                     }
@@ -342,18 +340,17 @@ async fn drain(
                         print_delivery(&mut out, m, json)?;
                     }
                     out.flush().map_err(stdout_error)?;
-                    printed += messages.len() as u64;
                     let seqs = messages.iter().map(|m| m.seq);
-                    match how {
-                        Some(_) if defer => deferred.extend(seqs),
+                    taken += match how {
+                        Some(_) if defer => {
+                            deferred.extend(seqs);
+                            messages.len() as u64
+                        }
                         Some(how) => settle(handle, &seqs.collect::<Vec<_>>(), how).await?,
-                        None => {}
-                    }
+                        None => messages.len() as u64,
+                    };
                     if let Some(bar) = &bar {
-                        bar.update(&Taken {
-                            taken: printed,
-                            wanted,
-                        });
+                        bar.update(&Taken { taken, wanted });
                     }
                 }
                 ConsumerEvent::CancelledByBroker { reason } => {
@@ -362,6 +359,10 @@ async fn drain(
                 }
                 ConsumerEvent::ChannelLost { stale, reason } => {
                     say(&bar, &format!("warren: connection lost ({reason}); {stale} unsettled message(s) went back to the queue; resuming on another node"));
+                    // Requeues waiting for the end: the broker has done them, and the
+                    // messages come again.
+                    taken -= deferred.len() as u64;
+                    deferred.clear();
                 }
                 ConsumerEvent::ResumeFailed { error } => {
                     say(&bar, &format!("warren: resume failed: {}", error.message));
@@ -371,12 +372,12 @@ async fn drain(
                 }
                 ConsumerEvent::Stopped { report } => {
                     // Stopped by Ctrl-C.
-                    return Ok((printed, report, true));
+                    return Ok((taken, report, true));
                 }
                 _ => {}
             }
         }
-        if printed >= wanted || cancelled_by_broker {
+        if taken >= wanted || cancelled_by_broker {
             break;
         }
     }
@@ -387,7 +388,7 @@ async fn drain(
         settle(handle, &deferred, how).await?;
     }
     let report = handle.stop().await?;
-    Ok((printed, report, false))
+    Ok((taken, report, false))
 }
 
 /// A line on standard error, with the bar (if any) out of its way.
