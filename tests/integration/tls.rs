@@ -136,11 +136,17 @@ impl Drop for Queue {
     }
 }
 
-/// Publishes one message with `body` to `queue` through the default exchange.
-fn publish(args: &[String], queue: &str, body: &str, extra: &[&str]) -> Output {
+/// The arguments that publish one message with `body` to `queue` through the default
+/// exchange.
+fn publish_args<'a>(queue: &'a str, body: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut more = vec!["publish", "-e", "", "-k", queue, "--body", body, "--json"];
     more.extend_from_slice(extra);
-    run(args.to_vec(), &more)
+    more
+}
+
+/// Publishes one message with `body` to `queue` through the default exchange.
+fn publish(args: &[String], queue: &str, body: &str, extra: &[&str]) -> Output {
+    run(args.to_vec(), &publish_args(queue, body, extra))
 }
 
 fn peeked_bodies(out: &Output) -> Vec<String> {
@@ -256,16 +262,7 @@ fn a_ca_in_the_systems_trust_store_is_trusted_without_a_ca_file() {
             .output()
             .expect("run warren")
     };
-    let out = trusting(&[
-        "publish",
-        "-e",
-        "",
-        "-k",
-        &queue.name,
-        "--body",
-        "trusted",
-        "--json",
-    ]);
+    let out = trusting(&publish_args(&queue.name, "trusted", &[]));
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "publish: {stdout}{stderr}");
     assert!(stdout.contains("\"confirmed\":1"), "{stdout}");
