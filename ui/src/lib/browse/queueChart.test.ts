@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { QueueHistory } from '../bindings/QueueHistory';
-import { align, chartData, cssColour, latest, sourceNote, valueCount } from './queueChart';
+import { align, chartData, cssColour, latest, sourceNote, usableLanguage, valueCount } from './queueChart';
 
 const p = (t_ms: number, value: number) => ({ t_ms, value });
 
@@ -58,5 +58,14 @@ describe('queue charts: data shaping', () => {
     root.style.setProperty('--chart-ready', '#abcdef');
     expect(cssColour('--chart-ready')).toBe('#abcdef');
     root.style.removeProperty('--chart-ready');
+  });
+
+  it('gives the chart library a language it can format numbers in when the system has none', () => {
+    const nav = (language: string) => Object.create(navigator, { language: { value: language, configurable: true } }) as Navigator;
+    const c = nav('c');
+    expect(() => new Intl.NumberFormat(c.language)).toThrow();
+    expect(usableLanguage(c)).toBe('en-US');
+    expect(c.language).toBe('en-US');
+    expect(usableLanguage(nav('de-DE'))).toBe('de-DE');
   });
 });

@@ -70,3 +70,19 @@ export function sourceNote(history: QueueHistory): string {
 export function cssColour(name: string, root: Element = document.documentElement): string {
   return getComputedStyle(root).getPropertyValue(name).trim();
 }
+
+/**
+ * uPlot formats numbers with `Intl.NumberFormat(navigator.language)` when it loads, and that
+ * throws where the system's locale is no language tag (`LANG=C` makes WebKitGTK report "c"):
+ * the chart would never load. Such a webview is given "en-US" instead, before uPlot loads; a
+ * valid language is left alone. Returns the language uPlot will see.
+ */
+export function usableLanguage(nav: Navigator = navigator): string {
+  try {
+    new Intl.NumberFormat(nav.language);
+    return nav.language;
+  } catch {
+    Object.defineProperty(nav, 'language', { value: 'en-US', configurable: true });
+    return nav.language;
+  }
+}
