@@ -18,6 +18,7 @@ use warren_core::inspector::{
     MessageRow, Selection,
 };
 use warren_core::peek::{self, PeekPlan, PeekProgress, PeekRequest, PeekedMessage};
+use warren_core::queues::history::QueueHistory;
 use warren_core::queues::{self, PurgeResult, QueueDetail, QueuePage, QueueQuery};
 use warren_core::topology::{self, BindingRow, ExchangeRow, Topology, TopologyFocus};
 use warren_core::Error;
@@ -52,6 +53,18 @@ pub async fn queue_detail(
     queues::detail(cluster.api(), &vhost, &queue)
         .await
         .map_err(report)
+}
+
+/// A queue's depth and rates over time, for its charts (polled while the chart shows).
+#[tauri::command]
+pub async fn queue_history(
+    state: State<'_, AppState>,
+    name: String,
+    vhost: String,
+    queue: String,
+) -> CmdResult<QueueHistory> {
+    let cluster = state.cluster(&name).await.map_err(report)?;
+    cluster.queue_history(&vhost, &queue).await.map_err(report)
 }
 
 #[tauri::command]

@@ -51,6 +51,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         cancel_operation,
         crate::browse::list_queues,
         crate::browse::queue_detail,
+        crate::browse::queue_history,
         crate::browse::purge_queue,
         crate::browse::list_exchanges,
         crate::browse::list_bindings,

@@ -2,7 +2,8 @@
 //! lists a client's connection by the name the client gave it, `connections close` closes it
 //! with a reason the client receives (and refuses a bad reason before anything changes); a
 //! stream read with `--offset 10m` starts ten minutes ago; impossible dates are refused; and
-//! piped output never carries a progress bar.
+//! piped output never carries a progress bar; a queue's history (the charts' data) shows the
+//! messages published to it.
 //!
 //! Each test uses its own queue and connection names and leaves nothing behind.
 
@@ -14,7 +15,7 @@ use warren_core::cluster::OpenCluster;
 use warren_core::lapin::{self, ConnectionProperties};
 
 use crate::common::{cluster, target, unique, warren_on_cluster};
-use crate::peek::{cli_peek, delete, runtime, seed};
+use crate::peek::{cli_peek, delete, fill, runtime, seed};
 
 /// The longest any one wait on the broker may take before the test fails.
 const BOUND: Duration = Duration::from_secs(30);
@@ -463,4 +464,81 @@ fn status_lists_shovels_and_a_shovel_that_is_down_puts_its_queue_at_risk() {
     let out = warren_on_cluster(&["status"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("SHOVELS") && text.contains(&down), "{text}");
+}
+
+/// Deletes a test queue however the test ends.
+struct DeleteQueue(String);
+
+impl Drop for DeleteQueue {
+    fn drop(&mut self) {
+        let _ = crate::common::api("DELETE", &format!("/api/queues/%2F/{}", self.0), None);
+    }
+}
+
+#[test]
+fn a_queues_history_shows_the_messages_published_to_it() {
+    const N: u32 = 40;
+    runtime().block_on(async {
+        let open = OpenCluster::open(target()).unwrap();
+        let queue = unique("cli.history");
+        let _cleanup = DeleteQueue(queue.clone());
+        let missing = open.queue_history("/", &queue).await.unwrap_err();
+        assert_eq!(
+            missing.kind(),
+            warren_core::ErrorKind::NotFound,
+            "{missing}"
+        );
+
+        seed(&open, &queue, "classic", 0).await;
+        let before = open.queue_history("/", &queue).await.unwrap();
+        assert!(
+            before.ready.iter().all(|p| p.value == 0.0),
+            "an empty queue's depth: {:?}",
+            before.ready
+        );
+        fill(&open, &queue, "classic", N).await;
+
+        // The broker samples every few seconds: read until the depth reaches N.
+        let deadline = std::time::Instant::now() + BOUND;
+        let history = loop {
+            let h = open.queue_history("/", &queue).await.unwrap();
+            let depth = h.ready.last().map(|p| p.value);
+            let published = h.publish.iter().any(|p| p.value > 0.0);
+            if depth == Some(f64::from(N)) && published {
+                break h;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{N} messages not seen in the history within {BOUND:?}: {h:?}"
+            );
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        };
+        let times =
+            |s: &[warren_core::queues::history::Point]| s.windows(2).all(|w| w[0].t_ms < w[1].t_ms);
+        assert!(
+            times(&history.ready) && times(&history.publish),
+            "{history:?}"
+        );
+        assert!(
+            history.unacked.iter().all(|p| p.value == 0.0),
+            "{history:?}"
+        );
+        if history.source == warren_core::queues::history::HistorySource::Broker {
+            // Rates from the broker's counters add up to what was published: each rate times
+            // the length of its step. The samples reach back before the queue existed, so the
+            // oldest step saw nothing.
+            let first = history.publish.first().map_or(0.0, |p| p.value);
+            let total: f64 = history
+                .publish
+                .windows(2)
+                .map(|w| w[1].value * (w[1].t_ms - w[0].t_ms) as f64 / 1000.0)
+                .sum();
+            assert!(
+                first == 0.0 && (total - f64::from(N)).abs() < 0.01,
+                "publish rates add up to {total}, not {N}: {:?}",
+                history.publish
+            );
+        }
+        delete(&open, &queue).await;
+    });
 }

@@ -163,6 +163,61 @@ pub struct ChannelDetails {
     pub user: Option<String>,
 }
 
+/// One queue read with the history the broker keeps of it (`lengths_age`/`msg_rates_age`
+/// given): its depth as counts at times, and its message counters at times. A broker that
+/// keeps no history (statistics off, or an older sample aged out) sends the current values
+/// only, or nothing.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct QueueSamples {
+    #[serde(default, deserialize_with = "count")]
+    pub messages_ready: Option<u64>,
+    #[serde(default, deserialize_with = "count")]
+    pub messages_unacknowledged: Option<u64>,
+    pub messages_ready_details: Option<Samples>,
+    pub messages_unacknowledged_details: Option<Samples>,
+    pub message_stats: Option<SampledStats>,
+}
+
+/// The message counters of a queue with their samples (each sample is the counter's total at
+/// that time, not a rate).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SampledStats {
+    pub publish_details: Option<Samples>,
+    pub deliver_get_details: Option<Samples>,
+    pub ack_details: Option<Samples>,
+}
+
+/// A `*_details` object with its samples: the current rate, and values at times (newest
+/// first, as the API sends them). A sample without a number or a time is left out.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Samples {
+    #[serde(default, deserialize_with = "rate")]
+    pub rate: Option<f64>,
+    #[serde(default, deserialize_with = "samples")]
+    pub samples: Vec<Sample>,
+}
+
+/// A value at a time (milliseconds since the epoch).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    pub timestamp: u64,
+    pub value: f64,
+}
+
+fn samples<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Sample>, D::Error> {
+    let Value::Array(list) = Value::deserialize(d)? else {
+        return Ok(Vec::new());
+    };
+    Ok(list
+        .iter()
+        .filter_map(|s| {
+            let value = s.get("sample")?.as_f64().filter(|v| v.is_finite())?;
+            let timestamp = s.get("timestamp")?.as_u64()?;
+            Some(Sample { timestamp, value })
+        })
+        .collect())
+}
+
 /// A paged reply (`page=` given): one page of items and the counts around it.
 #[derive(Debug, Deserialize)]
 pub struct Page<T> {
@@ -256,6 +311,36 @@ pub struct ErrorReply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn samples_are_read_leniently() {
+        let q: QueueSamples = serde_json::from_str(
+            r#"{"messages_ready":3,"messages_ready_details":{"rate":0.2,"samples":[
+                {"sample":3,"timestamp":1000},{"sample":"x","timestamp":995},{"timestamp":990},
+                {"sample":1,"timestamp":-5},{"sample":0,"timestamp":985}]},
+              "messages_unacknowledged_details":{"rate":"n/a","samples":"none"},
+              "message_stats":{"publish_details":{"rate":1.0}}}"#,
+        )
+        .unwrap();
+        let ready = q.messages_ready_details.unwrap();
+        assert_eq!(
+            ready.samples,
+            vec![
+                Sample {
+                    timestamp: 1000,
+                    value: 3.0
+                },
+                Sample {
+                    timestamp: 985,
+                    value: 0.0
+                }
+            ]
+        );
+        let unacked = q.messages_unacknowledged_details.unwrap();
+        assert_eq!((unacked.rate, unacked.samples.len()), (None, 0));
+        let publish = q.message_stats.unwrap().publish_details.unwrap();
+        assert_eq!((publish.rate, publish.samples.len()), (Some(1.0), 0));
+    }
 
     #[test]
     fn a_queue_without_a_type_is_classic_and_versions_are_read() {

@@ -15,6 +15,7 @@ use crate::api;
 use crate::endpoint::ClusterTarget;
 use crate::error::Result;
 use crate::management::ManagementClient;
+use crate::queues::history::{self, HistoryBook, QueueHistory};
 use crate::session::{now_ms, probe_node, ClusterSession, LinkStatus};
 use crate::status::{self, ClusterStatus, EndpointStatus};
 
@@ -27,6 +28,9 @@ pub struct OpenCluster {
     /// Node names learned per endpoint index, kept so that an endpoint whose API is down can
     /// still be matched to its node.
     node_names: Mutex<BTreeMap<usize, String>>,
+    /// Queue histories Warren keeps itself where the broker keeps none, while this cluster
+    /// is open.
+    histories: Mutex<HistoryBook>,
 }
 
 impl OpenCluster {
@@ -37,6 +41,7 @@ impl OpenCluster {
             session: OnceLock::new(),
             api,
             node_names: Mutex::new(BTreeMap::new()),
+            histories: Mutex::new(HistoryBook::default()),
         })
     }
 
@@ -78,6 +83,12 @@ impl OpenCluster {
             &snapshot.endpoints,
         );
         Ok(status::analyze(snapshot, now_ms()))
+    }
+
+    /// A queue's depth and rates over time (see [`history`]): the broker's samples, or the
+    /// history this open cluster keeps, to which this call adds a point.
+    pub async fn queue_history(&self, vhost: &str, name: &str) -> Result<QueueHistory> {
+        history::read(&self.api, &self.histories, vhost, name, now_ms()).await
     }
 
     pub async fn close(self) {

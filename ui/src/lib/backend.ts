@@ -47,6 +47,7 @@ import type { PublishRequest } from './bindings/PublishRequest';
 import type { PublishSummary } from './bindings/PublishSummary';
 import type { PurgeResult } from './bindings/PurgeResult';
 import type { QueueDetail } from './bindings/QueueDetail';
+import type { QueueHistory } from './bindings/QueueHistory';
 import type { QueuePage } from './bindings/QueuePage';
 import type { QueueQuery } from './bindings/QueueQuery';
 import type { ReplayDone } from './bindings/ReplayDone';
@@ -249,6 +250,11 @@ export function listQueues(name: string, query: QueueQuery): Promise<QueuePage> 
 
 export function queueDetail(name: string, vhost: string, queue: string): Promise<QueueDetail> {
   return call<QueueDetail>('queue_detail', { name, vhost, queue });
+}
+
+/** A queue's depth and rates over time: the broker's samples, or the history the backend keeps while the cluster is open. */
+export function queueHistory(name: string, vhost: string, queue: string): Promise<QueueHistory> {
+  return call<QueueHistory>('queue_history', { name, vhost, queue });
 }
 
 /** Removes every ready message of the queue. The UI asks for the typed queue name first. */

@@ -15,6 +15,7 @@ use crate::broker::{BrokerVersion, QueueType};
 use crate::error::{Error, Result};
 use crate::management::{encode_segment, is_addressable, path_segment, ManagementClient};
 
+pub mod history;
 mod settings;
 
 pub use settings::{FeatureSource, QueueFeature, QueueSettings, Resolved, Setting};

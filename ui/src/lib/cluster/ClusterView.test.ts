@@ -94,6 +94,84 @@ describe('ClusterView', () => {
     expect(screen.getAllByTestId('dead-policy-row')).toHaveLength(1);
   });
 
+  it('lists shovels and federation links, the ones not running first and highlighted', async () => {
+    backend.clusterStatus.mockResolvedValue(
+      statusFixture({
+        shovels: [
+          {
+            name: 'ok-mover',
+            vhost: '/',
+            kind: 'dynamic',
+            state: 'running',
+            node: 'rabbit@node-1',
+            source: 'queue "a" on amqp://',
+            destination: 'queue "b" on amqp://10.0.0.2',
+            last_error: null,
+            source_queue: 'a',
+          },
+          {
+            name: 'broken-mover',
+            vhost: '/',
+            kind: 'dynamic',
+            state: 'terminated',
+            node: 'rabbit@node-1',
+            source: 'queue "c" on amqp://',
+            destination: 'queue "d" on amqp://10.0.0.9',
+            last_error: 'failed to connect to destination',
+            source_queue: 'c',
+          },
+        ],
+        federation: [
+          {
+            vhost: '/',
+            upstream: 'dc2',
+            kind: 'queue',
+            local: 'orders',
+            upstream_name: 'orders',
+            status: 'running',
+            node: 'rabbit@node-2',
+            uri: 'amqp://dc2.example',
+            last_error: null,
+          },
+        ],
+      }),
+    );
+    render(ClusterView, props);
+    await settle();
+
+    const shovels = screen.getByTestId('shovels-section');
+    expect(shovels.textContent).toContain('1 not running');
+    const rows = [...shovels.querySelectorAll<HTMLElement>('[data-testid="link-row"]')];
+    expect(rows.map((r) => [r.dataset['name'], r.dataset['state']])).toEqual([
+      ['broken-mover', 'terminated'],
+      ['ok-mover', 'running'],
+    ]);
+    expect(rows[0]!.classList.contains('row-warning')).toBe(true);
+    expect(rows[1]!.classList.contains('row-warning')).toBe(false);
+    expect(rows[0]!.textContent).toContain('queue "d" on amqp://10.0.0.9');
+    expect(rows[0]!.querySelector('[data-testid="link-error"]')!.textContent).toBe('failed to connect to destination');
+
+    const federation = screen.getByTestId('federation-section');
+    const links = [...federation.querySelectorAll<HTMLElement>('[data-testid="link-row"]')];
+    expect(links).toHaveLength(1);
+    expect(links[0]!.dataset['kind']).toBe('federation');
+    expect(links[0]!.textContent).toContain('upstream "dc2": queue "orders" on amqp://dc2.example');
+    expect(federation.querySelector('[data-testid="links-unavailable"]')).toBeNull();
+  });
+
+  it('says the links are not available where their plugins do not run, and none where there are none', async () => {
+    backend.clusterStatus.mockResolvedValue(statusFixture({ shovels: [] }));
+    render(ClusterView, props);
+    await settle();
+    const shovels = screen.getByTestId('shovels-section');
+    expect(shovels.querySelector('[data-testid="links-none"]')).toBeTruthy();
+    const federation = screen.getByTestId('federation-section');
+    expect(federation.querySelector('[data-testid="links-unavailable"]')!.textContent).toContain(
+      'rabbitmq_federation_management',
+    );
+    expect(federation.textContent).toContain('n/a');
+  });
+
   it('caps a long replication table and filters it', async () => {
     const many = Array.from({ length: 700 }, (_, i) => quorumQueue(`q-${i}`, ['a', 'b', 'c']));
     backend.clusterStatus.mockResolvedValue(statusFixture({ quorum_queues: many }));
