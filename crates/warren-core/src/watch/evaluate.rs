@@ -124,7 +124,12 @@ impl Watcher {
     }
 
     /// A reading of `rule` taken at `at_ms`; an alert when the rule became true.
-    pub fn observe_rule(&mut self, rule: &WatchRule, reading: Reading, at_ms: u64) -> Option<Alert> {
+    pub fn observe_rule(
+        &mut self,
+        rule: &WatchRule,
+        reading: Reading,
+        at_ms: u64,
+    ) -> Option<Alert> {
         let state = self.rules.entry(rule.clone()).or_insert(RuleState {
             rule_id: rule.id,
             value: None,
@@ -290,8 +295,12 @@ mod tests {
     fn health_alerts_on_each_change_of_level_after_the_first_reading() {
         let mut w = Watcher::new();
         let why = vec!["node rabbit@b is down".to_owned()];
-        assert!(w.observe_health("prod", HealthLevel::Warning, &[], 1).is_none());
-        assert!(w.observe_health("prod", HealthLevel::Warning, &[], 2).is_none());
+        assert!(w
+            .observe_health("prod", HealthLevel::Warning, &[], 1)
+            .is_none());
+        assert!(w
+            .observe_health("prod", HealthLevel::Warning, &[], 2)
+            .is_none());
         let worse = w
             .observe_health("prod", HealthLevel::Critical, &why, 3)
             .unwrap();
@@ -305,14 +314,23 @@ mod tests {
                 reasons: why.clone()
             }
         );
-        assert!(w.observe_health("prod", HealthLevel::Critical, &why, 4).is_none());
+        assert!(w
+            .observe_health("prod", HealthLevel::Critical, &why, 4)
+            .is_none());
         let back = w.observe_health("prod", HealthLevel::Ok, &[], 5).unwrap();
-        assert_eq!((back.title.as_str(), back.body.as_str()), ("prod is ok", "was critical"));
+        assert_eq!(
+            (back.title.as_str(), back.body.as_str()),
+            ("prod is ok", "was critical")
+        );
         assert!(back.id > worse.id);
         // Other clusters have their own baseline.
-        assert!(w.observe_health("test", HealthLevel::Critical, &[], 6).is_none());
+        assert!(w
+            .observe_health("test", HealthLevel::Critical, &[], 6)
+            .is_none());
         // Switched off and on: a new baseline.
         w.forget_health("prod");
-        assert!(w.observe_health("prod", HealthLevel::Unknown, &[], 7).is_none());
+        assert!(w
+            .observe_health("prod", HealthLevel::Unknown, &[], 7)
+            .is_none());
     }
 }

@@ -41,19 +41,18 @@ async fn read(api: &ManagementClient, rule: &WatchRule) -> Result<u64> {
         Metric::Depth => Ok(detail.row.messages.unwrap_or(0)),
         Metric::Consumers => Ok(detail.row.consumers.unwrap_or(0)),
         Metric::DeadLetters => {
-            let targets = match detail.settings.dead_letter_exchange() {
-                None => return Err(unavailable(rule, "the queue has no dead-letter exchange")),
-                Some("") => match detail.settings.dead_letter_routing_key() {
-                    Some(key) => vec![key.to_owned()],
-                    None => {
-                        return Err(unavailable(
+            let targets =
+                match detail.settings.dead_letter_exchange() {
+                    None => return Err(unavailable(rule, "the queue has no dead-letter exchange")),
+                    Some("") => match detail.settings.dead_letter_routing_key() {
+                        Some(key) => vec![key.to_owned()],
+                        None => return Err(unavailable(
                             rule,
                             "the queue dead-letters to the default exchange without a routing key",
-                        ))
-                    }
-                },
-                Some(exchange) => bound_queues(api, rule, exchange).await?,
-            };
+                        )),
+                    },
+                    Some(exchange) => bound_queues(api, rule, exchange).await?,
+                };
             let mut total = 0u64;
             for queue in targets {
                 let q = queues::detail(api, &rule.vhost, &queue).await?;
@@ -65,7 +64,11 @@ async fn read(api: &ManagementClient, rule: &WatchRule) -> Result<u64> {
 }
 
 /// The queues bound to `exchange`, each once.
-async fn bound_queues(api: &ManagementClient, rule: &WatchRule, exchange: &str) -> Result<Vec<String>> {
+async fn bound_queues(
+    api: &ManagementClient,
+    rule: &WatchRule,
+    exchange: &str,
+) -> Result<Vec<String>> {
     let vhost = rule.vhost.as_str();
     let path = format!(
         "exchanges/{}/{}/bindings/source",
@@ -83,9 +86,7 @@ async fn bound_queues(api: &ManagementClient, rule: &WatchRule, exchange: &str) 
     if queues.is_empty() {
         return Err(unavailable(
             rule,
-            &format!(
-                "no queue is bound to its dead-letter exchange \"{exchange}\""
-            ),
+            &format!("no queue is bound to its dead-letter exchange \"{exchange}\""),
         ));
     }
     Ok(queues)

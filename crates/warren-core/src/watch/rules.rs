@@ -324,7 +324,10 @@ mod tests {
         assert!(!on.health_on("other"));
         let off = store.set_health("local", false).unwrap();
         assert!(!off.health_on("local"));
-        assert!(off.clusters.is_empty(), "an off switch is the default, not kept");
+        assert!(
+            off.clusters.is_empty(),
+            "an off switch is the default, not kept"
+        );
     }
 
     #[test]
@@ -363,7 +366,10 @@ mod tests {
         assert!(matches!(e, Error::InvalidInput { ref field, .. } if field == "queue"));
         let mut gone = rule("q");
         gone.id = 5;
-        assert!(store.save_rule(gone).is_err(), "changing a rule that is not there");
+        assert!(
+            store.save_rule(gone).is_err(),
+            "changing a rule that is not there"
+        );
         assert!(!store.path().exists(), "nothing written for refused rules");
     }
 
@@ -374,6 +380,8 @@ mod tests {
         std::fs::write(store.path(), r#"{"version":9,"clusters":[],"rules":[]}"#).unwrap();
         assert!(matches!(store.load(), Err(Error::File { .. })));
         assert!(store.save_rule(rule("q")).is_err());
-        assert!(std::fs::read_to_string(store.path()).unwrap().contains("\"version\":9"));
+        assert!(std::fs::read_to_string(store.path())
+            .unwrap()
+            .contains("\"version\":9"));
     }
 }
