@@ -98,6 +98,12 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         crate::collections::collection_reports,
         crate::connections::list_connections,
         crate::connections::close_connection,
+        crate::watch::watch_overview,
+        crate::watch::save_watch_rule,
+        crate::watch::delete_watch_rule,
+        crate::watch::set_cluster_watch,
+        crate::watch::watch_alerts,
+        crate::watch::clear_watch_alerts,
     ]
 }
 
@@ -187,12 +193,16 @@ async fn test_profile(
 
 #[tauri::command]
 async fn cluster_status(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
     name: String,
     links: bool,
 ) -> CmdResult<ClusterStatus> {
     let cluster = state.cluster(&name).await.map_err(report)?;
-    cluster.status(links).await.map_err(report)
+    let status = cluster.status(links).await.map_err(report)?;
+    // A status the UI asked for is also the watch's health reading of this cluster.
+    crate::watch::status_read(&app, &name, &status);
+    Ok(status)
 }
 
 #[tauri::command]

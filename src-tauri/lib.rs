@@ -14,6 +14,7 @@ mod ops;
 #[cfg(test)]
 mod security_policy;
 mod state;
+mod watch;
 
 pub use commands::ProfileEntry;
 
@@ -30,6 +31,12 @@ pub fn run() {
         .manage(state)
         // The system's own open/save dialogs; they only return paths, which commands read.
         .plugin(tauri_plugin_dialog::init())
+        // Desktop notifications for watch alerts, sent from Rust only (see watch.rs).
+        .plugin(tauri_plugin_notification::init())
+        .setup(|app| {
+            tauri::async_runtime::spawn(watch::run(app.handle().clone()));
+            Ok(())
+        })
         .invoke_handler(commands::handler())
         .run(tauri::generate_context!())
         .expect("error while running the Warren window");

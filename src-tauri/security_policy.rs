@@ -17,6 +17,9 @@ const CONFIG: &str = include_str!("../tauri.conf.json");
 const MANIFEST: &str = include_str!("../Cargo.toml");
 
 /// Every permission the window may hold. A new plugin's permission is added here on purpose.
+/// Desktop notifications need none: the shell sends them from Rust (`watch.rs`), so page
+/// script cannot raise a notification of its own (a message body could otherwise make the
+/// desktop say anything, in Warren's name).
 const ALLOWED_PERMISSIONS: &[&str] = &["core:default", "dialog:allow-open", "dialog:allow-save"];
 
 /// Plugins that would give page script a way out of the page, whatever their scope.

@@ -1,9 +1,10 @@
 //! What the app keeps between commands: the profile store, the keychain, the clusters the
 //! user has open (each an [`OpenCluster`] with live AMQP links to its nodes), the operations
 //! running and the inspections held, each of the latter two tied to the profile it belongs to
-//! so that leaving a cluster releases them.
+//! so that leaving a cluster releases them; and what is watched (see `watch.rs`).
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use warren_core::cluster::OpenCluster;
@@ -12,9 +13,11 @@ use warren_core::inspector::Inspection;
 use warren_core::profiles::saved;
 use warren_core::profiles::Keychain;
 use warren_core::profiles::ProfileStore;
+use warren_core::watch::WatchStore;
 use warren_core::Result;
 
 use crate::operations::Operations;
+use crate::watch::WatchState;
 
 pub struct AppState {
     pub profiles: ProfileStore,
@@ -27,6 +30,8 @@ pub struct AppState {
     pub operations: Operations,
     /// Consumers and taps by their operation's id, kept after they stop until their tab closes.
     pub consumers: Mutex<HashMap<u32, HeldConsumer>>,
+    /// Watch rules, health switches, the alerts raised (`watch.json` beside the profiles).
+    pub watch: WatchState,
 }
 
 /// A consumer (or tap) and the profile whose cluster it consumes from.
@@ -49,8 +54,15 @@ pub type SharedInspection = Arc<RwLock<Inspection>>;
 
 impl AppState {
     pub fn load() -> Result<Self> {
+        let profiles = ProfileStore::default_location()?;
+        let folder = profiles
+            .path()
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         Ok(AppState {
-            profiles: ProfileStore::default_location()?,
+            watch: WatchState::new(WatchStore::in_dir(folder)),
+            profiles,
             keychain: Keychain::default(),
             open: Mutex::new(HashMap::new()),
             inspections: Mutex::new(HashMap::new()),

@@ -27,3 +27,4 @@ mod refusals;
 mod secrets;
 mod tls;
 mod unanswered;
+mod watch;

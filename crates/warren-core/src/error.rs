@@ -83,6 +83,13 @@ pub enum Error {
     },
     #[error("no exchange \"{name}\" in vhost \"{vhost}\"")]
     ExchangeNotFound { vhost: String, name: String },
+    /// A watch rule on dead letters whose queue dead-letters nowhere Warren can count.
+    #[error("no dead letters to count for queue \"{queue}\" in vhost \"{vhost}\": {reason}")]
+    NoDeadLetterQueue {
+        vhost: String,
+        queue: String,
+        reason: String,
+    },
     /// The queue no longer holds the messages an operation was asked to act on, as peeked.
     #[error("queue \"{queue}\" in vhost \"{vhost}\" changed since it was peeked: {detail}; nothing was changed, peek again")]
     QueueChanged {
@@ -251,6 +258,7 @@ impl Error {
             Error::QueueNotFound { .. } => ErrorKind::NotFound,
             Error::QueueUnavailable { .. } => ErrorKind::Unavailable,
             Error::ExchangeNotFound { .. } => ErrorKind::NotFound,
+            Error::NoDeadLetterQueue { .. } => ErrorKind::NotFound,
             Error::QueueChanged { .. } => ErrorKind::Conflict,
             Error::NeedsConsent { .. } => ErrorKind::NeedsConsent,
             Error::File { .. } | Error::Parse { .. } => ErrorKind::File,

@@ -24,6 +24,7 @@ pub mod status;
 pub mod time;
 pub mod tls;
 pub mod topology;
+pub mod watch;
 
 #[cfg(test)]
 mod module_graph;

@@ -7,8 +7,10 @@
 // parameters (`storedAs` -> `stored_as`). Passwords only ever travel from here to the backend.
 
 import { Channel, invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 import { open as openDialog, save as saveDialog } from '@tauri-apps/plugin-dialog';
 
+import type { Alert } from './bindings/Alert';
 import type { AppInfo } from './bindings/AppInfo';
 import type { BindingRow } from './bindings/BindingRow';
 import type { BodyChunk } from './bindings/BodyChunk';
@@ -61,6 +63,8 @@ import type { StopReport } from './bindings/StopReport';
 import type { TapRequest } from './bindings/TapRequest';
 import type { Topology } from './bindings/Topology';
 import type { TopologyFocus } from './bindings/TopologyFocus';
+import type { WatchOverview } from './bindings/WatchOverview';
+import type { WatchRule } from './bindings/WatchRule';
 
 /** Every ErrorKind, checked against the generated union in both directions. */
 const ERROR_KINDS = {
@@ -573,6 +577,43 @@ export function replayCollection(
 /** The kept reports of the collection's last replays, oldest first. */
 export function collectionReports(folder: string | null, file: string): Promise<ReplayReport[]> {
   return call<ReplayReport[]>('collection_reports', { folder, file });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Watch rules and alerts: the backend takes the readings and raises the alerts (also as desktop
+// notifications); the UI sets the rules and lists the alerts.
+
+/** The watch settings (health switches, rules) and each rule's last reading. */
+export function watchOverview(): Promise<WatchOverview> {
+  return call<WatchOverview>('watch_overview', {});
+}
+
+/** Saves a new rule (`id` 0) or changes a saved one; resolves with the rule as saved. */
+export function saveWatchRule(rule: WatchRule): Promise<WatchRule> {
+  return call<WatchRule>('save_watch_rule', { rule });
+}
+
+export function deleteWatchRule(id: number): Promise<void> {
+  return call<void>('delete_watch_rule', { id });
+}
+
+/** Switches health notifications of a saved cluster on or off (off unless switched on). */
+export function setClusterWatch(profile: string, health: boolean): Promise<WatchOverview> {
+  return call<WatchOverview>('set_cluster_watch', { profile, health });
+}
+
+/** The alerts raised since the app started (the last hundred), oldest first. */
+export function watchAlerts(): Promise<Alert[]> {
+  return call<Alert[]>('watch_alerts', {});
+}
+
+export function clearWatchAlerts(): Promise<void> {
+  return call<void>('clear_watch_alerts', {});
+}
+
+/** Calls `onAlert` with each alert the backend raises; resolves with the unsubscribe. */
+export async function onWatchAlert(onAlert: (alert: Alert) => void): Promise<() => void> {
+  return listen<Alert>('watch-alert', (event) => onAlert(event.payload));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -251,6 +251,12 @@ impl QueueSettings {
             .and_then(|r| r.value.as_str())
     }
 
+    /// The dead-letter routing key, when one is set (else dead letters keep their own keys).
+    pub fn dead_letter_routing_key(&self) -> Option<&str> {
+        self.get(Setting::DeadLetterRoutingKey)
+            .and_then(|r| r.value.as_str())
+    }
+
     /// The maximum priority (`x-max-priority`), when one is set; what a queue type makes of it
     /// is the broker's rule ([`broker::delivery_order`]).
     pub fn max_priority(&self) -> Option<u64> {
