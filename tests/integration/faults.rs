@@ -166,8 +166,8 @@ fn record(row: &Row) {
 /// Heals the faulted nodes when dropped (or when [`Heal::now`] is called): the cluster is
 /// left whole whatever happens to the scenario.
 struct Heal {
-    nodes: Vec<u8>,
-    action: &'static str,
+    /// `tests/cluster/node` actions, with the node each takes (none: `start-all`).
+    steps: Vec<(&'static str, Option<u8>)>,
     done: bool,
 }
 
@@ -186,21 +186,22 @@ impl Heal {
         if std::mem::replace(&mut self.done, true) {
             return;
         }
-        for &n in &self.nodes {
+        for (action, n) in &self.steps {
+            let n = n.map(|n| n.to_string());
+            let args: Vec<&str> = std::iter::once(*action).chain(n.as_deref()).collect();
             // Not `cluster_node`: a panic here, while a failed scenario unwinds, would abort.
             let out = std::process::Command::new(repo().join("tests/cluster/node"))
-                .args([self.action, &n.to_string()])
+                .args(&args)
                 .env("WARREN_RABBITMQ", &cluster().version)
                 .output();
             match out {
                 Ok(o) if o.status.success() => {}
                 Ok(o) => eprintln!(
-                    "tests/cluster/node {} {n} failed:\n{}{}",
-                    self.action,
+                    "tests/cluster/node {args:?} failed:\n{}{}",
                     String::from_utf8_lossy(&o.stdout),
                     String::from_utf8_lossy(&o.stderr)
                 ),
-                Err(e) => eprintln!("tests/cluster/node {} {n}: {e}", self.action),
+                Err(e) => eprintln!("tests/cluster/node {args:?}: {e}"),
             }
         }
     }
@@ -214,8 +215,7 @@ impl Drop for Heal {
             } else {
                 // Off any runtime thread: the script takes seconds.
                 let mut me = Heal {
-                    nodes: std::mem::take(&mut self.nodes),
-                    action: self.action,
+                    steps: std::mem::take(&mut self.steps),
                     done: false,
                 };
                 self.done = true;
@@ -298,11 +298,14 @@ async fn inject(
         }
     });
     let at = Instant::now();
-    // Healed in the reverse order: the last node stopped starts first (3.10's Mnesia waits
-    // for the last one down).
+    // A full restart starts every app at once (one at a time never finishes: each waits
+    // for a majority of its peers).
     let heal = Heal {
-        nodes: nodes.iter().rev().copied().collect(),
-        action: fault.heal(),
+        steps: if fault == Fault::FullRestart {
+            vec![("start-all", None)]
+        } else {
+            vec![(fault.heal(), Some(victim))]
+        },
         done: false,
     };
     let action = fault.action();
@@ -639,62 +642,59 @@ async fn publish_under(fault: Fault, rate: f64, at: u64) -> Row {
         .and_then(|moved| seen.first_confirm_after(moved));
     let victim = injected.victim;
     let at = injected.at;
-    if fault == Fault::FullRestart {
+    let heal_first = fault == Fault::FullRestart;
+    let heal = if heal_first {
         injected.heal.now();
-        // The user sends again what the report says failed.
-        let again: Vec<u32> = outcomes
-            .iter()
-            .filter(|(_, o)| matches!(o, Outcome::Failed { .. } | Outcome::Nacked))
-            .map(|(s, _)| *s)
-            .collect();
-        if !again.is_empty() {
-            let messages: Vec<MessageJson> = again.iter().map(|s| numbered(&queue, *s)).collect();
-            let request = PublishRequest {
-                count: 1,
-                rate: None,
-                ..request.clone()
-            };
-            let plan = Plan::from_messages(&messages, &request)
-                .unwrap()
-                .listing_every_problem();
-            let retry_seen = Arc::new(Seen::default());
-            let deadline = Instant::now() + RECOVERY_BOUND;
-            let second = loop {
-                match publish::run(
-                    c.session().unwrap(),
-                    c.api(),
-                    &plan,
-                    CancellationToken::new(),
-                    retry_seen.on_progress(),
-                )
-                .await
-                {
-                    Ok(s) if s.confirmed > 0 || s.problems.is_empty() => break s,
-                    Ok(s) => panic!("the publish after the restart: {s:?}"),
-                    Err(e) => {
-                        assert!(
-                            Instant::now() < deadline,
-                            "no publish after the restart: {e}"
-                        );
-                        tokio::time::sleep(Duration::from_millis(500)).await;
-                    }
-                }
-            };
-            recovered = retry_seen.first_confirm_after(at);
-            for (i, s) in again.iter().enumerate() {
-                match second.problems.iter().find(|p| p.seq == i as u64 + 1) {
-                    Some(p) => outcomes.insert(*s, p.outcome.clone()),
-                    None => outcomes.remove(s),
-                };
-            }
-            row.user_saw.push_str(&format!(
-                "; then the {} reported failed sent again once the cluster was back: {}",
-                again.len(),
-                summary_text(&second, &BTreeMap::new())
-            ));
-        }
+        None
     } else {
-        injected.heal.now();
+        Some(injected.heal)
+    };
+    // The user sends again what the report says was nacked or failed (never the "maybe
+    // sent"), until none is left: with the node still down, or once the cluster is back.
+    let messages =
+        |seqs: &[u32]| -> Vec<MessageJson> { seqs.iter().map(|s| numbered(&queue, *s)).collect() };
+    let request = PublishRequest {
+        count: 1,
+        rate: None,
+        ..request.clone()
+    };
+    let (rounds, resent, first) = resend(&mut outcomes, at, |again| {
+        let plan = Plan::from_messages(&messages(again), &request)
+            .unwrap()
+            .listing_every_problem();
+        let c = c.clone();
+        async move {
+            let seen = Arc::new(Seen::default());
+            let r = publish::run(
+                c.session().unwrap(),
+                c.api(),
+                &plan,
+                CancellationToken::new(),
+                seen.on_progress(),
+            )
+            .await;
+            r.map(|s| {
+                let problems = s.problems.iter().map(|p| (p.seq as u32, p.outcome.clone()));
+                (problems.collect(), seen.first_confirm_after(at))
+            })
+        }
+    })
+    .await;
+    if rounds > 0 {
+        row.user_saw.push_str(&format!(
+            "; the user sent the {resent} nacked or failed again{}: {rounds} run(s) until all were confirmed",
+            if heal_first { " once the cluster was back" } else { "" }
+        ));
+        row.notes.push(format!(
+            "{resent} nacked or failed: the broker took no responsibility for them (a quorum queue nacks while it elects a leader) and Warren said so; sent again by the user, each is in the queue once"
+        ));
+    }
+    recovered = match (recovered, first) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    if let Some(heal) = heal {
+        heal.now();
     }
     row.recovery_ms = recovered.map(|t| ms(t.saturating_duration_since(at)));
     let in_queue = read_back(&queue).await;
@@ -705,6 +705,57 @@ async fn publish_under(fault: Fault, rate: f64, at: u64) -> Row {
         c.close().await;
     }
     row
+}
+
+/// What a user does with a report that lists nacked or failed messages: sends exactly those
+/// again (`send` runs one publish of the given numbers, returning the problems by position in
+/// that list and the time of its first confirm), until none is left or [`RECOVERY_BOUND`]
+/// passes. Updates `outcomes`; returns the runs it took, how many needed sending again, and
+/// the first confirm.
+async fn resend<F, Fut>(
+    outcomes: &mut BTreeMap<u32, Outcome>,
+    since: Instant,
+    mut send: F,
+) -> (u32, usize, Option<Instant>)
+where
+    F: FnMut(&[u32]) -> Fut,
+    Fut: std::future::Future<Output = warren_core::Result<(Vec<(u32, Outcome)>, Option<Instant>)>>,
+{
+    let retry = |o: &Outcome| matches!(o, Outcome::Failed { .. } | Outcome::Nacked);
+    let resent = outcomes.values().filter(|o| retry(o)).count();
+    let deadline = since + RECOVERY_BOUND;
+    let mut rounds = 0;
+    let mut first: Option<Instant> = None;
+    loop {
+        let again: Vec<u32> = outcomes
+            .iter()
+            .filter(|(_, o)| retry(o))
+            .map(|(s, _)| *s)
+            .collect();
+        if again.is_empty() {
+            return (rounds, resent, first);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} messages still nacked or failed {RECOVERY_BOUND:?} after the fault",
+            again.len()
+        );
+        rounds += 1;
+        match send(&again).await {
+            Ok((problems, confirmed_at)) => {
+                first = first.or(confirmed_at);
+                let problems: HashMap<u32, Outcome> = problems.into_iter().collect();
+                for (i, s) in again.iter().enumerate() {
+                    match problems.get(&(i as u32 + 1)) {
+                        Some(o) => outcomes.insert(*s, o.clone()),
+                        None => outcomes.remove(s),
+                    };
+                }
+            }
+            Err(e) => eprintln!("sending again: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 // ------------------------------------------------------------------------------- replay ---
@@ -758,7 +809,7 @@ async fn replay_under(fault: Fault) -> Row {
         u64::from(COUNT),
         "every message has one outcome: {report:?}"
     );
-    let outcomes: BTreeMap<u32, Outcome> = report
+    let mut outcomes: BTreeMap<u32, Outcome> = report
         .outcomes
         .iter()
         .map(|o| (o.index + 1, o.outcome.clone()))
@@ -769,6 +820,44 @@ async fn replay_under(fault: Fault) -> Row {
         .unwrap()
         .and_then(|moved| seen.first_confirm_after(moved));
     let at = injected.at;
+    let before_resend = outcomes.clone();
+    // The user replays again exactly what the report says was nacked or failed (a selection).
+    let (rounds, resent, first) = resend(&mut outcomes, at, |again| {
+        let request = ReplayRequest {
+            selection: Some(again.iter().map(|s| s - 1).collect()),
+            ..request.clone()
+        };
+        let plan = replay::plan(&collection, &request).unwrap();
+        let position: HashMap<u32, u32> = again
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (*s, i as u32 + 1))
+            .collect();
+        let c = c.clone();
+        async move {
+            let seen = Arc::new(Seen::default());
+            let r = replay::run(
+                c.session().unwrap(),
+                c.api(),
+                &plan,
+                CancellationToken::new(),
+                seen.on_progress(),
+            )
+            .await;
+            r.map(|r| {
+                let problems = r
+                    .outcomes
+                    .iter()
+                    .map(|o| (position[&(o.index + 1)], o.outcome.clone()));
+                (problems.collect(), seen.first_confirm_after(at))
+            })
+        }
+    })
+    .await;
+    let recovered = match (recovered, first) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
     injected.heal.now();
     let as_summary = PublishSummary {
         confirmed: report.confirmed,
@@ -782,10 +871,18 @@ async fn replay_under(fault: Fault) -> Row {
         ..PublishSummary::default()
     };
     let mut row = Row {
-        user_saw: format!("report: {}", summary_text(&as_summary, &outcomes)),
+        user_saw: format!("report: {}", summary_text(&as_summary, &before_resend)),
         recovery_ms: recovered.map(|t| ms(t.saturating_duration_since(at))),
         ..Row::default()
     };
+    if rounds > 0 {
+        row.user_saw.push_str(&format!(
+            "; the user replayed the {resent} nacked or failed again (a selection): {rounds} run(s) until all were confirmed"
+        ));
+        row.notes.push(format!(
+            "{resent} nacked or failed: the broker took no responsibility for them (a quorum queue nacks while it elects a leader) and Warren said so; replayed again by the user, each is in the queue once"
+        ));
+    }
     let in_queue = read_back(&queue).await;
     tally_sent(&mut row, COUNT, &outcomes, &in_queue);
     if let Ok(c) = Arc::try_unwrap(c) {
