@@ -410,6 +410,20 @@ fn reordered(order: &[u32]) -> u64 {
     late
 }
 
+/// The messages [`reordered`] counts: each that came after one published later.
+fn late(order: &[u32]) -> Vec<u32> {
+    let mut highest = 0;
+    let mut out = Vec::new();
+    for &s in order {
+        if s < highest {
+            out.push(s);
+        } else {
+            highest = s;
+        }
+    }
+    out
+}
+
 /// The queue's messages after the scenario, in delivery order: (number, redelivered). Read
 /// through a fresh session once the cluster is whole.
 async fn read_back(queue: &str) -> Vec<(u32, bool)> {
@@ -479,7 +493,18 @@ fn tally_sent(
     }
     let strays = copies.keys().filter(|s| **s == 0 || **s > total).count();
     assert_eq!(strays, 0, "messages in the queue that were never sent");
-    row.reordered = reordered(&in_queue.iter().map(|(s, _)| *s).collect::<Vec<_>>());
+    let order: Vec<u32> = in_queue.iter().map(|(s, _)| *s).collect();
+    row.reordered = reordered(&order);
+    let late_maybe = late(&order)
+        .iter()
+        .filter(|s| matches!(outcomes.get(s), Some(Outcome::MaybeSent { .. })))
+        .count() as u64;
+    if row.reordered > 0 && late_maybe == row.reordered {
+        row.notes.push(format!(
+            "{} came after later ones, each of them reported \"maybe sent\": sent to the paused node before Warren gave it up, they sat in its socket buffer and reached the queue when it resumed, after what was sent through another node meanwhile",
+            row.reordered
+        ));
+    }
     if maybe_absent + maybe_there > 0 {
         row.notes.push(format!(
             "{} reported \"maybe sent\" (the node went before it confirmed; never re-sent): {maybe_there} of them reached the queue, {maybe_absent} did not",
@@ -580,8 +605,17 @@ where
         row.silently_duplicated, 0,
         "silently duplicated messages: {row:?}"
     );
-    if row.duplicated > 0 || row.reordered > 0 {
-        assert!(!row.notes.is_empty(), "a figure left unexplained: {row:?}");
+    if row.duplicated > 0 {
+        assert!(
+            !row.notes.is_empty(),
+            "duplicates left unexplained: {row:?}"
+        );
+    }
+    if row.reordered > 0 {
+        assert!(
+            row.notes.iter().any(|n| n.contains("after later ones")),
+            "a reorder left unexplained: {row:?}"
+        );
     }
 }
 
@@ -658,6 +692,7 @@ async fn publish_under(fault: Fault, rate: f64, at: u64) -> Row {
         rate: None,
         ..request.clone()
     };
+    let before_resend = outcomes.clone();
     let (rounds, resent, first) = resend(&mut outcomes, at, |again| {
         let plan = Plan::from_messages(&messages(again), &request)
             .unwrap()
@@ -685,11 +720,12 @@ async fn publish_under(fault: Fault, rate: f64, at: u64) -> Row {
             "; the user sent the {resent} nacked or failed again{}: {rounds} run(s) until all were confirmed",
             if heal_first { " once the cluster was back" } else { "" }
         ));
-        row.notes.push(format!(
-            "{resent} nacked or failed: the broker took no responsibility for them (a quorum queue nacks while it elects a leader) and Warren said so; sent again by the user, each is in the queue once"
-        ));
+        row.notes.push(resent_note(&before_resend, "sent again"));
     }
+    // A full restart recovers when the cluster takes messages again, not when the run moved
+    // to a node about to stop too.
     recovered = match (recovered, first) {
+        _ if heal_first => first,
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
@@ -705,6 +741,30 @@ async fn publish_under(fault: Fault, rate: f64, at: u64) -> Row {
         c.close().await;
     }
     row
+}
+
+/// Why messages were sent again, from the outcomes before: one note.
+fn resent_note(before: &BTreeMap<u32, Outcome>, again: &str) -> String {
+    let nacked = before.values().filter(|o| **o == Outcome::Nacked).count();
+    let failed = before
+        .values()
+        .filter(|o| matches!(o, Outcome::Failed { .. }))
+        .count();
+    let mut why = Vec::new();
+    if nacked > 0 {
+        why.push(format!(
+            "{nacked} nacked (the broker took no responsibility for them: a quorum queue nacks publishes while it elects a new leader)"
+        ));
+    }
+    if failed > 0 {
+        why.push(format!(
+            "{failed} failed (never sent: no node could take the run over)"
+        ));
+    }
+    format!(
+        "{}; Warren reported each; {again} by the user, each is in the queue once",
+        why.join(" and ")
+    )
 }
 
 /// What a user does with a report that lists nacked or failed messages: sends exactly those
@@ -879,9 +939,8 @@ async fn replay_under(fault: Fault) -> Row {
         row.user_saw.push_str(&format!(
             "; the user replayed the {resent} nacked or failed again (a selection): {rounds} run(s) until all were confirmed"
         ));
-        row.notes.push(format!(
-            "{resent} nacked or failed: the broker took no responsibility for them (a quorum queue nacks while it elects a leader) and Warren said so; replayed again by the user, each is in the queue once"
-        ));
+        row.notes
+            .push(resent_note(&before_resend, "replayed again"));
     }
     let in_queue = read_back(&queue).await;
     tally_sent(&mut row, COUNT, &outcomes, &in_queue);
@@ -1066,7 +1125,7 @@ fn tally_peeked(row: &mut Row, in_queue: &[(u32, bool)]) {
     row.reordered = reordered(&in_queue.iter().map(|(s, _)| *s).collect::<Vec<_>>());
     if row.reordered > 0 {
         row.notes.push(format!(
-            "{} messages came back behind later ones: the peek's deliveries were returned by the lost connection, not by the peek's own in-order return",
+            "{} messages came back after later ones: the peek's deliveries were returned by the lost connection, not by the peek's own in-order return",
             row.reordered
         ));
     }
