@@ -16,6 +16,7 @@ mod broken_replies;
 mod cluster;
 mod collections;
 mod consume;
+mod faults;
 mod limits;
 mod odd_names;
 mod operator;
