@@ -400,6 +400,7 @@ mod tests {
             elapsed_ms: 1,
             held_bytes: 0,
             budget_bytes: 1,
+            returned_by_broker: None,
         };
         Arc::new(RwLock::new(Inspection::new(1, report, messages)))
     }

@@ -1029,8 +1029,15 @@ async fn peek_under(fault: Fault) -> Row {
     assert!(in_order, "the peek showed messages out of place");
     row.user_saw = match &first {
         Ok(r) => format!(
-            "the peek ended {:?} with {} shown (of {}), via {}",
-            r.end, r.received, PEEK_COUNT, r.endpoint
+            "the peek ended {:?} with {} shown (of {}), via {}{}",
+            r.end,
+            r.received,
+            PEEK_COUNT,
+            r.endpoint,
+            r.returned_by_broker
+                .as_ref()
+                .map(|note| format!("; \"{note}\""))
+                .unwrap_or_default()
         ),
         Err(e) => format!(
             "the peek failed after {} shown: {} [{:?}]",

@@ -318,6 +318,9 @@ async fn run_peek(cluster: &OpenCluster, request: &PeekRequest, args: &PeekArgs)
     if let Some(note) = report.budget_note() {
         eprintln!("warren: {note}");
     }
+    if let Some(note) = &report.returned_by_broker {
+        eprintln!("warren: {note}");
+    }
     Ok(if report.end == PeekEnd::Cancelled {
         Exit::Interrupted
     } else {

@@ -237,6 +237,9 @@ pub async fn save(target: ClusterTarget, args: SaveArgs) -> Result<Exit> {
     if let Some(note) = report.budget_note() {
         eprintln!("warren: {note}");
     }
+    if let Some(note) = &report.returned_by_broker {
+        eprintln!("warren: {note}");
+    }
     Ok(Exit::Ok)
 }
 

@@ -709,6 +709,7 @@ mod tests {
             elapsed_ms: 1,
             held_bytes: 0,
             budget_bytes: 1,
+            returned_by_broker: None,
         }
     }
 

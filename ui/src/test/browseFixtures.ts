@@ -179,6 +179,7 @@ export function inspectionSummary(total: number, over: Partial<InspectionSummary
       elapsed_ms: 850,
       held_bytes: total * 120,
       budget_bytes: 256 * 1024 * 1024,
+      returned_by_broker: null,
     },
     ...over,
   };

@@ -217,6 +217,10 @@ pub struct PeekReport {
     /// The budget the peek ran with.
     #[ts(type = "number")]
     pub budget_bytes: u64,
+    /// Set when the connection was gone by the time the peek gave its messages back (its
+    /// node lost): the broker requeued them itself. One sentence for the user, saying what
+    /// that changes; the messages are all still in the queue.
+    pub returned_by_broker: Option<String>,
 }
 
 impl PeekReport {
@@ -800,7 +804,7 @@ impl Holding {
         )
         .await;
         self.consumers.clear();
-        match returned {
+        let by_broker = match returned {
             Ok(r) => r.map_err(|e| session.operation_error(&self.endpoint, e))?,
             Err(_) => {
                 return Err(Error::Timeout {
@@ -808,8 +812,10 @@ impl Holding {
                     after: BROKER_REPLY_WAIT,
                 })
             }
-        }
+        };
         Ok(PeekReport {
+            returned_by_broker: (by_broker == GivenBack::ByBroker && self.received > 0)
+                .then(|| returned_by_broker_note(&self.plan, &self.endpoint)),
             plan: self.plan.clone(),
             received: self.received,
             end: self.end,
@@ -845,14 +851,39 @@ async fn close_quietly(channel: &lapin::Channel) {
 /// Returns what the consumers hold: `last_tags` has the last delivery tag of each consumer, in
 /// the order they were opened, so each nack (multiple) returns one consumer's messages, and
 /// they go back in queue order.
+/// Who put a peek's messages back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GivenBack {
+    /// The peek: a nack or the channel's close.
+    ByPeek,
+    /// The broker, when the channel went with its connection.
+    ByBroker,
+}
+
+/// What a user is told when the broker, not the peek, put the messages back: they are in the
+/// queue, redelivered, and on a quorum queue the return counted as a delivery.
+fn returned_by_broker_note(plan: &PeekPlan, endpoint: &str) -> String {
+    let mut note = format!(
+        "the connection to {endpoint} was lost while the peek held its messages: the broker \
+         put them back itself (each now marked redelivered)"
+    );
+    if plan.queue_type == QueueType::Quorum {
+        note += "; on this quorum queue that return counts as a delivery";
+        if let Some(limit) = plan.delivery_limit {
+            note += &format!(" toward its delivery limit of {limit}");
+        }
+    }
+    note
+}
+
 async fn give_back(
     channel: &lapin::Channel,
     method: PeekMethod,
     last_tags: &[u64],
-) -> std::result::Result<(), lapin::Error> {
+) -> std::result::Result<GivenBack, lapin::Error> {
     if !channel.status().connected() {
         // The broker returned everything when the channel went.
-        return Ok(());
+        return Ok(GivenBack::ByBroker);
     }
     if method == PeekMethod::NackRequeue {
         for &tag in last_tags {
@@ -869,7 +900,8 @@ async fn give_back(
     }
     // Closing returns anything delivered after the last tags (and, for quorum queues before
     // 4.3, is how the held messages go back to the front).
-    channel.close(200, "peek done".into()).await
+    channel.close(200, "peek done".into()).await?;
+    Ok(GivenBack::ByPeek)
 }
 
 #[cfg(test)]

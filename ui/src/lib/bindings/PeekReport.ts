@@ -14,4 +14,10 @@ held_bytes: number,
 /**
  * The budget the peek ran with.
  */
-budget_bytes: number, };
+budget_bytes: number, 
+/**
+ * Set when the connection was gone by the time the peek gave its messages back (its
+ * node lost): the broker requeued them itself. One sentence for the user, saying what
+ * that changes; the messages are all still in the queue.
+ */
+returned_by_broker: string | null, };

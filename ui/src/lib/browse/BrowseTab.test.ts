@@ -122,7 +122,7 @@ describe('BrowseTab: peek', () => {
     backend.planPeek.mockResolvedValue(plan);
     backend.startPeek.mockResolvedValue(
       inspectionSummary(TOTAL, {
-        report: { plan, received: TOTAL, end: 'count_reached', endpoint: '127.0.0.1:5791', elapsed_ms: 900, held_bytes: 0, budget_bytes: 256 * 1024 * 1024 },
+        report: { plan, received: TOTAL, end: 'count_reached', endpoint: '127.0.0.1:5791', elapsed_ms: 900, held_bytes: 0, budget_bytes: 256 * 1024 * 1024, returned_by_broker: null },
       }),
     );
     await peekAll();
@@ -470,6 +470,7 @@ describe('BrowseTab: the inspector', () => {
           elapsed_ms: 900,
           held_bytes: 64 * 1024 * 1024,
           budget_bytes: 64 * 1024 * 1024,
+          returned_by_broker: null,
         },
       }),
     );
