@@ -13,8 +13,8 @@
 // 3. Frames while scrolling those 100,000 rows: in the page, the list's scrollTop moves every
 //    animation frame (steady at a wheel's pace, a page per frame, or a jump to a random place
 //    per frame, like dragging the scrollbar) and the gaps between animation frames are
-//    recorded. The machine's own pace is measured just before: the gaps while only a 4-pixel
-//    probe changes every frame.
+//    recorded. The window's own cost per frame is measured just before, with the rows on
+//    screen: the gaps while only a 4-pixel probe changes every frame.
 import assert from "node:assert/strict";
 import { execSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
