@@ -44,8 +44,8 @@ export function onlyOn(from, until, why) {
   return inside ? false : `not on RabbitMQ ${cluster.version}: ${why}`;
 }
 
-export async function openApp() {
-  const application = process.env.WARREN_APP ?? resolve(repo, "target/debug/warren-app");
+/** Starts the app (by default the build tests/e2e/run made, or WARREN_APP) in a new session. */
+export async function openApp(application = process.env.WARREN_APP ?? resolve(repo, "target/debug/warren-app")) {
   const client = await WebDriver.newSession({
     hostname: "127.0.0.1",
     port: Number(process.env.TAURI_DRIVER_PORT ?? 4444),
