@@ -21,6 +21,7 @@ use warren_core::lapin::types::{AMQPValue, FieldTable};
 use warren_core::lapin::{Channel, Connection, ConnectionProperties};
 use warren_core::message::{Message, MessageJson};
 use warren_core::publish::{self, Outcome, Plan, PublishRequest};
+use warren_core::session::{LinkState, LinkStatus};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Runtime::new().unwrap()
@@ -412,6 +413,15 @@ fn an_unknown_exchange_reports_404_and_the_next_publish_on_the_same_session_work
         };
         let missing = unique("publish.no-such-exchange");
         let plan = Plan::from_request(&request(&missing, 5)).unwrap();
+        let mut links = cluster.session().unwrap().watch_links();
+        tokio::time::timeout(
+            Duration::from_secs(15),
+            links.wait_for(|l| l.iter().all(|l| l.state == LinkState::Connected)),
+        )
+        .await
+        .expect("every node connected within 15 s")
+        .unwrap();
+        let links_before = cluster.session().unwrap().links();
         let s = publish::run(
             cluster.session().unwrap(),
             cluster.api(),
@@ -431,6 +441,21 @@ fn an_unknown_exchange_reports_404_and_the_next_publish_on_the_same_session_work
                 "{reason}"
             );
         }
+        // The channel the broker closed took nothing else with it: no link of the session
+        // went down or reconnected (lapin reports the closed channel as a connection event).
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let links_after = cluster.session().unwrap().links();
+        let connected_since = |links: &[LinkStatus]| -> Vec<(String, LinkState, u64)> {
+            links
+                .iter()
+                .map(|l| (l.endpoint.clone(), l.state, l.since_ms))
+                .collect()
+        };
+        assert_eq!(
+            connected_since(&links_after),
+            connected_since(&links_before),
+            "{links_after:?}"
+        );
         // The same open cluster, no restart: the next publish is confirmed.
         let plan = Plan::from_request(&request("", 5)).unwrap();
         let s = publish::run(
@@ -442,7 +467,11 @@ fn an_unknown_exchange_reports_404_and_the_next_publish_on_the_same_session_work
         )
         .await
         .unwrap();
-        assert_eq!((s.confirmed, s.failed, s.published), (5, 0, 5), "{s:?}");
+        assert_eq!(
+            (s.confirmed, s.failed, s.published, s.failovers),
+            (5, 0, 5, 0),
+            "{s:?}"
+        );
         assert_eq!(b.count(&q).await, 5);
 
         // And through the CLI: the 404 is in the summary, the exit status is 4.

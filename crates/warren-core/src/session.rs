@@ -94,6 +94,21 @@ pub struct LinkStatus {
 }
 
 impl LinkStatus {
+    /// Why work on the link to `endpoint` must stop, when the session has given that node up
+    /// (a failed ping: a paused node is noticed in seconds, long before its socket or the AMQP
+    /// heartbeat fails). A link held back by a publishing alarm cannot answer pings and is not
+    /// given up for it.
+    pub fn lost(links: &[LinkStatus], endpoint: &str) -> Option<String> {
+        let link = links.iter().find(|l| l.endpoint == endpoint)?;
+        if link.blocked || !matches!(link.state, LinkState::Down | LinkState::Connecting) {
+            return None;
+        }
+        Some(match &link.last_error {
+            Some(e) => e.message.clone(),
+            None => format!("the connection to {endpoint} was lost"),
+        })
+    }
+
     fn new(endpoint: String) -> Self {
         LinkStatus {
             endpoint,
@@ -540,6 +555,12 @@ async fn watch_connection(
         tokio::select! {
             () = cancel.cancelled() => return None,
             event = events.next() => match event {
+                // lapin reports a channel the broker closed (a 404, 403, 406 of someone's
+                // operation) here too, on a connection that is fine: only an error that took
+                // the connection with it is a lost node.
+                Some(Event::Error(e)) if connection.status().connected() => {
+                    tracing::debug!(node = %endpoint, error = %e, "a channel was closed; the connection stays");
+                }
                 Some(Event::Error(e)) => return Some(amqp_error(&endpoint, credentials, e, false)),
                 Some(Event::ConnectionBlocked(_)) => shared.update(i, |l| l.status.blocked = true),
                 Some(Event::ConnectionUnblocked) => shared.update(i, |l| l.status.blocked = false),
