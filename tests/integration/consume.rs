@@ -28,6 +28,7 @@ use warren_core::lapin::types::{AMQPValue, FieldTable, LongString};
 use warren_core::lapin::BasicProperties;
 use warren_core::management::ManagementClient;
 use warren_core::peek::StreamOffset;
+use warren_core::session::LinkState;
 use warren_core::ErrorKind;
 
 use crate::common::{cluster_node, declare_durable, exclusive, target, unique, warren_on_cluster};
@@ -245,6 +246,74 @@ impl Drop for Restore {
     fn drop(&mut self) {
         cluster_node("start", self.0);
     }
+}
+
+/// A paused node keeps its sockets open and answers nothing, so the consumer's channel would
+/// wait for the AMQP heartbeat: instead the session's pings give the node up within seconds,
+/// and the consumer with it (its unsettled deliveries stale). Resumed on another node, it gets
+/// them again once the queue's home node sees the paused one go; none is lost.
+#[test]
+fn pausing_the_consumers_node_loses_its_channel_within_seconds_and_nothing_else() {
+    let _lock = exclusive();
+    runtime().block_on(async {
+        let cluster = Arc::new(OpenCluster::open(target()).unwrap());
+        let api = ManagementClient::new(&target()).unwrap();
+        let session = cluster.session().unwrap();
+        let mut links = session.watch_links();
+        tokio::time::timeout(
+            BOUND,
+            links.wait_for(|l| l.iter().all(|l| l.state == LinkState::Connected)),
+        )
+        .await
+        .expect("every node connects")
+        .unwrap();
+        // The node the session works through, so the consumer's.
+        let (ch, active) = session.channel(BOUND).await.unwrap();
+        ch.close(200, "OK".into()).await.unwrap();
+        let nodes = &crate::common::cluster().nodes;
+        let node = nodes.iter().find(|n| n.label() == active).unwrap();
+        let home = nodes.iter().find(|n| n.n != node.n).unwrap();
+        let queue = unique("consume.pause");
+        declare_on(home, &queue).await;
+        fill(&cluster, &queue, "classic", 5).await;
+        assert_eq!(home_of(&api, &queue).await, home.name);
+        let (mut w, endpoint) = watch(&cluster, &queue, 5).await;
+        assert_eq!(endpoint, active);
+
+        let _restore = Restore(node.n);
+        let n = node.n;
+        let pausing = tokio::task::spawn_blocking(move || cluster_node("pause", n));
+        let paused = std::time::Instant::now();
+        let lost = wait_for(&mut w.events, |e| {
+            matches!(e, ConsumerEvent::ChannelLost { .. })
+        })
+        .await;
+        let took = paused.elapsed();
+        assert!(
+            matches!(lost, ConsumerEvent::ChannelLost { stale: 5, .. }),
+            "{lost:?}"
+        );
+        // The AMQP heartbeat would have taken twice its interval (20 s).
+        assert!(
+            took < Duration::from_secs(10),
+            "noticed after {took:?}: {lost:?}"
+        );
+
+        w.handle.resume().await.unwrap();
+        let again = deliveries(&w.handle, &mut w.events, 6, 10).await;
+        assert_eq!(sorted(ids(&again)), [1, 2, 3, 4, 5]);
+        assert!(again.iter().all(|m| m.redelivered));
+        w.handle
+            .settle_up_to(again[4].seq, Settle::Ack)
+            .await
+            .unwrap();
+        let report = w.handle.stop().await.unwrap();
+        assert_eq!((report.acked, report.stale, report.returned), (5, 5, 0));
+        pausing.await.unwrap();
+        drop(_restore);
+        assert!(drain(&cluster, &queue).await.is_empty(), "nothing twice");
+        delete(&cluster, &queue).await;
+    });
 }
 
 /// Declares a durable classic queue through a connection to `node`, so its home is that node

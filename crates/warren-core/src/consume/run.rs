@@ -25,7 +25,7 @@ use crate::message::Message;
 use crate::operation::{bounded, until_cancelled, BROKER_REPLY_WAIT};
 use crate::peek::{absent, header_u64, StreamOffset};
 use crate::queues;
-use crate::session::{now_ms, ClusterSession};
+use crate::session::{now_ms, ClusterSession, LinkStatus};
 
 use super::held::{BudgetAction, ConsumedMessage, Held, DEFAULT_BUDGET_BYTES};
 use super::settle::{DeliveryState, Settle};
@@ -337,6 +337,10 @@ where
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         let mut tick = tokio::time::interval(BATCH_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The session's pings notice a paused node within seconds; the channel itself would
+        // wait for the AMQP heartbeat.
+        let mut links = self.session().watch_links();
+        let mut links_open = true;
         let report = loop {
             let reading = !self.blocked && self.link.as_ref().is_some_and(|l| l.consumer.is_some());
             let resume_at = self.resume_at;
@@ -387,6 +391,15 @@ where
                             self.outbox.push(ConsumerEvent::ResumeFailed { error: ErrorReport::from(&e) });
                             self.schedule_resume();
                         }
+                    }
+                }
+                changed = links.changed(), if links_open => {
+                    links_open = changed.is_ok();
+                    let lost = self.link.as_ref().and_then(|link| {
+                        LinkStatus::lost(&links.borrow_and_update(), &link.endpoint)
+                    });
+                    if let Some(reason) = lost {
+                        self.lose(reason).await;
                     }
                 }
                 _ = tick.tick() => self.flush(),
@@ -630,7 +643,9 @@ where
     /// The channel or its connection is gone.
     async fn lose(&mut self, reason: String) {
         if let Some(link) = self.link.take() {
-            close_quietly(&link.channel).await;
+            // A node given up for not answering would hold the consumer for the whole wait;
+            // the close still goes, so a node that comes back requeues what the channel held.
+            tokio::spawn(async move { close_quietly(&link.channel).await });
         }
         let stale = self.shared().held.ledger_mut().lose_channel();
         let n = stale.len() as u32;
