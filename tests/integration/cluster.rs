@@ -611,14 +611,7 @@ async fn fail_over() {
         .await
         .unwrap();
     // Wait for all three links, so that failover has somewhere to go.
-    let mut links = session.watch_links();
-    tokio::time::timeout(
-        Duration::from_secs(15),
-        links.wait_for(|l| l.iter().all(|l| l.state == LinkState::Connected)),
-    )
-    .await
-    .expect("all three nodes connect")
-    .unwrap();
+    crate::common::every_node_connected(&session).await;
 
     assert_eq!(publish_and_count(&session, &queue, 1).await, 1);
     let active = session

@@ -27,7 +27,6 @@ use warren_core::lapin::options::{
 };
 use warren_core::lapin::types::{AMQPValue, FieldTable, LongString};
 use warren_core::message::{Message, MessageJson};
-use warren_core::session::LinkState;
 
 use crate::common::{
     cluster, cluster_node, exclusive, node_args, target, unique, warren_on_cluster,
@@ -449,14 +448,7 @@ async fn kill_mid_replay() {
     .unwrap();
     seed(&via_two, &q, "quorum", 0).await;
     via_two.close().await;
-    let mut links = c.session().unwrap().watch_links();
-    tokio::time::timeout(
-        Duration::from_secs(15),
-        links.wait_for(|l| l.iter().all(|l| l.state == LinkState::Connected)),
-    )
-    .await
-    .expect("every node connects")
-    .unwrap();
+    crate::common::every_node_connected(c.session().unwrap()).await;
     let collection = Collection {
         name: "fault".into(),
         messages: (0..FAULT_COUNT)

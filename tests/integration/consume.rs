@@ -28,7 +28,6 @@ use warren_core::lapin::types::{AMQPValue, FieldTable, LongString};
 use warren_core::lapin::BasicProperties;
 use warren_core::management::ManagementClient;
 use warren_core::peek::StreamOffset;
-use warren_core::session::LinkState;
 use warren_core::ErrorKind;
 
 use crate::common::{cluster_node, declare_durable, exclusive, target, unique, warren_on_cluster};
@@ -259,14 +258,7 @@ fn pausing_the_consumers_node_loses_its_channel_within_seconds_and_nothing_else(
         let cluster = Arc::new(OpenCluster::open(target()).unwrap());
         let api = ManagementClient::new(&target()).unwrap();
         let session = cluster.session().unwrap();
-        let mut links = session.watch_links();
-        tokio::time::timeout(
-            BOUND,
-            links.wait_for(|l| l.iter().all(|l| l.state == LinkState::Connected)),
-        )
-        .await
-        .expect("every node connects")
-        .unwrap();
+        crate::common::every_node_connected(session).await;
         // The node the session works through, so the consumer's.
         let (ch, active) = session.channel(BOUND).await.unwrap();
         ch.close(200, "OK".into()).await.unwrap();

@@ -413,14 +413,7 @@ fn an_unknown_exchange_reports_404_and_the_next_publish_on_the_same_session_work
         };
         let missing = unique("publish.no-such-exchange");
         let plan = Plan::from_request(&request(&missing, 5)).unwrap();
-        let mut links = cluster.session().unwrap().watch_links();
-        tokio::time::timeout(
-            Duration::from_secs(15),
-            links.wait_for(|l| l.iter().all(|l| l.state == LinkState::Connected)),
-        )
-        .await
-        .expect("every node connected within 15 s")
-        .unwrap();
+        crate::common::every_node_connected(cluster.session().unwrap()).await;
         let links_before = cluster.session().unwrap().links();
         let s = publish::run(
             cluster.session().unwrap(),

@@ -233,14 +233,7 @@ fn work_moves_off_a_paused_node_within_seconds() {
 
 async fn off_a_paused_node() {
     let session = ClusterSession::open(target()).unwrap();
-    let mut links = session.watch_links();
-    tokio::time::timeout(
-        Duration::from_secs(15),
-        links.wait_for(|l| l.iter().all(|l| l.state == LinkState::Connected)),
-    )
-    .await
-    .expect("every node connects")
-    .unwrap();
+    crate::common::every_node_connected(&session).await;
     assert!(exchange_exists(&session).await);
     let active = session.links().iter().position(|l| l.active).unwrap();
     let victim = (active + 1) as u8;

@@ -263,6 +263,21 @@ pub async fn declare_durable(ch: &Channel, queue: &str, args: FieldTable) {
 
 /// The ready count of a queue, asked of the broker itself (a passive declare), or the
 /// broker's refusal (404 when it does not exist; the channel is then closed).
+/// Waits (up to 15 s) until the session is connected to every node of the cluster.
+pub async fn every_node_connected(session: &warren_core::session::ClusterSession) {
+    let mut links = session.watch_links();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(15),
+        links.wait_for(|l| {
+            l.iter()
+                .all(|l| l.state == warren_core::session::LinkState::Connected)
+        }),
+    )
+    .await
+    .expect("every node connects within 15 s")
+    .unwrap();
+}
+
 pub async fn ready_count(ch: &Channel, queue: &str) -> warren_core::lapin::Result<u32> {
     let passive = QueueDeclareOptions {
         passive: true,

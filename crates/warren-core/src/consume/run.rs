@@ -380,7 +380,7 @@ where
                     Some(Err(e)) => {
                         let endpoint = self.link.as_ref().map(|l| l.endpoint.clone()).unwrap_or_default();
                         let reason = self.map_err(&endpoint, e).to_string();
-                        self.lose(reason).await;
+                        self.lose(reason);
                     }
                     None => self.ended().await,
                 },
@@ -399,7 +399,7 @@ where
                         LinkStatus::lost(&links.borrow_and_update(), &link.endpoint)
                     });
                     if let Some(reason) = lost {
-                        self.lose(reason).await;
+                        self.lose(reason);
                     }
                 }
                 _ = tick.tick() => self.flush(),
@@ -542,7 +542,7 @@ where
             .as_ref()
             .is_some_and(|l| !l.channel.status().connected())
         {
-            self.lose("the channel was closed".into()).await;
+            self.lose("the channel was closed".into());
         }
         let plan = self.shared().held.plan(seqs, up_to, how);
         if !plan.frames.is_empty() {
@@ -599,7 +599,7 @@ where
                 if let Err(e) = sent {
                     // The channel failed under the settle: what it held is requeued by the
                     // broker, so nothing of this request counts as settled.
-                    self.lose(e.to_string()).await;
+                    self.lose(e.to_string());
                     return Err(e);
                 }
             }
@@ -636,12 +636,12 @@ where
             });
             self.flush();
         } else {
-            self.lose("the channel was closed".into()).await;
+            self.lose("the channel was closed".into());
         }
     }
 
     /// The channel or its connection is gone.
-    async fn lose(&mut self, reason: String) {
+    fn lose(&mut self, reason: String) {
         if let Some(link) = self.link.take() {
             // A node given up for not answering would hold the consumer for the whole wait;
             // the close still goes, so a node that comes back requeues what the channel held.
@@ -715,14 +715,14 @@ where
                         .as_ref()
                         .is_some_and(|l| !l.channel.status().connected())
                     {
-                        self.lose(e.to_string()).await;
+                        self.lose(e.to_string());
                     }
                     return Err(e);
                 }
             }
             Some(_) => {
                 // Gone without our noticing: its deliveries are stale before anything else.
-                self.lose("the channel was closed".into()).await;
+                self.lose("the channel was closed".into());
                 self.resume_at = None;
                 self.link = Some(self.open().await?);
             }
