@@ -24,17 +24,8 @@ use warren_core::ErrorKind;
 
 use crate::common::{
     cluster, cluster_node, declare_durable, exclusive, node_args, target, unique, unused_port,
-    warren, warren_on_cluster,
+    warren, warren_on_cluster, Restore,
 };
-
-/// Brings node `n` back when dropped, so a failed assertion leaves the cluster whole.
-struct Restore(u8);
-
-impl Drop for Restore {
-    fn drop(&mut self) {
-        cluster_node("start", self.0);
-    }
-}
 
 /// `warren --node AMQP --api API status`: one ad-hoc node.
 fn status_of_one_node(amqp: &str, api: &str) -> Output {

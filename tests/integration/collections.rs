@@ -29,18 +29,9 @@ use warren_core::lapin::types::{AMQPValue, FieldTable, LongString};
 use warren_core::message::{Message, MessageJson};
 
 use crate::common::{
-    cluster, cluster_node, exclusive, node_args, target, unique, warren_on_cluster,
+    cluster, cluster_node, exclusive, node_args, target, unique, warren_on_cluster, Restore,
 };
 use crate::peek::{channel, delete, drain, runtime, seed, test_message, without_broker_headers};
-
-/// Brings node `n` back when dropped, so a failed assertion leaves the cluster whole.
-struct Restore(u8);
-
-impl Drop for Restore {
-    fn drop(&mut self) {
-        cluster_node("start", self.0);
-    }
-}
 
 fn s(v: &str) -> String {
     v.to_owned()

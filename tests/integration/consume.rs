@@ -30,7 +30,9 @@ use warren_core::management::ManagementClient;
 use warren_core::peek::StreamOffset;
 use warren_core::ErrorKind;
 
-use crate::common::{cluster_node, declare_durable, exclusive, target, unique, warren_on_cluster};
+use crate::common::{
+    cluster_node, declare_on, exclusive, home_of, target, unique, warren_on_cluster, Restore,
+};
 use crate::peek::{channel, delete, drain, fill, runtime, seed_with, seqs};
 
 /// The longest any one wait on the broker may take before the test fails.
@@ -238,15 +240,6 @@ fn rejected_and_nacked_without_requeue_go_to_the_dead_letter_queue() {
     });
 }
 
-/// Brings node `n` back when dropped, so a failed assertion leaves the cluster whole.
-struct Restore(u8);
-
-impl Drop for Restore {
-    fn drop(&mut self) {
-        cluster_node("start", self.0);
-    }
-}
-
 /// A paused node keeps its sockets open and answers nothing, so the consumer's channel would
 /// wait for the AMQP heartbeat: instead the session's pings give the node up within seconds,
 /// and the consumer with it (its unsettled deliveries stale). Resumed on another node, it gets
@@ -306,31 +299,6 @@ fn pausing_the_consumers_node_loses_its_channel_within_seconds_and_nothing_else(
         assert!(drain(&cluster, &queue).await.is_empty(), "nothing twice");
         delete(&cluster, &queue).await;
     });
-}
-
-/// Declares a durable classic queue through a connection to `node`, so its home is that node
-/// (3.10's and 4.x's default locator is the declaring client's node).
-async fn declare_on(node: &crate::common::Node, queue: &str) {
-    let connection = warren_core::lapin::Connection::connect(
-        &node.amqp(),
-        warren_core::lapin::ConnectionProperties::default(),
-    )
-    .await
-    .unwrap();
-    let ch = connection.create_channel().await.unwrap();
-    declare_durable(&ch, queue, FieldTable::default()).await;
-    drop(ch);
-    let _ = connection.close(200, "OK".into()).await;
-}
-
-/// The node the management API says a classic queue lives on.
-async fn home_of(api: &ManagementClient, queue: &str) -> String {
-    let path = format!(
-        "queues/%2F/{}",
-        warren_core::management::encode_segment(queue)
-    );
-    let q: Value = api.get(&path).await.unwrap();
-    q["node"].as_str().unwrap_or_default().to_owned()
 }
 
 /// The quorum queue's `x-consumer-disconnected-timeout` in the node-kill test (4.3).

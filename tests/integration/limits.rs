@@ -353,12 +353,6 @@ async fn confirms_stop() {
     .unwrap();
     let plan = Plan::from_request(&request).unwrap();
 
-    struct Resume(u8);
-    impl Drop for Resume {
-        fn drop(&mut self) {
-            cluster_node("resume", self.0);
-        }
-    }
     let n = leader.n;
     let pausing = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -366,7 +360,7 @@ async fn confirms_stop() {
             .await
             .unwrap();
     });
-    let resume = Resume(leader.n);
+    let resume = crate::common::Restore(leader.n);
     let started = Instant::now();
     let summary = tokio::time::timeout(
         Duration::from_secs(300),

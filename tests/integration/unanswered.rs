@@ -5,12 +5,16 @@
 //! A "silent" endpoint here is a loopback listener that never accepts: the kernel completes
 //! the TCP handshake and then nothing answers, exactly as with a node whose VM is paused.
 //! It stands in for the first node of an otherwise real cluster, so these tests change no
-//! node; the last one pauses a real node and takes the cluster-wide lock.
+//! node; the last two pause a real node (the second mid-peek) and take the cluster-wide lock.
 
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use warren_core::cluster::OpenCluster;
 use warren_core::endpoint::ClusterTarget;
 use warren_core::lapin::options::{
     BasicPublishOptions, ExchangeDeclareOptions, QueueDeclareOptions, QueueDeleteOptions,
@@ -18,10 +22,15 @@ use warren_core::lapin::options::{
 use warren_core::lapin::types::FieldTable;
 use warren_core::lapin::BasicProperties;
 use warren_core::management::{ManagementClient, REQUEST_TIMEOUT};
+use warren_core::peek::{self, PeekRequest};
 use warren_core::session::{ClusterSession, LinkState};
-use warren_core::{queues, Error};
+use warren_core::{queues, Error, ErrorKind};
 
-use crate::common::{cluster, cluster_node, exclusive, ready_count, target, unique, warren};
+use crate::common::{
+    cluster, cluster_node, declare_on, exclusive, home_of, ready_count, target, unique, warren,
+    Restore,
+};
+use crate::peek::{drain, fill, runtime, seqs};
 
 /// A listener that completes TCP handshakes and never answers.
 fn silent_endpoint() -> (TcpListener, u16) {
@@ -241,13 +250,7 @@ async fn off_a_paused_node() {
     // Pause the node the session works through; the script returns once its peers noticed,
     // which takes longer than Warren may, so the work starts right after the SIGSTOP.
     let pausing = tokio::task::spawn_blocking(move || cluster_node("pause", victim));
-    struct Resume(u8);
-    impl Drop for Resume {
-        fn drop(&mut self) {
-            cluster_node("start", self.0);
-        }
-    }
-    let _resume = Resume(victim);
+    let _resume = Restore(victim);
     tokio::time::sleep(Duration::from_millis(700)).await;
 
     // Work that any node can answer (no queue lives on one node): it must leave the paused
@@ -279,4 +282,139 @@ async fn exchange_exists(session: &ClusterSession) -> bool {
         })
         .await
         .unwrap()
+}
+
+/// A peek holds its messages on one node's connection. When that node pauses mid-peek the
+/// peek must end within seconds with a clear error (the session's pings give the node up; a
+/// wait on the broker alone would run to its bound), and the messages it held must come back:
+/// the broker puts them back once the queue's home node drops the paused one.
+#[test]
+fn a_peek_whose_node_pauses_ends_within_seconds_and_loses_nothing() {
+    const COUNT: u32 = 200;
+    let _lock = exclusive();
+    runtime().block_on(async {
+        let cluster = Arc::new(OpenCluster::open(target()).unwrap());
+        let session = cluster.session().unwrap();
+        crate::common::every_node_connected(session).await;
+        // The node the session works through, so the peek's; the queue lives on another, so
+        // it stays readable while that node is paused.
+        let (ch, active) = session.channel(Duration::from_secs(10)).await.unwrap();
+        ch.close(200, "OK".into()).await.unwrap();
+        let nodes = &crate::common::cluster().nodes;
+        let node = nodes.iter().find(|n| n.label() == active).unwrap();
+        let home = nodes.iter().find(|n| n.n != node.n).unwrap();
+        let queue = unique("unanswered.peek-pause");
+        declare_on(home, &queue).await;
+        fill(&cluster, &queue, "classic", COUNT).await;
+        assert_eq!(home_of(cluster.api(), &queue).await, home.name);
+
+        // The peek stops at its first message until the node is paused: the broker's first
+        // window is small (a budget's worth of the largest possible message), so the peek
+        // still has to ask the paused node for the rest.
+        let at_first = Arc::new(AtomicBool::new(false));
+        let go_on = Arc::new(AtomicBool::new(false));
+        let shown = Arc::new(Mutex::new(Vec::new()));
+        let peeking = {
+            let (at_first, go_on, shown) = (at_first.clone(), go_on.clone(), shown.clone());
+            let cluster = cluster.clone();
+            let request = peek_request(&queue, COUNT);
+            tokio::spawn(async move {
+                peek::run(
+                    cluster.session().unwrap(),
+                    cluster.api(),
+                    &request,
+                    peek::DEFAULT_IDLE,
+                    CancellationToken::new(),
+                    move |m| {
+                        shown.lock().unwrap().push(seqs([&m.message])[0]);
+                        if m.position == 1 {
+                            at_first.store(true, Ordering::SeqCst);
+                            tokio::task::block_in_place(|| {
+                                let deadline = Instant::now() + Duration::from_secs(60);
+                                while !go_on.load(Ordering::SeqCst) && Instant::now() < deadline {
+                                    std::thread::sleep(Duration::from_millis(10));
+                                }
+                            });
+                        }
+                        Ok(())
+                    },
+                    |_| {},
+                )
+                .await
+            })
+        };
+        while !at_first.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let n = node.n;
+        let _restore = Restore(n);
+        let pausing = tokio::task::spawn_blocking(move || cluster_node("pause", n));
+        // The script sends SIGSTOP at once, then waits for the peers to notice.
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let paused = Instant::now();
+        go_on.store(true, Ordering::SeqCst);
+        let ended = tokio::time::timeout(Duration::from_secs(60), peeking)
+            .await
+            .expect("the peek ends")
+            .unwrap();
+        let took = paused.elapsed();
+        let e = ended.expect_err("the peek cannot finish on a paused node");
+        assert_eq!(e.kind(), ErrorKind::Unreachable, "{e}");
+        assert!(e.to_string().contains("given up"), "{e}");
+        // A request to the broker would have run to its 15 s bound.
+        assert!(took < Duration::from_secs(10), "ended after {took:?}: {e}");
+        let shown = shown.lock().unwrap().clone();
+        assert_eq!(shown, (1..=shown.len() as u32).collect::<Vec<_>>());
+
+        // Nothing lost: once the home node drops the paused one, a peek through another node
+        // shows every message, in order.
+        pausing.await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let got = Arc::new(Mutex::new(Vec::new()));
+            let sink = got.clone();
+            let report = peek::run(
+                session,
+                cluster.api(),
+                &peek_request(&queue, COUNT),
+                peek::DEFAULT_IDLE,
+                CancellationToken::new(),
+                move |m| {
+                    sink.lock().unwrap().push(seqs([&m.message])[0]);
+                    Ok(())
+                },
+                |_| {},
+            )
+            .await;
+            let got = got.lock().unwrap().clone();
+            if report.is_ok_and(|r| r.received == COUNT) {
+                assert_eq!(got, (1..=COUNT).collect::<Vec<_>>());
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the held messages did not come back: {} shown",
+                got.len()
+            );
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        drop(_restore);
+        let left = drain(&cluster, &queue).await;
+        assert_eq!(
+            seqs(left.iter().map(|(m, _)| m)),
+            (1..=COUNT).collect::<Vec<_>>()
+        );
+        crate::peek::delete(&cluster, &queue).await;
+    });
+}
+
+fn peek_request(queue: &str, count: u32) -> PeekRequest {
+    PeekRequest {
+        vhost: "/".into(),
+        queue: queue.into(),
+        count,
+        offset: None,
+        allow_side_effects: false,
+        budget_bytes: None,
+    }
 }

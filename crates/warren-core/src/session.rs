@@ -109,6 +109,20 @@ impl LinkStatus {
         })
     }
 
+    /// Waits until the session gives up the link to `endpoint` (see [`LinkStatus::lost`]) and
+    /// says why. Never ends once the session is gone: its work ends another way then.
+    /// Cancel-safe, for a `select!` beside the work on that link.
+    pub async fn given_up(links: &mut watch::Receiver<Vec<LinkStatus>>, endpoint: &str) -> String {
+        loop {
+            if let Some(reason) = LinkStatus::lost(&links.borrow_and_update(), endpoint) {
+                return reason;
+            }
+            if links.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
+    }
+
     fn new(endpoint: String) -> Self {
         LinkStatus {
             endpoint,
@@ -511,6 +525,17 @@ async fn supervise(shared: Arc<Shared>, i: usize, cancel: CancellationToken) {
                     Some(e) => {
                         tracing::info!(node = %host_port(&url), error = %e, "connection lost");
                         shared.set_state(i, LinkState::Down, Some(&e));
+                        // A node given up for not answering still holds the connection, and
+                        // with it whatever its channels hold unacknowledged: the close makes
+                        // a node that comes back put that back at once. It waits on that
+                        // node, so it does not hold up the next attempt.
+                        tokio::spawn(async move {
+                            let _ = tokio::time::timeout(
+                                BROKER_REPLY_WAIT,
+                                connection.close(200, "node given up".into()),
+                            )
+                            .await;
+                        });
                     }
                 }
             }

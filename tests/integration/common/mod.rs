@@ -215,6 +215,41 @@ pub fn cluster_node(action: &str, n: u8) {
     );
 }
 
+/// Brings node `n` back when dropped (`tests/cluster/node start`: starts, resumes and heals
+/// it), so a test that faults a node leaves the cluster whole even when an assertion fails.
+pub struct Restore(pub u8);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        cluster_node("start", self.0);
+    }
+}
+
+/// Declares a durable classic queue through a connection to `node`, so its home is that node
+/// (3.10's and 4.x's default locator is the declaring client's node).
+pub async fn declare_on(node: &Node, queue: &str) {
+    let connection = warren_core::lapin::Connection::connect(
+        &node.amqp(),
+        warren_core::lapin::ConnectionProperties::default(),
+    )
+    .await
+    .unwrap();
+    let ch = connection.create_channel().await.unwrap();
+    declare_durable(&ch, queue, FieldTable::default()).await;
+    drop(ch);
+    let _ = connection.close(200, "OK".into()).await;
+}
+
+/// The node the management API says a classic queue lives on.
+pub async fn home_of(api: &warren_core::management::ManagementClient, queue: &str) -> String {
+    let path = format!(
+        "queues/%2F/{}",
+        warren_core::management::encode_segment(queue)
+    );
+    let q: serde_json::Value = api.get(&path).await.unwrap();
+    q["node"].as_str().unwrap_or_default().to_owned()
+}
+
 /// `--node URI --api URL` for each node (guest/guest, vhost "/").
 pub fn node_args() -> Vec<String> {
     let mut args = Vec::new();

@@ -40,7 +40,7 @@ use crate::management::ManagementClient;
 use crate::message::{budget, Message};
 use crate::operation::{self, bounded, until_cancelled, BROKER_REPLY_WAIT};
 use crate::queues;
-use crate::session::ClusterSession;
+use crate::session::{ClusterSession, LinkStatus, PING_INTERVAL, PING_TIMEOUT};
 
 pub(crate) mod absent;
 mod plan;
@@ -59,6 +59,13 @@ pub const DEFAULT_IDLE: Duration = Duration::from_millis(1000);
 /// trail the queue, so the peek does not stop at it outright; but waiting the whole idle time
 /// would only catch new arrivals.
 const PAST_READY_WAIT: Duration = Duration::from_millis(200);
+
+/// How long after its last delivery a peek that has fewer messages than the queue said it
+/// held waits, at most, before saying the queue had no more: long enough for the session's
+/// pings to give up a node that stopped answering.
+const PING_VERDICT: Duration = PING_INTERVAL
+    .saturating_add(PING_TIMEOUT)
+    .saturating_add(Duration::from_millis(500));
 
 /// How long to wait for a connected node.
 const CONNECT_WAIT: Duration = Duration::from_secs(10);
@@ -495,12 +502,15 @@ pub(crate) async fn hold<F: FnMut(PeekProgress)>(
     let mut last_tags: Vec<u64> = Vec::new();
     let mut tags: Vec<u64> = Vec::new();
     let mut end = PeekEnd::CountReached;
+    let mut links = session.watch_links();
+    let mut awaited_verdict = false;
+    let mut wait_more = Duration::ZERO;
     progress.milestone(PeekProgress {
         received: 0,
         expected,
         phase: PeekPhase::Receiving,
     });
-    let result: Result<()> = async {
+    let reading = async {
         // What each consumer may hold: exactly the count in all, so that no message after them
         // reaches the peek (not the ready count: it can lag behind the queue), each window cut
         // to what the budget has room for (see `window`).
@@ -564,16 +574,31 @@ pub(crate) async fn hold<F: FnMut(PeekProgress)>(
             let mut got: u32 = 0;
             while got < quota {
                 // Past what the queue said it held, more come only if that figure lagged.
-                let wait = if received >= expected {
+                let wait = if wait_more > Duration::ZERO {
+                    std::mem::take(&mut wait_more)
+                } else if received >= expected {
                     idle.min(PAST_READY_WAIT)
                 } else {
                     idle
                 };
                 let next = tokio::select! {
+                    biased;
                     _ = cancel.cancelled() => { end = PeekEnd::Cancelled; break; }
                     d = tokio::time::timeout(wait, consumer.next()) => d,
                 };
                 let delivery = match next {
+                    // Fewer than the queue said it held: a node that stopped answering
+                    // looks the same as a queue that had no more, until the pings say.
+                    Err(_)
+                        if !stream
+                            && received < expected
+                            && !awaited_verdict
+                            && wait < PING_VERDICT =>
+                    {
+                        awaited_verdict = true;
+                        wait_more = PING_VERDICT.saturating_sub(wait);
+                        continue;
+                    }
                     Err(_) => {
                         end = PeekEnd::QueueExhausted;
                         break;
@@ -664,10 +689,31 @@ pub(crate) async fn hold<F: FnMut(PeekProgress)>(
             end = PeekEnd::QueueExhausted;
         }
         Ok(())
-    }
-    .await;
-    // Not awaited past its bound: closing the channel below cancels the consumers anyway.
+    };
+    // Every wait of the reading (a qos, a consume, the next delivery) also ends when the
+    // session gives the node up: a paused node is noticed by the pings within seconds, and
+    // the wait alone would end only at its bound, or as if the queue had no more.
+    let outcome = tokio::select! {
+        biased;
+        r = reading => Ok(r),
+        why = LinkStatus::given_up(&mut links, &endpoint) => Err(why),
+    };
+    let result = outcome.unwrap_or_else(|why| {
+        Err(Error::Unreachable {
+            endpoint: endpoint.clone(),
+            reason: format!(
+                "given up while the peek held {received} messages ({why}); the broker puts \
+                 them back itself once it notices"
+            ),
+        })
+    });
+    // Not awaited past its bound: closing the channel below cancels the consumers anyway. A
+    // node the session gave up would only let it run out.
+    let given_up = LinkStatus::lost(&session.links(), &endpoint).is_some();
     let _ = tokio::time::timeout(BROKER_REPLY_WAIT, async {
+        if given_up {
+            return;
+        }
         for (tag, _) in &consumers {
             let _ = channel
                 .basic_cancel(tag.clone(), BasicCancelOptions::default())
@@ -798,11 +844,19 @@ impl Holding {
             last_held.extend(held);
             previous = last;
         }
-        let returned = tokio::time::timeout(
-            BROKER_REPLY_WAIT,
-            give_back(&self.channel, self.plan.method, &last_held),
-        )
-        .await;
+        let returned = if LinkStatus::lost(&session.links(), &self.endpoint).is_some() {
+            // The node does not answer: a nack would wait out its bound. The close still
+            // goes, so a node that comes back returns the messages at once.
+            let channel = self.channel.clone();
+            tokio::spawn(async move { close_quietly(&channel).await });
+            Ok(Ok(GivenBack::ByBroker))
+        } else {
+            tokio::time::timeout(
+                BROKER_REPLY_WAIT,
+                give_back(&self.channel, self.plan.method, &last_held),
+            )
+            .await
+        };
         self.consumers.clear();
         let by_broker = match returned {
             Ok(r) => r.map_err(|e| session.operation_error(&self.endpoint, e))?,
@@ -865,7 +919,7 @@ enum GivenBack {
 fn returned_by_broker_note(plan: &PeekPlan, endpoint: &str) -> String {
     let mut note = format!(
         "the connection to {endpoint} was lost while the peek held its messages: the broker \
-         put them back itself (each now marked redelivered)"
+         puts them back itself once it notices (each then marked redelivered)"
     );
     if plan.queue_type == QueueType::Quorum {
         note += "; on this quorum queue that return counts as a delivery";
