@@ -15,7 +15,6 @@ pub mod management;
 pub mod message;
 pub mod operation;
 pub mod ops;
-pub mod parallel;
 pub mod peek;
 pub mod profiles;
 pub mod publish;

@@ -316,21 +316,49 @@ fn is_header(path: &Path, n: usize, line: &str) -> Result<bool> {
     Ok(obj.contains_key("warren_collection"))
 }
 
-/// The message lines `lines` (the first is line `skipped + 1` of the file), in order, parsed
-/// on every core (see [`crate::parallel`]): reading a replay's file is work that happens
-/// before its first message may go out. The error is the first bad line's.
+/// Below this many lines a collection is parsed on the calling thread: threads would cost
+/// more than they save.
+const PARALLEL_FROM_LINES: usize = 4096;
+
+/// The message lines `lines` (the first is line `skipped + 1` of the file), in order. A large
+/// collection is parsed in one chunk per core: reading a replay's file is CPU work that
+/// happens before its first message may go out. The error is the first bad line's, as in a
+/// single pass.
 fn parse_messages(
     path: &Path,
     lines: &[&str],
     skipped: usize,
     literal: bool,
 ) -> Result<Vec<Entry>> {
-    crate::parallel::try_map_ranges(lines.len(), |r| {
-        message_lines(path, &lines[r.clone()], skipped + r.start, literal)
-    })
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || lines.len() < PARALLEL_FROM_LINES {
+        return message_lines(path, lines, skipped, literal);
+    }
+    let chunk = lines.len().div_ceil(threads);
+    let parts: Vec<Result<Vec<Entry>>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = lines
+            .chunks(chunk)
+            .enumerate()
+            .map(|(i, part)| {
+                scope.spawn(move || message_lines(path, part, skipped + i * chunk, literal))
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    let mut messages = Vec::with_capacity(lines.len());
+    for part in parts {
+        messages.extend(part?);
+    }
+    Ok(messages)
 }
 
-/// [`parse_messages`] of some lines: blank lines are skipped; a header here is a second one.
+/// [`parse_messages`] on one thread: blank lines are skipped; a header here is a second one.
 fn message_lines(path: &Path, lines: &[&str], skipped: usize, literal: bool) -> Result<Vec<Entry>> {
     let mut messages = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
@@ -722,7 +750,7 @@ mod tests {
     #[test]
     fn a_large_collection_parses_in_order_and_its_error_is_the_first_bad_line() {
         let header = "{\"warren_collection\":1,\"name\":\"big\"}\n";
-        let lines = 3 * crate::parallel::PARALLEL_FROM;
+        let lines = 3 * PARALLEL_FROM_LINES;
         let line = |i: usize| format!("{{\"routing_key\":\"k{i}\",\"body\":\"{{{{n}}}}\"}}\n");
         let mut text = String::from(header);
         for i in 0..lines {

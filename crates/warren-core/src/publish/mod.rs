@@ -1059,10 +1059,11 @@ pub async fn run(
     // rendered once, here, and those renders are what is sent; messages that vary are
     // rendered here to check them and again when each is sent (see `message::template`).
     let fixed: Option<Vec<Wire>> = if plan.all_static() {
-        let n = plan.templates.len().min(plan.total as usize);
-        Some(crate::parallel::try_map_ranges(n, |r| {
-            r.map(|i| plan.wire(i as u64 + 1, &limits)).collect()
-        })?)
+        Some(
+            (1..=(plan.templates.len() as u64).min(plan.total))
+                .map(|seq| plan.wire(seq, &limits))
+                .collect::<Result<_>>()?,
+        )
     } else {
         plan.validate(max_body, user.as_deref())?;
         None

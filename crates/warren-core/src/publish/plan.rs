@@ -40,7 +40,7 @@ impl Plan {
     /// ignored); `seq` runs over all of them. The request's variables, rate, mandatory flag
     /// and body file apply to every message. The messages are borrowed: what a run needs of
     /// them is compiled.
-    pub fn from_messages<M: Borrow<MessageJson> + Sync>(
+    pub fn from_messages<M: Borrow<MessageJson>>(
         messages: &[M],
         request: &PublishRequest,
     ) -> Result<Plan> {
@@ -69,12 +69,21 @@ impl Plan {
             None => None,
         };
         let many = messages.len() > 1;
-        let compile = |i: usize| {
-            MessageTemplate::compile(messages[i].borrow(), &request.variables, body.clone())
-                .map_err(|e| if many { in_message(e, i as u64 + 1) } else { e })
-        };
-        let templates =
-            crate::parallel::try_map_ranges(messages.len(), |r| r.map(compile).collect())?;
+        let templates = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                MessageTemplate::compile(m.borrow(), &request.variables, body.clone()).map_err(
+                    |e| {
+                        if many {
+                            in_message(e, i as u64 + 1)
+                        } else {
+                            e
+                        }
+                    },
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
         let total = request
             .count
             .checked_mul(messages.len() as u64)
