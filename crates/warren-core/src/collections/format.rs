@@ -273,6 +273,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Collection> {
         ..Collection::default()
     };
     let mut literal = true;
+    let mut seen_first = false;
     let lines: Vec<&str> = text.lines().collect();
     // One object spanning several lines: a message file holding one message.
     if lines.iter().filter(|l| !l.trim().is_empty()).count() > 1
@@ -285,94 +286,39 @@ pub fn parse(path: &Path, text: &str) -> Result<Collection> {
             return Ok(collection);
         }
     }
-    // The header, when there is one, is the first line that is not blank; it makes every
-    // message a template (a header-less file is a peek's or a save's: literal text).
-    let first = lines.iter().position(|l| !l.trim().is_empty());
-    let mut start = 0;
-    if let Some(i) = first {
-        if is_header(path, i + 1, lines[i])? {
-            let header = parse_header(path, i + 1, lines[i])?;
-            collection.name = header.name;
-            collection.description = header.description;
-            collection.variables = header.variables;
-            literal = false;
-            start = i + 1;
-        }
-    }
-    collection.messages = parse_messages(path, &lines[start..], start, literal)?;
-    Ok(collection)
-}
-
-/// Whether line `n` is a collection header. Only a line that names the header's key
-/// somewhere is read as a JSON value first to tell, so a message line costs one JSON pass.
-fn is_header(path: &Path, n: usize, line: &str) -> Result<bool> {
-    if !line.contains("\"warren_collection\"") {
-        return Ok(false);
-    }
-    let value: Value = serde_json::from_str(line).map_err(|e| json_error(path, n, &e, ""))?;
-    let Value::Object(obj) = &value else {
-        return Err(parse_error(path, n, 1, "expected a JSON object"));
-    };
-    Ok(obj.contains_key("warren_collection"))
-}
-
-/// Below this many lines a collection is parsed on the calling thread: threads would cost
-/// more than they save.
-const PARALLEL_FROM_LINES: usize = 4096;
-
-/// The message lines `lines` (the first is line `skipped + 1` of the file), in order. A large
-/// collection is parsed in one chunk per core: reading a replay's file is CPU work that
-/// happens before its first message may go out. The error is the first bad line's, as in a
-/// single pass.
-fn parse_messages(
-    path: &Path,
-    lines: &[&str],
-    skipped: usize,
-    literal: bool,
-) -> Result<Vec<Entry>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || lines.len() < PARALLEL_FROM_LINES {
-        return message_lines(path, lines, skipped, literal);
-    }
-    let chunk = lines.len().div_ceil(threads);
-    let parts: Vec<Result<Vec<Entry>>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = lines
-            .chunks(chunk)
-            .enumerate()
-            .map(|(i, part)| {
-                scope.spawn(move || message_lines(path, part, skipped + i * chunk, literal))
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| {
-                w.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
-    let mut messages = Vec::with_capacity(lines.len());
-    for part in parts {
-        messages.extend(part?);
-    }
-    Ok(messages)
-}
-
-/// [`parse_messages`] on one thread: blank lines are skipped; a header here is a second one.
-fn message_lines(path: &Path, lines: &[&str], skipped: usize, literal: bool) -> Result<Vec<Entry>> {
-    let mut messages = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
-        let n = skipped + i + 1;
+        let n = i + 1;
         if line.trim().is_empty() {
             continue;
         }
-        if is_header(path, n, line)? {
-            return Err(parse_error(path, n, 1, "a second collection header"));
+        // One JSON pass per message line: only a line that may be a header (it names the
+        // header's key somewhere) is read as a JSON value first to tell.
+        if line.contains("\"warren_collection\"") {
+            let value: Value =
+                serde_json::from_str(line).map_err(|e| json_error(path, n, &e, ""))?;
+            let Value::Object(obj) = &value else {
+                return Err(parse_error(path, n, 1, "expected a JSON object"));
+            };
+            if obj.contains_key("warren_collection") {
+                if seen_first {
+                    return Err(parse_error(path, n, 1, "a second collection header"));
+                }
+                seen_first = true;
+                let header = parse_header(path, n, line)?;
+                collection.name = header.name;
+                collection.description = header.description;
+                collection.variables = header.variables;
+                literal = false;
+                continue;
+            }
         }
+        seen_first = true;
         let entry = parse_line(path, n, line, literal)?;
-        messages.push(if literal { literal_entry(entry) } else { entry });
+        collection
+            .messages
+            .push(if literal { literal_entry(entry) } else { entry });
     }
-    Ok(messages)
+    Ok(collection)
 }
 
 fn parse_header(path: &Path, n: usize, line: &str) -> Result<Header> {
@@ -744,40 +690,6 @@ mod tests {
                 }
                 other => panic!("{text:?}: {other:?}"),
             }
-        }
-    }
-
-    #[test]
-    fn a_large_collection_parses_in_order_and_its_error_is_the_first_bad_line() {
-        let header = "{\"warren_collection\":1,\"name\":\"big\"}\n";
-        let lines = 3 * PARALLEL_FROM_LINES;
-        let line = |i: usize| format!("{{\"routing_key\":\"k{i}\",\"body\":\"{{{{n}}}}\"}}\n");
-        let mut text = String::from(header);
-        for i in 0..lines {
-            text += &line(i);
-            if i % 1000 == 0 {
-                text += "\n";
-            }
-        }
-        let c = parse(p(), &text).unwrap();
-        assert_eq!(c.name, "big");
-        assert_eq!(c.messages.len(), lines);
-        assert!(c
-            .messages
-            .iter()
-            .enumerate()
-            .all(|(i, e)| e.message.routing_key == format!("k{i}") && e.message.body == "{{n}}"));
-
-        // Bad lines in the last chunks: the error names the earlier one, with its line.
-        let mut rows: Vec<String> = (0..lines).map(line).collect();
-        rows[lines - 10] = "{\"colour\":1}\n".into();
-        rows[lines / 2 + 7] = "{\"routing_key\": }\n".into();
-        let text = format!("{header}{}", rows.concat());
-        match parse(p(), &text) {
-            Err(Error::Parse { line, column, .. }) => {
-                assert_eq!((line, column), (lines / 2 + 7 + 2, 17));
-            }
-            other => panic!("{other:?}"),
         }
     }
 
