@@ -154,6 +154,18 @@ fn as_stream_keeps(mut m: Message) -> Message {
     m
 }
 
+/// A peek of the first `count` messages of `queue` in "/", without consent to side effects.
+pub(crate) fn request(queue: &str, count: u32) -> PeekRequest {
+    PeekRequest {
+        vhost: "/".into(),
+        queue: queue.into(),
+        count,
+        offset: None,
+        allow_side_effects: false,
+        budget_bytes: None,
+    }
+}
+
 pub(crate) async fn channel(cluster: &OpenCluster) -> Channel {
     cluster
         .session()
@@ -568,6 +580,79 @@ fn peek_beside_a_consumer_sees_the_ready_messages_and_loses_none() {
     });
 }
 
+/// A queue that holds more than it hands the peek (here a single-active-consumer queue whose
+/// active consumer is someone else) looks like a node that stopped answering: nothing comes.
+/// The node answers its pings, so the peek ends as "the queue held no more", with nothing
+/// lost, at the next ping rather than after the whole wait for a verdict.
+#[test]
+fn a_peek_that_gets_fewer_than_the_queue_holds_from_a_live_node_ends_without_an_error() {
+    use futures_util::StreamExt;
+    runtime().block_on(async {
+        let cluster = OpenCluster::open(target()).unwrap();
+        let queue = unique("peek.sac");
+        let mut args = FieldTable::default();
+        args.insert("x-single-active-consumer".into(), AMQPValue::Boolean(true));
+        let sent = seed_with(&cluster, &queue, "classic", args, 6).await;
+        let other = channel(&cluster).await;
+        other
+            .basic_qos(2, BasicQosOptions::default())
+            .await
+            .unwrap();
+        let mut consumer = other
+            .basic_consume(
+                queue.as_str().into(),
+                "active".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        for _ in 0..2 {
+            tokio::time::timeout(WAIT, consumer.next())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+        }
+        let session = cluster.session().unwrap();
+        let mut shown = 0;
+        let mut receiving = None;
+        let report = peek::run(
+            session,
+            cluster.api(),
+            &request(&queue, 10),
+            peek::DEFAULT_IDLE,
+            CancellationToken::new(),
+            |_| {
+                shown += 1;
+                Ok(())
+            },
+            |p| {
+                if p.phase == peek::PeekPhase::Receiving && receiving.is_none() {
+                    receiving = Some(std::time::Instant::now());
+                }
+            },
+        )
+        .await
+        .unwrap();
+        let waited = receiving.unwrap().elapsed();
+        println!("waited {waited:?} for the verdict");
+        assert_eq!((report.received, report.end), (0, PeekEnd::QueueExhausted));
+        assert_eq!(shown, 0);
+        // Bounded by the pings, whatever the machine's load.
+        assert!(waited < Duration::from_secs(15), "{waited:?}");
+        other.close(200, "bye".into()).await.unwrap();
+        let drained: Vec<Message> = drain(&cluster, &queue)
+            .await
+            .into_iter()
+            .map(|(m, _)| m)
+            .collect();
+        assert_eq!(drained, sent);
+        delete(&cluster, &queue).await;
+        cluster.close().await;
+    });
+}
+
 /// A classic queue with `x-max-priority` delivers the highest priority first on every
 /// version; the plan says so and the peek shows that order.
 #[test]
@@ -616,14 +701,7 @@ fn a_cancelled_peek_returns_everything_it_held() {
         let report = peek::run(
             cluster.session().unwrap(),
             cluster.api(),
-            &PeekRequest {
-                vhost: "/".into(),
-                queue: queue.clone(),
-                count: 20,
-                offset: None,
-                allow_side_effects: false,
-                budget_bytes: None,
-            },
+            &request(&queue, 20),
             peek::DEFAULT_IDLE,
             cancel.clone(),
             |_| {
@@ -659,14 +737,7 @@ fn a_cancelled_peek_returns_everything_it_held() {
         let result = peek::run(
             cluster.session().unwrap(),
             cluster.api(),
-            &PeekRequest {
-                vhost: "/".into(),
-                queue: queue.clone(),
-                count: 3,
-                offset: None,
-                allow_side_effects: false,
-                budget_bytes: None,
-            },
+            &request(&queue, 3),
             peek::DEFAULT_IDLE,
             cancelled,
             |_| {

@@ -22,7 +22,7 @@ use warren_core::lapin::options::{
 use warren_core::lapin::types::FieldTable;
 use warren_core::lapin::BasicProperties;
 use warren_core::management::{ManagementClient, REQUEST_TIMEOUT};
-use warren_core::peek::{self, PeekRequest};
+use warren_core::peek;
 use warren_core::session::{ClusterSession, LinkState};
 use warren_core::{queues, Error, ErrorKind};
 
@@ -317,7 +317,7 @@ fn a_peek_whose_node_pauses_ends_within_seconds_and_loses_nothing() {
         let peeking = {
             let (at_first, go_on, shown) = (at_first.clone(), go_on.clone(), shown.clone());
             let cluster = cluster.clone();
-            let request = peek_request(&queue, COUNT);
+            let request = crate::peek::request(&queue, COUNT);
             tokio::spawn(async move {
                 peek::run(
                     cluster.session().unwrap(),
@@ -376,7 +376,7 @@ fn a_peek_whose_node_pauses_ends_within_seconds_and_loses_nothing() {
             let report = peek::run(
                 session,
                 cluster.api(),
-                &peek_request(&queue, COUNT),
+                &crate::peek::request(&queue, COUNT),
                 peek::DEFAULT_IDLE,
                 CancellationToken::new(),
                 move |m| {
@@ -406,15 +406,4 @@ fn a_peek_whose_node_pauses_ends_within_seconds_and_loses_nothing() {
         );
         crate::peek::delete(&cluster, &queue).await;
     });
-}
-
-fn peek_request(queue: &str, count: u32) -> PeekRequest {
-    PeekRequest {
-        vhost: "/".into(),
-        queue: queue.into(),
-        count,
-        offset: None,
-        allow_side_effects: false,
-        budget_bytes: None,
-    }
 }

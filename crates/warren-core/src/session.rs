@@ -91,6 +91,11 @@ pub struct LinkStatus {
     pub blocked: bool,
     /// This link is the one the session works through.
     pub active: bool,
+    /// When the node last answered (its connection opened, or a ping came back): work that
+    /// waits on the node and hears nothing can tell a node that answers from one that stopped.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub answered_at: Option<Instant>,
 }
 
 impl LinkStatus {
@@ -123,6 +128,27 @@ impl LinkStatus {
         }
     }
 
+    /// Waits until the node at `endpoint` answers a ping after `after`: it is alive, whatever
+    /// else did not come. Cancel-safe; never ends once the session is gone.
+    pub async fn answered(
+        links: &mut watch::Receiver<Vec<LinkStatus>>,
+        endpoint: &str,
+        after: Instant,
+    ) {
+        loop {
+            let answered = links
+                .borrow_and_update()
+                .iter()
+                .any(|l| l.endpoint == endpoint && l.answered_at.is_some_and(|t| t > after));
+            if answered {
+                return;
+            }
+            if links.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
+    }
+
     fn new(endpoint: String) -> Self {
         LinkStatus {
             endpoint,
@@ -133,6 +159,7 @@ impl LinkStatus {
             failed_attempts: 0,
             blocked: false,
             active: false,
+            answered_at: None,
         }
     }
 }
@@ -509,6 +536,7 @@ async fn supervise(shared: Arc<Shared>, i: usize, cancel: CancellationToken) {
                     l.status.state = LinkState::Connected;
                     l.status.since_ms = now_ms();
                     l.status.latency_ms = Some(latency);
+                    l.status.answered_at = Some(Instant::now());
                     l.status.failed_attempts = 0;
                 });
                 let reason =
@@ -597,7 +625,10 @@ async fn watch_connection(
                     return Some(Error::Unreachable { endpoint, reason: "connection closed".into() });
                 }
                 match ping(ping_channel, &endpoint, credentials).await {
-                    Ok(ms) => shared.update(i, |l| l.status.latency_ms = Some(ms)),
+                    Ok(ms) => shared.update(i, |l| {
+                        l.status.latency_ms = Some(ms);
+                        l.status.answered_at = Some(Instant::now());
+                    }),
                     Err(e) => return Some(e),
                 }
             }

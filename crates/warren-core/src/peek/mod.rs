@@ -62,7 +62,8 @@ const PAST_READY_WAIT: Duration = Duration::from_millis(200);
 
 /// How long after its last delivery a peek that has fewer messages than the queue said it
 /// held waits, at most, before saying the queue had no more: long enough for the session's
-/// pings to give up a node that stopped answering.
+/// pings to give up a node that stopped answering. A ping the node answers in the meantime
+/// ends the wait (the queue had no more: another consumer took them, they expired).
 const PING_VERDICT: Duration = PING_INTERVAL
     .saturating_add(PING_TIMEOUT)
     .saturating_add(Duration::from_millis(500));
@@ -503,7 +504,10 @@ pub(crate) async fn hold<F: FnMut(PeekProgress)>(
     let mut tags: Vec<u64> = Vec::new();
     let mut end = PeekEnd::CountReached;
     let mut links = session.watch_links();
+    let mut alive = session.watch_links();
     let mut awaited_verdict = false;
+    let mut verdict_pending = false;
+    let mut verdict_from = std::time::Instant::now();
     let mut wait_more = Duration::ZERO;
     progress.milestone(PeekProgress {
         received: 0,
@@ -585,10 +589,16 @@ pub(crate) async fn hold<F: FnMut(PeekProgress)>(
                     biased;
                     _ = cancel.cancelled() => { end = PeekEnd::Cancelled; break; }
                     d = tokio::time::timeout(wait, consumer.next()) => d,
+                    // The node answered a ping while nothing came: the queue has no more.
+                    () = LinkStatus::answered(&mut alive, &endpoint, verdict_from), if verdict_pending => {
+                        end = PeekEnd::QueueExhausted;
+                        break;
+                    }
                 };
                 let delivery = match next {
-                    // Fewer than the queue said it held: a node that stopped answering
-                    // looks the same as a queue that had no more, until the pings say.
+                    // Fewer than the queue said it held: a node that stopped answering looks
+                    // the same as a queue that had no more, until the next ping tells (an
+                    // answer ends the read here; a node given up ends it with an error).
                     Err(_)
                         if !stream
                             && received < expected
@@ -596,6 +606,8 @@ pub(crate) async fn hold<F: FnMut(PeekProgress)>(
                             && wait < PING_VERDICT =>
                     {
                         awaited_verdict = true;
+                        verdict_pending = true;
+                        verdict_from = std::time::Instant::now();
                         wait_more = PING_VERDICT.saturating_sub(wait);
                         continue;
                     }
@@ -612,6 +624,7 @@ pub(crate) async fn hold<F: FnMut(PeekProgress)>(
                     }
                     Ok(Some(d)) => d.map_err(op_err)?,
                 };
+                verdict_pending = false;
                 let message = Message::from_amqp(
                     &delivery.exchange,
                     &delivery.routing_key,

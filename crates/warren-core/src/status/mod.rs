@@ -457,6 +457,7 @@ mod tests {
             failed_attempts: 0,
             blocked: false,
             active: false,
+            answered_at: None,
         };
         let endpoint = |amqp: Option<LinkStatus>, reachable: Option<bool>| {
             EndpointStatus {
