@@ -138,9 +138,32 @@ class App {
     );
   }
 
+  /**
+   * Saves a screenshot of the window. WebKit without accelerated compositing answers a
+   * snapshot only with its next rendering update, which a page where nothing changes never
+   * has: a pixel in the corner changes, invisibly, every frame while the screenshot is taken.
+   */
   async screenshot(path) {
-    const png = await this.client.takeScreenshot();
-    writeFileSync(resolve(repo, path), Buffer.from(png, "base64"));
+    await this.eval(() => {
+      const tick = document.createElement("div");
+      tick.id = "e2e-screenshot-tick";
+      tick.style.cssText = "position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none";
+      document.body.appendChild(tick);
+      let odd = false;
+      const step = () => {
+        if (!tick.isConnected) return;
+        odd = !odd;
+        tick.style.background = odd ? "rgba(0,0,0,0.004)" : "rgba(0,0,0,0.008)";
+        requestAnimationFrame(step);
+      };
+      requestAnimationFrame(step);
+    });
+    try {
+      const png = await this.client.takeScreenshot();
+      writeFileSync(resolve(repo, path), Buffer.from(png, "base64"));
+    } finally {
+      await this.eval(() => document.getElementById("e2e-screenshot-tick")?.remove());
+    }
   }
 }
 
