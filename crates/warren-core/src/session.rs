@@ -553,17 +553,6 @@ async fn supervise(shared: Arc<Shared>, i: usize, cancel: CancellationToken) {
                     Some(e) => {
                         tracing::info!(node = %host_port(&url), error = %e, "connection lost");
                         shared.set_state(i, LinkState::Down, Some(&e));
-                        // A node given up for not answering still holds the connection, and
-                        // with it whatever its channels hold unacknowledged: the close makes
-                        // a node that comes back put that back at once. It waits on that
-                        // node, so it does not hold up the next attempt.
-                        tokio::spawn(async move {
-                            let _ = tokio::time::timeout(
-                                BROKER_REPLY_WAIT,
-                                connection.close(200, "node given up".into()),
-                            )
-                            .await;
-                        });
                     }
                 }
             }
