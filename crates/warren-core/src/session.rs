@@ -118,14 +118,16 @@ impl LinkStatus {
     /// says why. Never ends once the session is gone: its work ends another way then.
     /// Cancel-safe, for a `select!` beside the work on that link.
     pub async fn given_up(links: &mut watch::Receiver<Vec<LinkStatus>>, endpoint: &str) -> String {
-        loop {
-            if let Some(reason) = LinkStatus::lost(&links.borrow_and_update(), endpoint) {
-                return reason;
-            }
-            if links.changed().await.is_err() {
-                return std::future::pending().await;
-            }
+        let mut reason = None;
+        let lost = links.wait_for(|l| {
+            reason = LinkStatus::lost(l, endpoint);
+            reason.is_some()
+        });
+        // The session gone: its work ends another way.
+        if lost.await.is_err() {
+            return std::future::pending().await;
         }
+        reason.unwrap_or_default()
     }
 
     /// Waits until the node at `endpoint` answers a ping after `after`: it is alive, whatever
@@ -135,17 +137,13 @@ impl LinkStatus {
         endpoint: &str,
         after: Instant,
     ) {
-        loop {
-            let answered = links
-                .borrow_and_update()
-                .iter()
-                .any(|l| l.endpoint == endpoint && l.answered_at.is_some_and(|t| t > after));
-            if answered {
-                return;
-            }
-            if links.changed().await.is_err() {
-                return std::future::pending().await;
-            }
+        let answered = links.wait_for(|l| {
+            l.iter()
+                .any(|l| l.endpoint == endpoint && l.answered_at.is_some_and(|t| t > after))
+        });
+        let session_gone = answered.await.is_err();
+        if session_gone {
+            std::future::pending::<()>().await;
         }
     }
 

@@ -14,7 +14,7 @@ use lapin::options::{
 };
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{Channel, Consumer};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -340,10 +340,10 @@ where
         // The session's pings notice a paused node within seconds; the channel itself would
         // wait for the AMQP heartbeat.
         let mut links = self.session().watch_links();
+        let mut links_open = true;
         let report = loop {
             let reading = !self.blocked && self.link.as_ref().is_some_and(|l| l.consumer.is_some());
             let resume_at = self.resume_at;
-            let endpoint = self.link.as_ref().map(|l| l.endpoint.clone());
             tokio::select! {
                 biased;
                 () = self.cancel.cancelled() => break self.stop(None).await,
@@ -393,8 +393,14 @@ where
                         }
                     }
                 }
-                reason = given_up(&mut links, endpoint), if self.link.is_some() => {
-                    self.lose(reason);
+                changed = links.changed(), if links_open => {
+                    links_open = changed.is_ok();
+                    let lost = self.link.as_ref().and_then(|link| {
+                        LinkStatus::lost(&links.borrow_and_update(), &link.endpoint)
+                    });
+                    if let Some(reason) = lost {
+                        self.lose(reason);
+                    }
                 }
                 _ = tick.tick() => self.flush(),
             }
@@ -843,17 +849,6 @@ async fn next_delivery(
 ) -> Option<std::result::Result<lapin::message::Delivery, lapin::Error>> {
     match link.as_mut().and_then(|l| l.consumer.as_mut()) {
         Some(consumer) => consumer.next().await,
-        None => std::future::pending().await,
-    }
-}
-
-/// [`LinkStatus::given_up`] for the consumer's link, when it has one.
-async fn given_up(
-    links: &mut watch::Receiver<Vec<LinkStatus>>,
-    endpoint: Option<String>,
-) -> String {
-    match endpoint {
-        Some(endpoint) => LinkStatus::given_up(links, &endpoint).await,
         None => std::future::pending().await,
     }
 }
