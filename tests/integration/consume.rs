@@ -251,19 +251,14 @@ fn pausing_the_consumers_node_loses_its_channel_within_seconds_and_nothing_else(
         let cluster = Arc::new(OpenCluster::open(target()).unwrap());
         let api = ManagementClient::new(&target()).unwrap();
         let session = cluster.session().unwrap();
-        crate::common::every_node_connected(session).await;
         // The node the session works through, so the consumer's.
-        let (ch, active) = session.channel(BOUND).await.unwrap();
-        ch.close(200, "OK".into()).await.unwrap();
-        let nodes = &crate::common::cluster().nodes;
-        let node = nodes.iter().find(|n| n.label() == active).unwrap();
-        let home = nodes.iter().find(|n| n.n != node.n).unwrap();
+        let (node, home) = crate::common::active_and_another(session).await;
         let queue = unique("consume.pause");
         declare_on(home, &queue).await;
         fill(&cluster, &queue, "classic", 5).await;
         assert_eq!(home_of(&api, &queue).await, home.name);
         let (mut w, endpoint) = watch(&cluster, &queue, 5).await;
-        assert_eq!(endpoint, active);
+        assert_eq!(endpoint, node.label());
 
         let _restore = Restore(node.n);
         let n = node.n;

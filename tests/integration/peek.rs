@@ -518,33 +518,12 @@ fn stream_peek_reads_from_any_offset_and_changes_nothing() {
 
 #[test]
 fn peek_beside_a_consumer_sees_the_ready_messages_and_loses_none() {
-    use futures_util::StreamExt;
     runtime().block_on(async {
         let cluster = OpenCluster::open(target()).unwrap();
         let queue = unique("peek.busy");
         let sent = seed(&cluster, &queue, "classic", 6).await;
         // Another consumer holds the first two messages unacknowledged.
-        let other = channel(&cluster).await;
-        other
-            .basic_qos(2, BasicQosOptions::default())
-            .await
-            .unwrap();
-        let mut consumer = other
-            .basic_consume(
-                queue.as_str().into(),
-                "other".into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .unwrap();
-        for _ in 0..2 {
-            tokio::time::timeout(WAIT, consumer.next())
-                .await
-                .unwrap()
-                .unwrap()
-                .unwrap();
-        }
+        let (other, _consumer) = holding_two(&cluster, &queue, "other").await;
         let (peeked, out) = cli_peek(&queue, &["--count", "10"]);
         assert!(
             out.status.success(),
@@ -586,34 +565,13 @@ fn peek_beside_a_consumer_sees_the_ready_messages_and_loses_none() {
 /// lost, at the next ping rather than after the whole wait for a verdict.
 #[test]
 fn a_peek_that_gets_fewer_than_the_queue_holds_from_a_live_node_ends_without_an_error() {
-    use futures_util::StreamExt;
     runtime().block_on(async {
         let cluster = OpenCluster::open(target()).unwrap();
         let queue = unique("peek.sac");
         let mut args = FieldTable::default();
         args.insert("x-single-active-consumer".into(), AMQPValue::Boolean(true));
         let sent = seed_with(&cluster, &queue, "classic", args, 6).await;
-        let other = channel(&cluster).await;
-        other
-            .basic_qos(2, BasicQosOptions::default())
-            .await
-            .unwrap();
-        let mut consumer = other
-            .basic_consume(
-                queue.as_str().into(),
-                "active".into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .unwrap();
-        for _ in 0..2 {
-            tokio::time::timeout(WAIT, consumer.next())
-                .await
-                .unwrap()
-                .unwrap()
-                .unwrap();
-        }
+        let (other, _consumer) = holding_two(&cluster, &queue, "active").await;
         let session = cluster.session().unwrap();
         let mut shown = 0;
         let mut receiving = None;
@@ -651,6 +609,39 @@ fn a_peek_that_gets_fewer_than_the_queue_holds_from_a_live_node_ends_without_an_
         delete(&cluster, &queue).await;
         cluster.close().await;
     });
+}
+
+/// A channel whose consumer (`tag`, a prefetch of 2) holds the queue's first two messages
+/// unacknowledged, and that consumer (dropping it cancels it); closing the channel gives
+/// them back.
+async fn holding_two(
+    cluster: &OpenCluster,
+    queue: &str,
+    tag: &str,
+) -> (Channel, warren_core::lapin::Consumer) {
+    use futures_util::StreamExt;
+    let other = channel(cluster).await;
+    other
+        .basic_qos(2, BasicQosOptions::default())
+        .await
+        .unwrap();
+    let mut consumer = other
+        .basic_consume(
+            queue.into(),
+            tag.into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        tokio::time::timeout(WAIT, consumer.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+    }
+    (other, consumer)
 }
 
 /// A classic queue with `x-max-priority` delivers the highest priority first on every

@@ -295,14 +295,9 @@ fn a_peek_whose_node_pauses_ends_within_seconds_and_loses_nothing() {
     runtime().block_on(async {
         let cluster = Arc::new(OpenCluster::open(target()).unwrap());
         let session = cluster.session().unwrap();
-        crate::common::every_node_connected(session).await;
         // The node the session works through, so the peek's; the queue lives on another, so
         // it stays readable while that node is paused.
-        let (ch, active) = session.channel(Duration::from_secs(10)).await.unwrap();
-        ch.close(200, "OK".into()).await.unwrap();
-        let nodes = &crate::common::cluster().nodes;
-        let node = nodes.iter().find(|n| n.label() == active).unwrap();
-        let home = nodes.iter().find(|n| n.n != node.n).unwrap();
+        let (node, home) = crate::common::active_and_another(session).await;
         let queue = unique("unanswered.peek-pause");
         declare_on(home, &queue).await;
         fill(&cluster, &queue, "classic", COUNT).await;

@@ -313,6 +313,23 @@ pub async fn every_node_connected(session: &warren_core::session::ClusterSession
     .unwrap();
 }
 
+/// The node `session` works through (so the one a peek or a consumer it starts uses) and
+/// another node, once every node is connected.
+pub async fn active_and_another(
+    session: &warren_core::session::ClusterSession,
+) -> (&'static Node, &'static Node) {
+    every_node_connected(session).await;
+    let (ch, active) = session
+        .channel(std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+    ch.close(200, "OK".into()).await.unwrap();
+    let nodes = &cluster().nodes;
+    let node = nodes.iter().find(|n| n.label() == active).unwrap();
+    let other = nodes.iter().find(|n| n.n != node.n).unwrap();
+    (node, other)
+}
+
 pub async fn ready_count(ch: &Channel, queue: &str) -> warren_core::lapin::Result<u32> {
     let passive = QueueDeclareOptions {
         passive: true,
