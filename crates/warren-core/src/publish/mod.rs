@@ -30,14 +30,13 @@
 //!   the latest send was is in the summary.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use futures_util::stream::FuturesOrdered;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::FutureExt;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::ShortString;
 use lapin::{BasicProperties, Confirmation};
@@ -221,12 +220,34 @@ struct Wire {
     fingerprint: u64,
 }
 
+/// What tells a returned message from the others of a run (see [`Tally::settle_returns`]).
+/// The headers, whose values do not implement `Hash`, count by their printed form, and only
+/// when there are any: printing every message's properties would cost more than the hash.
 fn fingerprint(exchange: &str, routing_key: &str, props: &BasicProperties, body: &[u8]) -> u64 {
     let mut h = DefaultHasher::new();
     exchange.hash(&mut h);
     routing_key.hash(&mut h);
     body.hash(&mut h);
-    format!("{props:?}").hash(&mut h);
+    for s in [
+        props.content_type(),
+        props.content_encoding(),
+        props.correlation_id(),
+        props.reply_to(),
+        props.expiration(),
+        props.message_id(),
+        props.kind(),
+        props.user_id(),
+        props.app_id(),
+        props.cluster_id(),
+    ] {
+        s.hash(&mut h);
+    }
+    props.delivery_mode().hash(&mut h);
+    props.priority().hash(&mut h);
+    props.timestamp().hash(&mut h);
+    if let Some(headers) = props.headers() {
+        format!("{headers:?}").hash(&mut h);
+    }
     h.finish()
 }
 
@@ -478,8 +499,52 @@ type Sending = Option<(
     futures_util::future::BoxFuture<'static, lapin::Result<lapin::PublisherConfirm>>,
 )>;
 
-/// A confirm awaited, tagged with its message's sequence number.
-type Awaited = futures_util::future::BoxFuture<'static, (u64, lapin::Result<Confirmation>)>;
+/// The confirms awaited, oldest first, each with its message's sequence number.
+///
+/// They are taken in publishing order, as the broker nearly always sends them; one that comes
+/// early is taken once those before it are. Only the oldest is awaited: a waker is registered
+/// for it alone, and those behind it are picked up without one when it comes back. Awaiting
+/// each of them would have lapin's I/O thread wake the run for every confirm, which costs more
+/// than the rest of the run's work per message.
+#[derive(Default)]
+struct Awaiting(VecDeque<(u64, lapin::PublisherConfirm)>);
+
+impl Awaiting {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn push(&mut self, seq: u64, confirm: lapin::PublisherConfirm) {
+        self.0.push_back((seq, confirm));
+    }
+
+    /// Waits for the oldest confirm (cancel-safe: it is taken only once it has come back).
+    async fn oldest(&mut self) -> (u64, lapin::Result<Confirmation>) {
+        let (seq, confirm) = self.0.front_mut().expect("only awaited while not empty");
+        let seq = *seq;
+        let c = confirm.await;
+        self.0.pop_front();
+        (seq, c)
+    }
+
+    /// The oldest confirm, if it has come back.
+    fn ready(&mut self) -> Option<(u64, lapin::Result<Confirmation>)> {
+        let (seq, confirm) = self.0.front_mut()?;
+        let seq = *seq;
+        let c = confirm.now_or_never()?;
+        self.0.pop_front();
+        Some((seq, c))
+    }
+
+    /// Lets go of every confirm still awaited (lapin keeps them for the channel's close).
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+}
 
 /// What the run does next, as decided by the window and the pacer.
 enum Pace {
@@ -533,7 +598,7 @@ struct Run<'a, F> {
     tally: Tally,
     blocked: Blocked,
     sending: Sending,
-    inflight: FuturesOrdered<Awaited>,
+    inflight: Awaiting,
     confirm_clock: ConfirmClock,
     /// The next sequence number to send.
     next: u64,
@@ -647,8 +712,7 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
                 self.tally.state[Tally::idx(seq)] = State::InFlight;
                 self.confirm_clock
                     .sent(tokio::time::Instant::now(), self.inflight.len());
-                self.inflight
-                    .push_back(confirm.map(move |c| (seq, c)).boxed());
+                self.inflight.push(seq, confirm);
                 // Frames go out only while the connection is not blocked.
                 if self.blocked.on && !self.blocked.link_flag {
                     self.blocked.on = false;
@@ -687,6 +751,14 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
         };
         if let Some(reason) = self.tally.confirmed(seq, c, &op_err) {
             self.fatal.get_or_insert(reason);
+        }
+    }
+
+    /// Takes the confirms that came back behind the one just taken, in order, while the run
+    /// still awaits them (a confirm that ends the run on its node clears the rest).
+    fn take_ready_confirms(&mut self) {
+        while let Some((seq, c)) = self.inflight.ready() {
+            self.on_confirm(seq, c);
         }
     }
 
@@ -741,12 +813,12 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
             self.tally.maybe_sent(seq, &reason);
         }
         // Confirms that already arrived keep their outcome; the rest are lost with the node.
-        while let Some(Some((seq, c))) = self.inflight.next().now_or_never() {
+        while let Some((seq, c)) = self.inflight.ready() {
             if c.is_ok() {
                 self.on_confirm(seq, c);
             }
         }
-        self.inflight = FuturesOrdered::new();
+        self.inflight.clear();
         self.confirm_clock.answered(tokio::time::Instant::now(), 0);
         for (i, s) in self.tally.state.clone().iter().enumerate() {
             if *s == State::InFlight {
@@ -837,6 +909,16 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
         }
     }
 
+    /// No confirm came back for [`CONFIRM_WAIT`] while some were awaited (see [`ConfirmClock`]).
+    fn confirms_overdue(&self) -> bool {
+        if self.cancelled || self.inflight.is_empty() {
+            return false;
+        }
+        self.confirm_clock
+            .deadline(self.blocked.on)
+            .is_some_and(|d| d <= tokio::time::Instant::now())
+    }
+
     fn on_cancel(&mut self) {
         self.cancelled = true;
         self.grace_until = Some(tokio::time::Instant::now() + CANCEL_GRACE);
@@ -852,7 +934,7 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
             self.tally.published += 1;
             self.tally.fail(seq, &reason);
         }
-        while let Some(Some((seq, c))) = self.inflight.next().now_or_never() {
+        while let Some((seq, c)) = self.inflight.ready() {
             self.on_confirm(seq, c);
         }
         for (i, s) in self.tally.state.clone().iter().enumerate() {
@@ -1109,7 +1191,7 @@ pub async fn run(
         tally: Tally::new(total),
         blocked: Blocked::default(),
         sending: None,
-        inflight: FuturesOrdered::new(),
+        inflight: Awaiting::default(),
         confirm_clock: ConfirmClock::default(),
         next: 1,
         fatal: None,
@@ -1127,6 +1209,8 @@ pub async fn run(
     let mut ticker = tokio::time::interval(operation::PROGRESS_EVERY);
     let first = run.snapshot();
     run.progress.milestone(first);
+    let cancelled = cancel.cancelled();
+    tokio::pin!(cancelled);
 
     loop {
         if run.lost.is_some() {
@@ -1144,25 +1228,18 @@ pub async fn run(
             Pace::Wait(due) => due,
         };
         run.report();
-        let confirm_deadline = if run.cancelled || run.inflight.is_empty() {
-            None
-        } else {
-            run.confirm_clock.deadline(run.blocked.on)
-        };
         tokio::select! {
             biased;
             (seq, r) = written(&mut run.sending), if run.sending.is_some() => {
                 run.sending = None;
                 run.on_sent(seq, r);
             }
-            Some((seq, c)) = run.inflight.next(), if !run.inflight.is_empty() => {
+            (seq, c) = run.inflight.oldest(), if !run.inflight.is_empty() => {
                 run.on_confirm(seq, c);
+                run.take_ready_confirms();
             }
             () = tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now)), if due.is_some() => {}
-            () = tokio::time::sleep_until(confirm_deadline.unwrap_or_else(tokio::time::Instant::now)), if confirm_deadline.is_some() => {
-                run.confirms_timed_out();
-            }
-            () = cancel.cancelled(), if !run.cancelled => run.on_cancel(),
+            () = &mut cancelled, if !run.cancelled => run.on_cancel(),
             () = tokio::time::sleep_until(run.grace_until.unwrap_or_else(tokio::time::Instant::now)), if run.grace_until.is_some() => {
                 run.on_grace_over();
                 break;
@@ -1178,12 +1255,18 @@ pub async fn run(
                     .map(|l| (l.blocked, l.state));
                 run.on_link(link, api).await;
             }
-            _ = ticker.tick() => {}
+            // The wait for confirms is checked at each tick, not with a timer of its own: a
+            // timer set and dropped for every message costs the run more than the check.
+            _ = ticker.tick() => {
+                if run.confirms_overdue() {
+                    run.confirms_timed_out();
+                }
+            }
         }
     }
     let elapsed = run.started.elapsed();
     run.sending = None;
-    run.inflight = FuturesOrdered::new();
+    run.inflight.clear();
     if run.channel.status().connected() {
         let _ =
             tokio::time::timeout(Duration::from_secs(2), run.channel.close(200, "OK".into())).await;
