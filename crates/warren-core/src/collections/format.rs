@@ -281,7 +281,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Collection> {
             .is_err()
     {
         if let Ok(Value::Object(_)) = serde_json::from_str::<Value>(text) {
-            let entry = parse_line(path, 1, text, true)?;
+            let entry = parse_line(path, 1, text, None, true)?;
             collection.messages.push(literal_entry(entry));
             return Ok(collection);
         }
@@ -291,9 +291,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Collection> {
         if line.trim().is_empty() {
             continue;
         }
-        // One JSON pass per message line: only a line that may be a header (it names the
-        // header's key somewhere) is read as a JSON value first to tell.
-        if line.contains("\"warren_collection\"") {
+        // One JSON pass per message line: a message line reads as one at once (its fields
+        // are checked, so a header never does); only a line that does not, and that may be a
+        // header (it names the header's key somewhere), is read as a JSON value to tell.
+        let message = serde_json::from_str::<Line>(line).ok();
+        if message.is_none() && line.contains("\"warren_collection\"") {
             let value: Value =
                 serde_json::from_str(line).map_err(|e| json_error(path, n, &e, ""))?;
             let Value::Object(obj) = &value else {
@@ -313,7 +315,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Collection> {
             }
         }
         seen_first = true;
-        let entry = parse_line(path, n, line, literal)?;
+        let entry = parse_line(path, n, line, message, literal)?;
         collection
             .messages
             .push(if literal { literal_entry(entry) } else { entry });
@@ -341,12 +343,10 @@ fn parse_header(path: &Path, n: usize, line: &str) -> Result<Header> {
     Ok(header)
 }
 
-/// A message line read in one pass; when it does not read, it is read again, slowly, only to
-/// say where and why (not JSON, not an object, or which field).
+/// A message line read slowly, field by field: for a line that did not read in one pass, to
+/// say where and why (not JSON, not an object, or which field), and for a message file's one
+/// pretty-printed message.
 fn read_line(path: &Path, n: usize, text: &str) -> Result<Line> {
-    if let Ok(line) = serde_json::from_str::<Line>(text) {
-        return Ok(line);
-    }
     let value: Value = serde_json::from_str(text).map_err(|e| json_error(path, n, &e, ""))?;
     if !value.is_object() {
         return Err(parse_error(path, n, 1, "expected a JSON object"));
@@ -366,8 +366,18 @@ fn literal_entry(mut e: Entry) -> Entry {
     e
 }
 
-fn parse_line(path: &Path, n: usize, text: &str, literal: bool) -> Result<Entry> {
-    let line = read_line(path, n, text)?;
+/// A message line as an entry; `read` is the line already read, if it read.
+fn parse_line(
+    path: &Path,
+    n: usize,
+    text: &str,
+    read: Option<Line>,
+    literal: bool,
+) -> Result<Entry> {
+    let line = match read {
+        Some(line) => line,
+        None => read_line(path, n, text)?,
+    };
     let recorded_at = match line.recorded_at {
         None => None,
         Some(RecordedAt::EpochMs(ms)) => Some(ms_timestamp(ms)),

@@ -137,13 +137,29 @@ impl Context {
     }
 }
 
+/// Where the first `{{` of `text` starts. A search for the one byte `{` (which the standard
+/// library does a word at a time) and a look at the next: every field of every message of a
+/// collection goes through here, and a two-byte pattern search costs several times more.
+fn find_open(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(i) = text[from..].find('{') {
+        let at = from + i;
+        if bytes.get(at + 1) == Some(&b'{') {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
 impl Template {
     /// Compiles `text`; `field` names it in errors. User variables are substituted here.
     pub fn compile(field: &str, text: &str, variables: &BTreeMap<String, String>) -> Result<Self> {
         let mut parts: Vec<Part> = Vec::new();
         let mut literal = String::new();
         let mut rest = text;
-        while let Some(i) = rest.find("{{") {
+        while let Some(i) = find_open(rest) {
             if rest[..i].ends_with('\\') {
                 literal.push_str(&rest[..i - 1]);
                 literal.push_str("{{");
