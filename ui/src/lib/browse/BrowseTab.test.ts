@@ -251,6 +251,10 @@ describe('BrowseTab: the inspector', () => {
     list.scrollTop = 24 * 50_000;
     await fireEvent.scroll(list);
     await settle();
+    // A jump (a scrollbar's drag) asks for rows only once the list has rested.
+    expect(backend.inspectionRows).toHaveBeenCalledTimes(1);
+    expect(screen.getAllByTestId('message-row-pending').length).toBeGreaterThan(10);
+    await settle(100);
     expect(backend.inspectionRows.mock.calls.slice(1)).toEqual([
       [7, 49_800, 200, []],
       [7, 50_000, 200, []],
@@ -263,7 +267,8 @@ describe('BrowseTab: the inspector', () => {
     // Back to the top: the first block is still cached.
     list.scrollTop = 0;
     await fireEvent.scroll(list);
-    await settle();
+    await settle(100);
+    expect(screen.getAllByTestId('message-row')[0]?.dataset['position']).toBe('1');
     expect(backend.inspectionRows).toHaveBeenCalledTimes(3);
   });
 
@@ -272,7 +277,7 @@ describe('BrowseTab: the inspector', () => {
     const list = screen.getByTestId('message-list');
     list.scrollTop = 24 * 1_000;
     await fireEvent.scroll(list);
-    await settle();
+    await settle(100);
     backend.inspectionRows.mockClear();
     const menu = screen.getByTestId('header-columns');
     await fireEvent.click(within(menu).getByRole('checkbox', { name: 'tenant' }));

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 
-import { BlockCache, blocksFor, scrollToReveal, visibleWindow } from './virtualList';
+import { BlockCache, blocksFor, rowSlot, scrollToReveal, visibleWindow, windowCapacity } from './virtualList';
 
 describe('visibleWindow', () => {
   it('renders the rows on screen plus overscan', () => {
@@ -16,6 +16,37 @@ describe('visibleWindow', () => {
     expect(w.end).toBe(100);
     expect(w.start).toBe(90);
     expect(visibleWindow(0, 240, 24, 0)).toEqual({ start: 0, end: 0, offsetY: 0, totalHeight: 0 });
+  });
+});
+
+describe('rowSlot', () => {
+  const slots = (scrollTop: number, count: number): number[] => {
+    const capacity = windowCapacity(240, 24, 5);
+    const w = visibleWindow(scrollTop, 240, 24, count, 5);
+    const out: number[] = [];
+    for (let i = w.start; i < w.end; i++) out.push(rowSlot(i, capacity));
+    return out;
+  };
+
+  it('gives the rows of every window distinct slots, at the ends too', () => {
+    for (const top of [0, 24 * 3, 24 * 777 + 11, 24 * 50_000, 24 * 99_990, 10_000_000]) {
+      const s = slots(top, 100_000);
+      expect(new Set(s).size).toBe(s.length);
+      expect(s.length).toBeLessThanOrEqual(windowCapacity(240, 24, 5));
+    }
+    expect(new Set(slots(0, 7)).size).toBe(7);
+  });
+
+  it('gives rows scrolled in the slots of the rows scrolled out, and a jump the same slots', () => {
+    const capacity = windowCapacity(240, 24, 5);
+    const before = visibleWindow(24 * 1_000, 240, 24, 100_000, 5);
+    const after = visibleWindow(24 * 1_002, 240, 24, 100_000, 5);
+    expect(after.start - before.start).toBe(2);
+    const left = [before.start, before.start + 1].map((i) => rowSlot(i, capacity)).sort();
+    const came = [after.end - 2, after.end - 1].map((i) => rowSlot(i, capacity)).sort();
+    expect(came).toEqual(left);
+    const sorted = (top: number) => slots(top, 100_000).sort((a, b) => a - b);
+    expect(sorted(24 * 1_000)).toEqual(sorted(24 * 61_234 + 7));
   });
 });
 

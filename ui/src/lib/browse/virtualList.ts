@@ -12,6 +12,12 @@ export interface VirtualWindow {
   totalHeight: number;
 }
 
+/** Rows rendered at a time, at most, for a viewport: those visible and `overscan` either side. */
+export function windowCapacity(viewportHeight: number, rowHeight: number, overscan = 6): number {
+  if (rowHeight <= 0) return 1;
+  return Math.ceil(Math.max(viewportHeight, rowHeight) / rowHeight) + 1 + 2 * overscan;
+}
+
 /** Rows [start, end) to render for a scroll position, with `overscan` rows either side. */
 export function visibleWindow(
   scrollTop: number,
@@ -24,10 +30,20 @@ export function visibleWindow(
   if (count <= 0 || rowHeight <= 0) return { start: 0, end: 0, offsetY: 0, totalHeight: 0 };
   const top = Math.max(0, Math.min(scrollTop, Math.max(0, totalHeight - viewportHeight)));
   const first = Math.floor(top / rowHeight);
-  const visible = Math.ceil(Math.max(viewportHeight, rowHeight) / rowHeight) + 1;
+  const visible = windowCapacity(viewportHeight, rowHeight, 0);
   const start = Math.max(0, first - overscan);
   const end = Math.min(count, first + visible + overscan);
   return { start, end, offsetY: start * rowHeight, totalHeight };
+}
+
+/**
+ * The key of the DOM row that shows row `index` in a window of at most `capacity` rows: the
+ * rows on screen have distinct slots, a row keeps its slot while it stays on screen, and a row
+ * scrolled in takes the slot of the one scrolled out. So scrolling by a few rows updates those
+ * few, and a page or a jump updates rows in place instead of building new ones.
+ */
+export function rowSlot(index: number, capacity: number): number {
+  return index % Math.max(1, capacity);
 }
 
 /**
