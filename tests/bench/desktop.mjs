@@ -34,7 +34,8 @@ const DROP_CACHES = process.env.WARREN_BENCH_DROP_CACHES !== "0" && process.getu
 
 const BUILDS = [
   { name: "release", app: process.env.WARREN_APP ?? resolve(repo, "target/release/warren-app") },
-  { name: "debug", app: resolve(repo, "target/debug/warren-app") },
+  // The peer: the debug build, or another build to compare with (WARREN_BENCH_PEER, a path).
+  { name: process.env.WARREN_BENCH_PEER ? "peer" : "debug", app: process.env.WARREN_BENCH_PEER ?? resolve(repo, "target/debug/warren-app") },
 ];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
