@@ -754,8 +754,8 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
         }
     }
 
-    /// Takes the confirms that came back behind the one just taken, in order, while the run
-    /// still awaits them (a confirm that ends the run on its node clears the rest).
+    /// Takes the confirms that have come back, in order, up to the first still awaited (a
+    /// confirm that ends the run on its node clears the rest).
     fn take_ready_confirms(&mut self) {
         while let Some((seq, c)) = self.inflight.ready() {
             self.on_confirm(seq, c);
@@ -934,9 +934,7 @@ impl<'a, F: FnMut(PublishProgress)> Run<'a, F> {
             self.tally.published += 1;
             self.tally.fail(seq, &reason);
         }
-        while let Some((seq, c)) = self.inflight.ready() {
-            self.on_confirm(seq, c);
-        }
+        self.take_ready_confirms();
         for (i, s) in self.tally.state.clone().iter().enumerate() {
             if *s == State::InFlight {
                 self.tally.fail(i as u64 + 1, &reason);

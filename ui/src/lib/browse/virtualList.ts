@@ -12,8 +12,11 @@ export interface VirtualWindow {
   totalHeight: number;
 }
 
+/** Rows rendered either side of those visible, by default. */
+export const OVERSCAN = 6;
+
 /** Rows rendered at a time, at most, for a viewport: those visible and `overscan` either side. */
-export function windowCapacity(viewportHeight: number, rowHeight: number, overscan = 6): number {
+export function windowCapacity(viewportHeight: number, rowHeight: number, overscan = OVERSCAN): number {
   if (rowHeight <= 0) return 1;
   return Math.ceil(Math.max(viewportHeight, rowHeight) / rowHeight) + 1 + 2 * overscan;
 }
@@ -24,7 +27,7 @@ export function visibleWindow(
   viewportHeight: number,
   rowHeight: number,
   count: number,
-  overscan = 6,
+  overscan = OVERSCAN,
 ): VirtualWindow {
   const totalHeight = count * rowHeight;
   if (count <= 0 || rowHeight <= 0) return { start: 0, end: 0, offsetY: 0, totalHeight: 0 };
